@@ -1,0 +1,70 @@
+# Nestor: build, boot and test. `make run` boots the demo in Bochs; `make test` runs every test.
+# Both install the Debian packages they need (tools/deps.sh) when they are missing.
+
+BUILD      := build
+CC         := gcc
+LD         := ld
+PYTHON     := /usr/bin/python3
+
+CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+          -ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie -fno-stack-protector \
+          -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+          -mno-red-zone -mcmodel=kernel -mgeneral-regs-only -mno-sse -mno-mmx -mno-avx \
+          -Iinclude -MMD -MP
+ASFLAGS := -Iinclude -MMD -MP -D__ASSEMBLY__
+LDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld
+
+SRCS_C := $(wildcard boot/*.c core/*.c drivers/*.c vmx/*.c ept/*.c nested/*.c)
+SRCS_S := $(wildcard boot/*.S vmx/*.S)
+OBJS   := $(patsubst %,$(BUILD)/obj/%.o,$(SRCS_C) $(SRCS_S))
+
+# The default demo: the test kernel saying hello as a Multiboot2 L1, with one extra module.
+L1         ?= $(BUILD)/tests/l1test-mb2.elf
+L1_ARGS    ?= test=hello
+MODULES    ?= tests/guests/demo-module.txt:demo-module
+NESTOR_ARGS ?= loglevel=info
+ISO        ?= $(BUILD)/nestor.iso
+
+.PHONY: all iso run run-qemu test unit boot-test deps clean bench
+all: $(BUILD)/nestor $(ISO)
+
+include tests/guests/l1test/l1test.mk
+
+$(BUILD)/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(ASFLAGS) -c $< -o $@
+
+$(BUILD)/nestor: $(OBJS) linker.ld
+	$(LD) $(LDFLAGS) -o $@ $(OBJS)
+	@tools/check-image.sh $@
+
+iso: $(BUILD)/nestor $(L1)
+	tools/mkiso.sh --out $(ISO) --nestor $(BUILD)/nestor --nestor-args "$(NESTOR_ARGS)" \
+	    --l1 "$(L1)" --l1-args "$(L1_ARGS)" $(foreach m,$(MODULES),--module "$(m)")
+
+$(ISO): $(BUILD)/nestor $(L1) tools/mkiso.sh
+	$(MAKE) --no-print-directory iso
+
+deps:
+	@tools/deps.sh
+
+run: deps all
+	$(PYTHON) tools/nestor_run.py bochs --iso $(ISO) --live
+
+run-qemu: deps all
+	tools/run-qemu.sh $(ISO)
+
+unit: deps
+	$(MAKE) --no-print-directory -C tests/unit BUILD=$(abspath $(BUILD))/unit
+
+test: deps all $(L1TEST_MB1) $(L1TEST_MB2)
+	$(PYTHON) tools/run_tests.py
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(OBJS:.o=.d)

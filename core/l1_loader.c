@@ -1,0 +1,167 @@
+/*
+ * Building L1: allocate and map its RAM (EPT01), load its kernel (module 0)
+ * per its ELF program headers, copy the other modules after it, and write its
+ * Multiboot information. Every failure names the module and the reason.
+ */
+#include "nestor/fmt.h"
+#include "nestor/l1.h"
+#include "nestor/lib.h"
+#include "nestor/log.h"
+#include "nestor/palloc.h"
+#include "nestor/physmem.h"
+
+#define MBI_BUF_SIZE (32 * KiB)
+static uint8_t mbi_buf[MBI_BUF_SIZE] __attribute__((aligned(8)));
+
+/* Tries to allocate want bytes aligned to align, halving (in whole align units) until something fits. */
+static paddr_t alloc_block(uint64_t *want, uint64_t align)
+{
+    for (uint64_t w = ALIGN_DOWN(*want, align); w >= align; w = ALIGN_DOWN(w / 2, align)) {
+        paddr_t hpa = palloc_alloc(&g_palloc, w / PAGE_SIZE, align / PAGE_SIZE);
+        if (hpa) {
+            *want = w;
+            return hpa;
+        }
+    }
+    return 0;
+}
+
+/* RAM is taken in the largest aligned blocks available so EPT01 can use 2 MiB / 1 GiB pages. */
+static bool map_ram(struct l1_vm *vm)
+{
+    gpa_t gpa = L1_RAM_BASE, end = vm->mem.ram_end;
+    while (gpa < end) {
+        uint64_t want = end - gpa, got = 0;
+        paddr_t hpa = 0;
+        if (IS_ALIGNED(gpa, GiB) && want >= GiB && vm->ept.large_1g) {
+            got = want;
+            hpa = alloc_block(&got, GiB);
+        }
+        if (!hpa && IS_ALIGNED(gpa, 2 * MiB) && want >= 2 * MiB) {
+            got = want;
+            hpa = alloc_block(&got, 2 * MiB);
+        }
+        if (!hpa) {
+            got = MIN(want, ALIGN_UP(gpa + 1, 2 * MiB) - gpa);
+            hpa = alloc_block(&got, PAGE_SIZE);
+        }
+        if (!hpa) {
+            log_error("out of host memory while giving L1 its RAM at guest-physical 0x%lx", gpa);
+            return false;
+        }
+        if (!ept_map(&vm->ept, gpa, hpa, got, EPT_RWX, MEMTYPE_WB)) {
+            log_error("EPT01: cannot map L1 RAM 0x%lx+0x%lx", gpa, got);
+            return false;
+        }
+        vm->ram_hpa_chunks++;
+        gpa += got;
+    }
+    return true;
+}
+
+static bool map_identity_regions(struct l1_vm *vm)
+{
+    for (unsigned i = 0; i < vm->mem.region_count; i++) {
+        const struct l1_region *r = &vm->mem.regions[i];
+        if (!ept_map(&vm->ept, r->gpa, r->gpa, r->size, r->perms, r->memtype)) {
+            log_error("EPT01: cannot map %s at 0x%lx+0x%lx", r->what, r->gpa, r->size);
+            return false;
+        }
+        log_debug("EPT01: %-10s gpa 0x%08lx-0x%08lx identity %c%c%c %s", r->what, r->gpa, r->gpa + r->size - 1,
+                  (r->perms & EPT_R) ? 'r' : '-', (r->perms & EPT_W) ? 'w' : '-', (r->perms & EPT_X) ? 'x' : '-',
+                  r->memtype == MEMTYPE_UC ? "UC" : "WB");
+    }
+    return true;
+}
+
+static bool load_kernel(struct l1_vm *vm, const struct boot_module *m)
+{
+    const uint8_t *img = phys_to_virt(m->start);
+    size_t len = m->end - m->start;
+    struct kernel_image *ki = &vm->kimg;
+    if (!kimg_parse(img, len, ki)) {
+        log_always("L1 kernel (module 0, '%s', %zu bytes) rejected: %s", m->cmdline, len, ki->error);
+        return false;
+    }
+    for (unsigned i = 0; i < ki->segment_count; i++) {
+        const struct kimg_segment *s = &ki->segments[i];
+        if (s->paddr < L1_RAM_BASE || s->paddr + s->memsz > vm->mem.ram_end) {
+            log_always("L1 kernel rejected: segment %u at 0x%lx-0x%lx lies outside L1's RAM [0x%lx, 0x%lx)", i,
+                       s->paddr, s->paddr + s->memsz, L1_RAM_BASE, vm->mem.ram_end);
+            return false;
+        }
+        if (!gmem_write(&vm->ept, s->paddr, img + s->offset, s->filesz) ||
+            !gmem_zero(&vm->ept, s->paddr + s->filesz, s->memsz - s->filesz)) {
+            log_error("cannot write L1 segment %u at 0x%lx", i, s->paddr);
+            return false;
+        }
+    }
+    vm->entry_rip = ki->entry;
+    vm->entry_eax = ki->protocol == KIMG_MULTIBOOT2 ? MB2_BOOTLOADER_MAGIC : MB1_BOOTLOADER_MAGIC;
+    log_info("L1 kernel: %s ELF%u, loaded at 0x%lx-0x%lx, entry 0x%lx, command line '%s'",
+             ki->protocol == KIMG_MULTIBOOT2 ? "Multiboot2" : "Multiboot", ki->elf_class, ki->load_start,
+             ki->load_end, ki->entry, m->cmdline);
+    return true;
+}
+
+bool l1_build(const struct boot_info *bi, uint64_t ram_bytes, uint64_t ept_caps, struct l1_vm *vm)
+{
+    memset(vm, 0, sizeof *vm);
+    if (bi->module_count == 0) {
+        log_always("no L1 kernel: GRUB passed no module. Add 'module2 /boot/l1.elf ARGS' after 'multiboot2 /boot/nestor' in grub.cfg");
+        return false;
+    }
+    if (!l1_plan_memory(bi, ram_bytes, &vm->mem)) {
+        log_always("cannot lay out L1's memory: %s", vm->mem.error);
+        return false;
+    }
+    if (!ept_init(&vm->ept, ept_caps)) {
+        log_error("out of memory for EPT01");
+        return false;
+    }
+    if (!map_ram(vm) || !map_identity_regions(vm))
+        return false;
+    log_info("L1 RAM: %lu MiB at guest-physical 0x%lx-0x%lx in %lu host blocks; EPT01: %lu x 1G, %lu x 2M, %lu x 4K, %u table pages",
+             vm->mem.ram_bytes / MiB, L1_RAM_BASE, vm->mem.ram_end - 1, vm->ram_hpa_chunks, vm->ept.mapped_1g,
+             vm->ept.mapped_2m, vm->ept.mapped_4k, vm->ept.table_pages);
+
+    if (!load_kernel(vm, &bi->modules[0]))
+        return false;
+
+    /* Further modules follow the kernel image, page aligned. */
+    static struct l1_module mods[BOOT_MAX_MODULES];
+    gpa_t cursor = ALIGN_UP(vm->kimg.load_end, PAGE_SIZE);
+    unsigned nmods = 0;
+    for (unsigned i = 1; i < bi->module_count; i++) {
+        const struct boot_module *m = &bi->modules[i];
+        uint64_t size = m->end - m->start;
+        if (cursor + size + MBI_BUF_SIZE > vm->mem.ram_end) {
+            log_always("module %u ('%s', %lu bytes) does not fit in L1's RAM", i, m->cmdline, size);
+            return false;
+        }
+        if (!gmem_write(&vm->ept, cursor, phys_to_virt(m->start), size))
+            return false;
+        mods[nmods++] = (struct l1_module){cursor, cursor + size, m->cmdline};
+        log_info("L1 module %u: '%s', %lu bytes at guest-physical 0x%lx", nmods - 1, m->cmdline, size, cursor);
+        cursor = ALIGN_UP(cursor + size, PAGE_SIZE);
+    }
+
+    struct l1_bootinfo_src src = {
+        .cmdline = bi->modules[0].cmdline,
+        .mem_lower_kb = vm->mem.mem_lower_kb,
+        .mem_upper_kb = (uint32_t)(vm->mem.ram_bytes / KiB),
+        .map = vm->mem.map,
+        .map_count = vm->mem.map_count,
+        .modules = mods,
+        .module_count = nmods,
+    };
+    size_t size = vm->kimg.protocol == KIMG_MULTIBOOT2 ? mbi2_build(mbi_buf, sizeof mbi_buf, cursor, &src)
+                                                       : mbi1_build(mbi_buf, sizeof mbi_buf, cursor, &src);
+    if (!size || cursor + size > vm->mem.ram_end || !gmem_write(&vm->ept, cursor, mbi_buf, size)) {
+        log_always("cannot place L1's boot information at 0x%lx", cursor);
+        return false;
+    }
+    vm->boot_info_gpa = cursor;
+    log_debug("L1 boot information: %zu bytes at guest-physical 0x%lx", size, cursor);
+    return true;
+}

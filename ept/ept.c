@@ -1,0 +1,125 @@
+/* Building and walking EPT paging structures (SDM 28.3.2). */
+#include "nestor/ept.h"
+#include "nestor/lib.h"
+#include "nestor/palloc.h"
+#include "nestor/physmem.h"
+
+static uint64_t *table_of(uint64_t entry) { return phys_to_virt(entry & EPT_PFN_MASK); }
+
+static unsigned index_at(gpa_t gpa, unsigned level) { return (gpa >> (12 + 9 * (level - 1))) & 511; }
+
+static uint64_t level_size(unsigned level) { return 1ull << (12 + 9 * (level - 1)); }
+
+bool ept_init(struct ept *e, uint64_t cap)
+{
+    memset(e, 0, sizeof *e);
+    e->large_2m = cap & EPT_CAP_2MB_PAGE;
+    e->large_1g = cap & EPT_CAP_1GB_PAGE;
+    e->pml4 = page_try_alloc_zeroed();
+    if (!e->pml4)
+        return false;
+    e->table_pages = 1;
+    return true;
+}
+
+uint64_t ept_choose_page_size(const struct ept *e, gpa_t gpa, paddr_t hpa, uint64_t size)
+{
+    if (e->large_1g && IS_ALIGNED(gpa | hpa, GiB) && size >= GiB)
+        return GiB;
+    if (e->large_2m && IS_ALIGNED(gpa | hpa, 2 * MiB) && size >= 2 * MiB)
+        return 2 * MiB;
+    return PAGE_SIZE;
+}
+
+static bool map_one(struct ept *e, gpa_t gpa, paddr_t hpa, uint64_t page, uint64_t perms, unsigned memtype)
+{
+    unsigned leaf_level = page == GiB ? EPT_LEVEL_PDPT : page == 2 * MiB ? EPT_LEVEL_PD : EPT_LEVEL_PT;
+    uint64_t *table = phys_to_virt(e->pml4);
+    for (unsigned level = EPT_LEVEL_PML4; level > leaf_level; level--) {
+        uint64_t *slot = &table[index_at(gpa, level)];
+        if (!(*slot & EPT_RWX)) {
+            paddr_t next = page_try_alloc_zeroed();
+            if (!next)
+                return false;
+            e->table_pages++;
+            /* Non-leaf entries grant everything: permissions live in the leaves. */
+            *slot = next | EPT_RWX;
+        } else if (*slot & EPT_LARGE) {
+            return false; /* already mapped by a larger page */
+        }
+        table = table_of(*slot);
+    }
+    uint64_t *slot = &table[index_at(gpa, leaf_level)];
+    if (*slot & EPT_RWX)
+        return false;
+    *slot = hpa | (perms & EPT_RWX) | ((uint64_t)memtype << EPT_MEMTYPE_SHIFT) |
+            (leaf_level > EPT_LEVEL_PT ? EPT_LARGE : 0);
+    if (page == GiB)
+        e->mapped_1g++;
+    else if (page == 2 * MiB)
+        e->mapped_2m++;
+    else
+        e->mapped_4k++;
+    return true;
+}
+
+bool ept_map(struct ept *e, gpa_t gpa, paddr_t hpa, uint64_t size, uint64_t perms, unsigned memtype)
+{
+    if (!IS_ALIGNED(gpa | hpa | size, PAGE_SIZE) || !(perms & EPT_RWX))
+        return false;
+    while (size) {
+        uint64_t page = ept_choose_page_size(e, gpa, hpa, size);
+        if (!map_one(e, gpa, hpa, page, perms, memtype))
+            return false;
+        gpa += page;
+        hpa += page;
+        size -= page;
+    }
+    return true;
+}
+
+bool ept_walk(const struct ept *e, gpa_t gpa, struct ept_walk *w)
+{
+    memset(w, 0, sizeof *w);
+    uint64_t perms = EPT_RWX;
+    const uint64_t *table = phys_to_virt(e->pml4);
+    for (unsigned level = EPT_LEVEL_PML4; level >= EPT_LEVEL_PT; level--) {
+        uint64_t entry = table[index_at(gpa, level)];
+        if (!(entry & EPT_RWX))
+            return false;
+        perms &= entry & EPT_RWX;
+        if (level == EPT_LEVEL_PT || (entry & EPT_LARGE)) {
+            uint64_t sz = level_size(level);
+            w->present = true;
+            w->leaf = entry;
+            w->level = level;
+            w->perms = perms;
+            w->hpa = (entry & EPT_PFN_MASK & ~(sz - 1)) | (gpa & (sz - 1));
+            return true;
+        }
+        table = table_of(entry);
+    }
+    return false;
+}
+
+uint64_t ept_eptp(const struct ept *e) { return e->pml4 | EPTP_WALK_LENGTH_4 | EPTP_MEMTYPE_WB; }
+
+static void free_level(uint64_t *table, unsigned level)
+{
+    for (unsigned i = 0; i < EPT_ENTRIES && level > EPT_LEVEL_PT; i++) {
+        uint64_t entry = table[i];
+        if ((entry & EPT_RWX) && !(entry & EPT_LARGE)) {
+            free_level(table_of(entry), level - 1);
+            palloc_free(&g_palloc, entry & EPT_PFN_MASK, 1);
+        }
+    }
+}
+
+void ept_destroy(struct ept *e)
+{
+    if (!e->pml4)
+        return;
+    free_level(phys_to_virt(e->pml4), EPT_LEVEL_PML4);
+    palloc_free(&g_palloc, e->pml4, 1);
+    memset(e, 0, sizeof *e);
+}

@@ -1,0 +1,85 @@
+/*
+ * L1: the guest Nestor boots. Its guest-physical layout looks like a plain PC
+ * whatever host memory backs it:
+ *   [0, 0xA0000)           identity to host low RAM (BIOS data, EBDA, MP table)
+ *   [0xA0000, 0xC0000)     identity, VGA, uncached
+ *   [0xC0000, 0x100000)    identity, BIOS ROMs (read/execute)
+ *   [0x100000, ram_end)    L1's RAM, backed by pages Nestor allocates
+ *   ACPI tables            identity, where the firmware put them (above ram_end)
+ *   I/O APIC, HPET, LAPIC  identity, uncached
+ * Nothing else is mapped: Nestor's own memory is not reachable from L1.
+ */
+#ifndef NESTOR_L1_H
+#define NESTOR_L1_H
+
+#include "bootinfo.h"
+#include "ept.h"
+#include "kernel_image.h"
+#include "types.h"
+
+#define L1_RAM_BASE ((uint64_t)0x100000)
+#define L1_MAX_REGIONS 32
+
+enum l1_region_kind { L1_REGION_IDENTITY };
+
+struct l1_region {
+    gpa_t gpa;
+    uint64_t size;
+    uint64_t perms;
+    unsigned memtype;
+    const char *what;
+};
+
+struct l1_memplan {
+    uint64_t ram_bytes; /* RAM from L1_RAM_BASE up */
+    gpa_t ram_end;
+    uint32_t mem_lower_kb;
+    unsigned map_count; /* L1's memory map, sorted */
+    struct mmap_entry map[BOOT_MAX_MMAP];
+    unsigned region_count; /* identity-mapped ranges (RAM is mapped separately) */
+    struct l1_region regions[L1_MAX_REGIONS];
+    char error[160];
+};
+
+/*
+ * Plans L1's guest-physical layout from the host memory map. ram_bytes is
+ * trimmed (never grown) so RAM does not run into the firmware's ACPI tables.
+ */
+bool l1_plan_memory(const struct boot_info *bi, uint64_t ram_bytes, struct l1_memplan *plan);
+
+/* What the Multiboot information for L1 is built from. */
+struct l1_module {
+    gpa_t start, end;
+    const char *cmdline;
+};
+struct l1_bootinfo_src {
+    const char *cmdline;
+    uint32_t mem_lower_kb, mem_upper_kb;
+    const struct mmap_entry *map;
+    unsigned map_count;
+    const struct l1_module *modules;
+    unsigned module_count;
+};
+/* Builds Multiboot (v1) / Multiboot2 information into buf, which L1 will see at buf_gpa. Returns its size, 0 if it does not fit. */
+size_t mbi1_build(uint8_t *buf, size_t cap, gpa_t buf_gpa, const struct l1_bootinfo_src *src);
+size_t mbi2_build(uint8_t *buf, size_t cap, gpa_t buf_gpa, const struct l1_bootinfo_src *src);
+
+struct l1_vm {
+    struct ept ept;
+    struct l1_memplan mem;
+    struct kernel_image kimg;
+    uint64_t entry_rip;
+    uint32_t entry_eax; /* bootloader magic */
+    gpa_t boot_info_gpa;
+    uint64_t ram_hpa_chunks; /* how many host blocks back L1's RAM */
+};
+
+/* Guest-physical memory access through an EPT (ept/gmem.c). */
+bool gmem_write(const struct ept *e, gpa_t gpa, const void *src, size_t n);
+bool gmem_read(const struct ept *e, gpa_t gpa, void *dst, size_t n);
+bool gmem_zero(const struct ept *e, gpa_t gpa, size_t n);
+
+/* Allocates and maps L1's memory, loads its kernel, modules and boot information. Logs why on failure. */
+bool l1_build(const struct boot_info *bi, uint64_t ram_bytes, uint64_t ept_caps, struct l1_vm *vm);
+
+#endif

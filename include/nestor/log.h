@@ -1,0 +1,32 @@
+/*
+ * The one logger. Every line Nestor prints starts with "nestor: " (plus the
+ * level for anything but info), so the transcript tells Nestor's lines from
+ * L1's, which start with "L1> ". The threshold comes from loglevel= on
+ * Nestor's command line.
+ */
+#ifndef NESTOR_LOG_H
+#define NESTOR_LOG_H
+
+#include "types.h"
+
+enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_TRACE };
+
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Printed whatever the threshold: the lines tests and users rely on (run end, refusal). */
+void log_always(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool log_enabled(enum log_level level);
+/* Accepts error|warn|info|debug|trace or 0-4. */
+bool log_set_level(const char *name);
+enum log_level log_get_level(void);
+const char *log_level_name(enum log_level level);
+
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
+#define log_trace(...) log_msg(LOG_TRACE, __VA_ARGS__)
+
+/* Where log lines go: the serial console in Nestor, a capture buffer in unit tests. */
+void console_write(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * Physical page allocator: a sorted list of free ranges. It is fed the usable
+ * RAM of the memory map and told what is taken (Nestor's image, the boot
+ * information, the modules, the first MiB); it then never hands those out.
+ */
+#ifndef NESTOR_PALLOC_H
+#define NESTOR_PALLOC_H
+
+#include "types.h"
+
+#define PALLOC_MAX_RANGES 128
+
+struct palloc_range {
+    paddr_t base, end; /* page aligned, end exclusive */
+};
+
+struct palloc {
+    unsigned count;
+    struct palloc_range r[PALLOC_MAX_RANGES];
+};
+
+void palloc_init(struct palloc *pa);
+/* Adds [base, end) shrunk to whole pages; page 0 is never added (0 means failure). */
+bool palloc_add_free(struct palloc *pa, paddr_t base, paddr_t end);
+/* Removes [base, end) grown to whole pages from the free ranges. */
+bool palloc_reserve(struct palloc *pa, paddr_t base, paddr_t end);
+/* First fit; align_pages must be a power of two. Returns 0 when nothing fits. */
+paddr_t palloc_alloc(struct palloc *pa, uint64_t pages, uint64_t align_pages);
+/* Returns pages; refuses (false) ranges that overlap free memory (double free). */
+bool palloc_free(struct palloc *pa, paddr_t base, uint64_t pages);
+uint64_t palloc_free_pages(const struct palloc *pa);
+/* The largest run of free pages starting at an align_pages boundary. */
+uint64_t palloc_largest_run(const struct palloc *pa, uint64_t align_pages);
+
+/* Nestor's own allocator instance and helpers over it (core/page.c). */
+extern struct palloc g_palloc;
+/* One zeroed page for Nestor's own use; panics when memory is exhausted. */
+paddr_t page_alloc_zeroed(void);
+/* Like page_alloc_zeroed, but returns 0 instead of panicking. */
+paddr_t page_try_alloc_zeroed(void);
+
+#endif

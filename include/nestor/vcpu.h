@@ -1,0 +1,79 @@
+/* One virtual CPU of L1 and what its exit handlers share. */
+#ifndef NESTOR_VCPU_H
+#define NESTOR_VCPU_H
+
+#include "l1.h"
+#include "types.h"
+#include "vmx_arch.h"
+#include "vmsr.h"
+#include "vuart.h"
+
+/* General-purpose registers indexed as the SDM numbers them in exit qualifications (Table 27-3). */
+enum gpr {
+    GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+    GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+};
+
+/* Layout shared with vmx/vmentry.S: gpr[i] at 8*i, cr2 at 128. gpr[GPR_RSP] is unused (RSP lives in the VMCS). */
+struct guest_regs {
+    uint64_t gpr[16];
+    uint64_t cr2;
+};
+
+enum exit_action { EXIT_RESUME, EXIT_STOP };
+
+struct vcpu {
+    struct guest_regs regs;
+    bool launched;
+    paddr_t vmcs;
+    struct l1_vm *vm;
+    uint16_t vpid;
+
+    /* Control values chosen for VMCS01. */
+    uint32_t pin, proc, proc2, exit_ctls, entry_ctls;
+    uint64_t cr0_mask, cr4_mask;
+    uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1; /* effective for L1 (unrestricted guest) */
+    uint64_t xcr0_supported;
+
+    struct vmsr_state msr;
+    struct vuart uart;
+
+    /* The exit being handled. */
+    uint32_t exit_reason;
+    uint64_t exit_qual;
+    bool injected; /* an event was queued for the next entry */
+    uint32_t nmis_delivered;
+
+    /* Why L1 stopped, and the status the run ends with. */
+    bool stopped;
+    uint32_t status;
+
+    uint64_t exit_count[EXIT_REASON_COUNT];
+    uint64_t exit_total;
+};
+
+/* vmx/vcpu_regs.c */
+uint64_t vcpu_gpr_read(struct vcpu *v, unsigned n);
+void vcpu_gpr_write(struct vcpu *v, unsigned n, uint64_t value);
+void vcpu_skip_instruction(struct vcpu *v);
+void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);
+/* Ends L1's run: logs the reason, dumps L1's state if asked, records the run status. */
+enum exit_action vcpu_stop(struct vcpu *v, uint32_t status, bool dump, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void vcpu_dump_guest_state(struct vcpu *v);
+
+/* vmx/vmcs01.c */
+bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm);
+/* vmx/vcpu_run.c: runs L1 until it stops; returns the run status. */
+uint32_t vcpu_run(struct vcpu *v);
+/* vmx/exit_dispatch.c */
+enum exit_action exit_dispatch(struct vcpu *v);
+const char *exit_reason_name(unsigned reason);
+void exit_stats_print(const struct vcpu *v);
+const char *vm_instruction_error_name(unsigned err);
+
+/* vmx/vmentry.S: 0 after a VM exit, VMX_FAIL_* when VMLAUNCH/VMRESUME failed. */
+int vmx_enter(struct guest_regs *regs, int launched);
+void vmx_exit_entry(void);
+
+#endif

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs the Debian packages Nestor's build, demo and tests need, if any is missing.
+set -e
+PKGS="gcc make binutils grub-pc-bin grub-common xorriso mtools bochs bochs-term bochsbios vgabios \
+      qemu-system-x86 libcmocka-dev python3 python3-pytest"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Build ISOs and boot them in Bochs (VMX) or QEMU (no VMX), capturing the serial console.
+
+Used by `make run`, `make run-qemu` and the boot tests (tests/boot/).
+  nestor_run.py bochs --iso build/nestor.iso [--live] [--cpu MODEL] [--timeout S]
+  nestor_run.py qemu --iso build/nestor.iso [--kvm] [--timeout S]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+BOCHSRC = """\
+megs: {megs}
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
+cpu: model={cpu}, count=1, ips=50000000, reset_on_triple_fault=0, ignore_bad_msrs=0
+pci: enabled=1, chipset=i440fx
+ata0-master: type=cdrom, path={iso}, status=inserted
+boot: cdrom
+display_library: term
+com1: enabled=1, mode=file, dev={serial}
+port_e9_hack: enabled=1
+clock: sync=none, time0=946684800
+log: {log}
+panic: action=fatal
+error: action=report
+info: action=report
+debug: action=ignore
+mouse: enabled=0
+speaker: enabled=0
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
+"""
+
+
+class RunResult:
+    def __init__(self, returncode, serial, timed_out, engine_output=""):
+        self.returncode = returncode
+        self.serial = serial.replace("\r", "")
+        self.timed_out = timed_out
+        self.engine_output = engine_output
+
+    @property
+    def lines(self):
+        return self.serial.splitlines()
+
+    def __repr__(self):
+        return "RunResult(rc=%r, timed_out=%r)" % (self.returncode, self.timed_out)
+
+
+def build_iso(out, l1=None, l1_args="", modules=(), nestor_args="loglevel=info", nestor=None):
+    """modules: iterable of 'file' or 'file:args'."""
+    cmd = [os.path.join(ROOT, "tools", "mkiso.sh"), "--out", out,
+           "--nestor", nestor or os.path.join(ROOT, "build", "nestor"), "--nestor-args", nestor_args]
+    if l1:
+        cmd += ["--l1", l1, "--l1-args", l1_args]
+    for m in modules:
+        cmd += ["--module", m]
+    subprocess.run(cmd, check=True, cwd=ROOT)
+    return out
+
+
+def _follow(path, proc, out):
+    pos = 0
+    while True:
+        done = proc.poll() is not None
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                f.seek(pos)
+                chunk = f.read()
+                pos += len(chunk)
+                if chunk:
+                    out.write(chunk.decode("utf-8", "replace").replace("\r", ""))
+                    out.flush()
+        if done:
+            return
+        time.sleep(0.1)
+
+
+def run_bochs(iso, workdir=None, cpu="corei7_skylake_x", megs=256, timeout=300, live=False):
+    workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="nestor-bochs-"))
+    os.makedirs(workdir, exist_ok=True)
+    serial = os.path.join(workdir, "serial.txt")
+    if os.path.exists(serial):
+        os.unlink(serial)
+    rc_path = os.path.join(workdir, "bochsrc")
+    with open(rc_path, "w") as f:
+        f.write(BOCHSRC.format(megs=megs, cpu=cpu, iso=os.path.abspath(iso), serial=serial,
+                               log=os.path.join(workdir, "bochs.log")))
+    script = os.path.join(workdir, "ci.rc")
+    with open(script, "w") as f:
+        f.write("c\nquit\n")
+    env = dict(os.environ, TERM="dumb")
+    engine_log = open(os.path.join(workdir, "bochs.out"), "wb")
+    proc = subprocess.Popen(["bochs", "-q", "-f", rc_path, "-rc", script], stdin=subprocess.DEVNULL,
+                            stdout=engine_log, stderr=subprocess.STDOUT, env=env, cwd=workdir)
+    timed_out = False
+    try:
+        if live:
+            _follow(serial, proc, sys.stdout)
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        proc.kill()
+        proc.wait()
+    engine_log.close()
+    text = open(serial, "rb").read().decode("utf-8", "replace") if os.path.exists(serial) else ""
+    with open(os.path.join(workdir, "bochs.out"), "rb") as f:
+        engine = f.read().decode("utf-8", "replace")
+    return RunResult(proc.returncode, text, timed_out, engine)
+
+
+def run_qemu(iso, workdir=None, timeout=120, kvm=False, live=False):
+    workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="nestor-qemu-"))
+    os.makedirs(workdir, exist_ok=True)
+    serial = os.path.join(workdir, "serial.txt")
+    if os.path.exists(serial):
+        os.unlink(serial)
+    cmd = ["qemu-system-x86_64", "-machine", "pc", "-m", "256", "-cdrom", iso, "-boot", "d",
+           "-serial", "file:" + serial, "-display", "none", "-no-reboot",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    if kvm:
+        cmd += ["-enable-kvm", "-cpu", "host"]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    timed_out = False
+    try:
+        if live:
+            _follow(serial, proc, sys.stdout)
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        proc.kill()
+        out, _ = proc.communicate()
+    text = open(serial, "rb").read().decode("utf-8", "replace") if os.path.exists(serial) else ""
+    return RunResult(proc.returncode, text, timed_out, out.decode("utf-8", "replace"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("engine", choices=["bochs", "qemu"])
+    ap.add_argument("--iso", default=os.path.join(ROOT, "build", "nestor.iso"))
+    ap.add_argument("--cpu", default="corei7_skylake_x")
+    ap.add_argument("--megs", type=int, default=256)
+    ap.add_argument("--timeout", type=int, default=600)
+    ap.add_argument("--kvm", action="store_true")
+    ap.add_argument("--live", action="store_true", help="print the serial console while it runs")
+    ap.add_argument("--workdir", default=os.path.join(ROOT, "build", "run"))
+    a = ap.parse_args()
+    if a.engine == "bochs":
+        r = run_bochs(a.iso, a.workdir, cpu=a.cpu, megs=a.megs, timeout=a.timeout, live=a.live)
+    else:
+        r = run_qemu(a.iso, a.workdir, timeout=a.timeout, kvm=a.kvm, live=a.live)
+    if not a.live:
+        sys.stdout.write(r.serial)
+    if r.timed_out:
+        print("nestor_run: %s did not finish within %d s" % (a.engine, a.timeout), file=sys.stderr)
+        return 1
+    print("nestor_run: %s exited with %d; serial log in %s/serial.txt" % (a.engine, r.returncode, a.workdir),
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+/* Handlers of L1's VM exits, one file per kind, dispatched by vmx/exit_dispatch.c. */
+#ifndef NESTOR_EXIT_HANDLERS_H
+#define NESTOR_EXIT_HANDLERS_H
+
+#include "nestor/vcpu.h"
+
+typedef enum exit_action (*exit_handler_fn)(struct vcpu *v);
+
+enum exit_action handle_cpuid(struct vcpu *v);
+enum exit_action handle_rdmsr(struct vcpu *v);
+enum exit_action handle_wrmsr(struct vcpu *v);
+enum exit_action handle_cr_access(struct vcpu *v);
+enum exit_action handle_io(struct vcpu *v);
+enum exit_action handle_hlt(struct vcpu *v);
+enum exit_action handle_xsetbv(struct vcpu *v);
+enum exit_action handle_invd(struct vcpu *v);
+enum exit_action handle_wbinvd(struct vcpu *v);
+enum exit_action handle_triple_fault(struct vcpu *v);
+enum exit_action handle_undefined_opcode(struct vcpu *v);
+enum exit_action handle_ept_violation(struct vcpu *v);
+enum exit_action handle_ept_misconfig(struct vcpu *v);
+enum exit_action handle_entry_failure(struct vcpu *v);
+
+/* Sets up L1's emulated devices (vmx/exit_io.c). */
+void vcpu_io_init(struct vcpu *v);
+
+#endif

@@ -1,0 +1,78 @@
+/* HLT, XSETBV, INVD/WBINVD, triple fault, entry failures and instructions L1 does not get. */
+#include "exit_handlers.h"
+#include "nestor/arch.h"
+#include "nestor/log.h"
+#include "nestor/platform.h"
+#include "nestor/vmx_ops.h"
+
+/*
+ * HLT with interrupts enabled: retire it and enter L1 in the HLT activity
+ * state (SDM 24.4.2), so the CPU sleeps in L1's context until the next
+ * interrupt reaches L1's IDT directly. With interrupts disabled nothing but an
+ * NMI could wake L1: that is how small kernels end a run, so say so and stop.
+ */
+enum exit_action handle_hlt(struct vcpu *v)
+{
+    if (!(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF))
+        return vcpu_stop(v, STATUS_L1_FAILED, false, "L1 halted with interrupts disabled (HLT with RFLAGS.IF=0 at rip 0x%lx)",
+                         vmread(VMCS_GUEST_RIP));
+    vcpu_skip_instruction(v);
+    vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+    return EXIT_RESUME;
+}
+
+/* XSETBV (SDM vol. 2C): #UD and CPL checks happen before the exit; the value checks are ours. */
+enum exit_action handle_xsetbv(struct vcpu *v)
+{
+    uint32_t index = (uint32_t)v->regs.gpr[GPR_RCX];
+    uint64_t value = ((v->regs.gpr[GPR_RDX] & 0xffffffffull) << 32) | (v->regs.gpr[GPR_RAX] & 0xffffffffull);
+    bool bad = index != 0 || !(value & 1) || (value & ~v->xcr0_supported) ||
+               ((value & BIT(2)) && !(value & BIT(1))) || /* AVX needs SSE */
+               (((value >> 5) & 7) && ((value >> 5) & 7) != 7) || /* AVX-512 state comes as a whole */
+               (((value >> 5) & 7) && !(value & BIT(2)));
+    if (bad) {
+        log_debug("L1 XSETBV %u = 0x%lx: #GP", index, value);
+        vcpu_inject_exception(v, VEC_GP, true, 0);
+        return EXIT_RESUME;
+    }
+    xsetbv(0, value);
+    log_debug("L1 XCR0 = 0x%lx", value);
+    vcpu_skip_instruction(v);
+    return EXIT_RESUME;
+}
+
+/* INVD would drop Nestor's dirty cache lines too: write them back instead (what hypervisors do). */
+enum exit_action handle_invd(struct vcpu *v)
+{
+    wbinvd();
+    vcpu_skip_instruction(v);
+    return EXIT_RESUME;
+}
+
+enum exit_action handle_wbinvd(struct vcpu *v)
+{
+    wbinvd();
+    vcpu_skip_instruction(v);
+    return EXIT_RESUME;
+}
+
+enum exit_action handle_triple_fault(struct vcpu *v)
+{
+    return vcpu_stop(v, STATUS_L1_FAILED, true, "L1 triple fault (shutdown) at rip 0x%lx", vmread(VMCS_GUEST_RIP));
+}
+
+/* VMX, SMX and VMCALL: not offered to L1, so these are undefined opcodes for it, as on a CPU without them. */
+enum exit_action handle_undefined_opcode(struct vcpu *v)
+{
+    log_debug("L1 executed %s at rip 0x%lx: #UD", exit_reason_name(EXIT_REASON_BASIC(v->exit_reason)),
+              vmread(VMCS_GUEST_RIP));
+    vcpu_inject_exception(v, VEC_UD, false, 0);
+    return EXIT_RESUME;
+}
+
+/* VM-entry failures after the checks of SDM 26.3/26.4 (exit reason bit 31 set). */
+enum exit_action handle_entry_failure(struct vcpu *v)
+{
+    return vcpu_stop(v, STATUS_L1_FAILED, true, "VM entry to L1 failed: %s (qualification 0x%lx)",
+                     exit_reason_name(EXIT_REASON_BASIC(v->exit_reason)), v->exit_qual);
+}

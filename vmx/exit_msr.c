@@ -1,0 +1,42 @@
+/*
+ * RDMSR/WRMSR exits: MSRs the bitmap traps (vmx/vmsr.c) and every MSR outside
+ * the two bitmap ranges, which always exits (SDM 25.1.3). Those are not
+ * executed on the host, where a missing MSR would fault Nestor: L1 gets #GP.
+ */
+#include "exit_handlers.h"
+#include "nestor/log.h"
+
+static uint64_t edx_eax(const struct vcpu *v)
+{
+    return ((v->regs.gpr[GPR_RDX] & 0xffffffffull) << 32) | (v->regs.gpr[GPR_RAX] & 0xffffffffull);
+}
+
+enum exit_action handle_rdmsr(struct vcpu *v)
+{
+    uint32_t msr = (uint32_t)v->regs.gpr[GPR_RCX];
+    uint64_t value;
+    if (vmsr_read(&v->msr, msr, &value) != VMSR_OK) {
+        log_debug("L1 RDMSR 0x%x: #GP", msr);
+        vcpu_inject_exception(v, VEC_GP, true, 0);
+        return EXIT_RESUME;
+    }
+    log_debug("L1 RDMSR 0x%x = 0x%lx", msr, value);
+    v->regs.gpr[GPR_RAX] = value & 0xffffffffull;
+    v->regs.gpr[GPR_RDX] = value >> 32;
+    vcpu_skip_instruction(v);
+    return EXIT_RESUME;
+}
+
+enum exit_action handle_wrmsr(struct vcpu *v)
+{
+    uint32_t msr = (uint32_t)v->regs.gpr[GPR_RCX];
+    uint64_t value = edx_eax(v);
+    if (vmsr_write(&v->msr, msr, value) != VMSR_OK) {
+        log_debug("L1 WRMSR 0x%x = 0x%lx: #GP", msr, value);
+        vcpu_inject_exception(v, VEC_GP, true, 0);
+        return EXIT_RESUME;
+    }
+    log_debug("L1 WRMSR 0x%x = 0x%lx", msr, value);
+    vcpu_skip_instruction(v);
+    return EXIT_RESUME;
+}

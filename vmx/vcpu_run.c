@@ -1,0 +1,62 @@
+/* The L1 run loop: enter, take the exit, dispatch, re-inject what was in flight. */
+#include "exit_handlers.h"
+#include "nestor/cpu.h"
+#include "nestor/log.h"
+#include "nestor/platform.h"
+#include "nestor/vmx_ops.h"
+
+/*
+ * An exit Nestor handles itself may have interrupted the delivery of an event
+ * through L1's IDT (IDT-vectoring information, SDM 27.2.4): deliver it again
+ * on the next entry (SDM 28.2.1.1 describes the same for hypervisors).
+ */
+static void reinject_vectoring_event(struct vcpu *v)
+{
+    uint32_t info = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+    if (!(info & INTR_INFO_VALID) || v->injected)
+        return;
+    vmwrite(VMCS_ENTRY_INTR_INFO, info & ~(uint32_t)INTR_INFO_NMI_UNBLOCKING);
+    if (info & INTR_INFO_ERROR_CODE_VALID)
+        vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, vmread(VMCS_IDT_VECTORING_ERROR_CODE));
+    unsigned type = INTR_INFO_TYPE(info);
+    if (type == INTR_TYPE_SW_INTR || type == INTR_TYPE_PRIV_SW_EXCEPTION || type == INTR_TYPE_SW_EXCEPTION)
+        vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, vmread(VMCS_EXIT_INSTRUCTION_LEN));
+    v->injected = true;
+}
+
+/* NMIs arrive at Nestor's IDT while it runs (NMI exiting is off): they belong to L1. */
+static void forward_host_nmi(struct vcpu *v)
+{
+    if (v->nmis_delivered == host_nmi_count || v->injected)
+        return;
+    uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+    if (blocking & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+        return; /* try again after the next exit */
+    vmwrite(VMCS_ENTRY_INTR_INFO, VEC_NMI | (INTR_TYPE_NMI << 8) | INTR_INFO_VALID);
+    v->nmis_delivered++;
+    v->injected = true;
+}
+
+uint32_t vcpu_run(struct vcpu *v)
+{
+    log_info("entering L1 at 0x%lx (eax=0x%lx ebx=0x%lx)", vmread(VMCS_GUEST_RIP), v->regs.gpr[GPR_RAX],
+             v->regs.gpr[GPR_RBX]);
+    for (;;) {
+        forward_host_nmi(v);
+        int r = vmx_enter(&v->regs, v->launched);
+        if (r != VMX_OK) {
+            unsigned err = r == VMX_FAIL_VALID ? (unsigned)vmread(VMCS_VM_INSTRUCTION_ERROR) : 0;
+            vcpu_stop(v, STATUS_NESTOR_PANIC, true, "%s of VMCS01 failed: %s (VM-instruction error %u: %s)",
+                      v->launched ? "VMRESUME" : "VMLAUNCH", r == VMX_FAIL_VALID ? "VMfailValid" : "VMfailInvalid", err,
+                      err ? vm_instruction_error_name(err) : "no current VMCS");
+            return v->status;
+        }
+        v->launched = true;
+        v->injected = false;
+        v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+        v->exit_qual = vmread(VMCS_EXIT_QUALIFICATION);
+        if (exit_dispatch(v) == EXIT_STOP)
+            return v->status;
+        reinject_vectoring_event(v);
+    }
+}

@@ -1,0 +1,64 @@
+/* CPUID filtering for L1 (bit positions from SDM vol. 2A, CPUID, Tables 3-10/3-11 and leaf 7). */
+#include "nestor/lib.h"
+#include "nestor/vcpuid.h"
+
+#define C1_ECX_MONITOR BIT(3)
+#define C1_ECX_VMX BIT(5)
+#define C1_ECX_SMX BIT(6)
+#define C1_ECX_X2APIC BIT(21)
+#define C1_ECX_OSXSAVE BIT(27)
+#define C1_ECX_HYPERVISOR BIT(31)
+#define C7_EBX_INVPCID BIT(10)
+#define C7_ECX_WAITPKG BIT(5)
+#define C7_ECX_PKU BIT(3)
+#define C7_ECX_OSPKE BIT(4)
+#define CD1_EAX_XSAVES BIT(3)
+#define C80000001_EDX_RDTSCP BIT(27)
+
+static void set_bit32(uint32_t *reg, uint32_t bit, bool on)
+{
+    if (on)
+        *reg |= bit;
+    else
+        *reg &= ~bit;
+}
+
+void vcpuid_filter(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r, const struct vcpuid_ctx *c)
+{
+    switch (leaf) {
+    case 1:
+        r->ecx &= ~(C1_ECX_MONITOR | C1_ECX_VMX | C1_ECX_SMX | C1_ECX_X2APIC);
+        r->ecx |= C1_ECX_HYPERVISOR;
+        set_bit32(&r->ecx, C1_ECX_OSXSAVE, c->guest_cr4 & BIT(18));
+        break;
+    case 5: /* MONITOR/MWAIT leaf: MONITOR is hidden */
+        r->eax = r->ebx = r->ecx = r->edx = 0;
+        break;
+    case 7:
+        if (subleaf == 0) {
+            if (!c->invpcid)
+                r->ebx &= ~C7_EBX_INVPCID;
+            r->ecx &= ~C7_ECX_WAITPKG;
+            set_bit32(&r->ecx, C7_ECX_OSPKE, (r->ecx & C7_ECX_PKU) && (c->guest_cr4 & BIT(22)));
+        }
+        break;
+    case 0xd:
+        if (subleaf == 1 && !c->xsaves)
+            r->eax &= ~CD1_EAX_XSAVES;
+        break;
+    case HV_CPUID_LEAF:
+        r->eax = HV_CPUID_LEAF;
+        memcpy(&r->ebx, HV_SIGNATURE, 4);
+        memcpy(&r->ecx, HV_SIGNATURE + 4, 4);
+        memcpy(&r->edx, HV_SIGNATURE + 8, 4);
+        break;
+    case 0x80000001:
+        if (!c->rdtscp)
+            r->edx &= ~C80000001_EDX_RDTSCP;
+        break;
+    default:
+        if (leaf > HV_CPUID_LEAF && leaf <= 0x400000ff)
+            r->eax = r->ebx = r->ecx = r->edx = 0;
+        break;
+    }
+}

@@ -1,0 +1,147 @@
+/* Virtualized MSRs (see include/nestor/vmsr.h). Pure logic, unit-tested. */
+#include "nestor/arch.h"
+#include "nestor/vmsr.h"
+
+static const uint32_t mtrr_fixed_msrs[VMSR_MTRR_FIXED] = {
+    MSR_IA32_MTRR_FIX64K_00000, MSR_IA32_MTRR_FIX16K_80000, MSR_IA32_MTRR_FIX16K_A0000, 0x268, 0x269, 0x26a,
+    0x26b, 0x26c, 0x26d, 0x26e, 0x26f,
+};
+
+static int mtrr_fixed_index(uint32_t msr)
+{
+    for (int i = 0; i < VMSR_MTRR_FIXED; i++)
+        if (mtrr_fixed_msrs[i] == msr)
+            return i;
+    return -1;
+}
+
+static bool is_vmx_cap_msr(uint32_t msr) { return msr >= MSR_IA32_VMX_BASIC && msr <= MSR_IA32_VMX_VMFUNC; }
+
+static bool is_mtrr_msr(uint32_t msr)
+{
+    return msr == MSR_IA32_MTRR_DEF_TYPE || (msr >= MSR_IA32_MTRR_PHYSBASE0 && msr < MSR_IA32_MTRR_PHYSBASE0 + 2 * VMSR_MTRR_VAR_MAX) ||
+           mtrr_fixed_index(msr) >= 0;
+}
+
+bool vmsr_intercepted(uint32_t msr, bool write)
+{
+    (void)write;
+    switch (msr) {
+    case MSR_IA32_APIC_BASE:
+    case MSR_IA32_FEATURE_CONTROL:
+    case MSR_IA32_BIOS_UPDT_TRIG:
+    case MSR_IA32_SMM_MONITOR_CTL:
+    case MSR_IA32_MISC_ENABLE:
+        return true;
+    default:
+        return is_vmx_cap_msr(msr) || is_mtrr_msr(msr);
+    }
+}
+
+enum vmsr_result vmsr_read(struct vmsr_state *s, uint32_t msr, uint64_t *value)
+{
+    int fi;
+    switch (msr) {
+    case MSR_IA32_APIC_BASE:
+        *value = s->apic_base;
+        return VMSR_OK;
+    case MSR_IA32_FEATURE_CONTROL:
+        *value = s->feature_control;
+        return VMSR_OK;
+    case MSR_IA32_MISC_ENABLE:
+        *value = s->misc_enable;
+        return VMSR_OK;
+    case MSR_IA32_BIOS_UPDT_TRIG:
+        *value = 0;
+        return VMSR_OK;
+    default:
+        break;
+    }
+    if (is_mtrr_msr(msr) && s->have_mtrr) {
+        if (msr == MSR_IA32_MTRR_DEF_TYPE)
+            *value = s->mtrr_def_type;
+        else if ((fi = mtrr_fixed_index(msr)) >= 0)
+            *value = s->mtrr_fixed[fi];
+        else if (msr - MSR_IA32_MTRR_PHYSBASE0 < 2 * s->mtrr_var_count)
+            *value = s->mtrr_var[msr - MSR_IA32_MTRR_PHYSBASE0];
+        else
+            return VMSR_GP;
+        return VMSR_OK;
+    }
+    /* VMX capability MSRs: VMX is not offered to L1, so they do not exist for it (SDM Appendix A). */
+    return VMSR_GP;
+}
+
+/* Memory types valid in MTRRs (SDM vol. 3A 11.11.2): UC, WC, WT, WP, WB. */
+static bool mtrr_type_ok(uint64_t t) { return t == 0 || t == 1 || t == 4 || t == 5 || t == 6; }
+
+enum vmsr_result vmsr_write(struct vmsr_state *s, uint32_t msr, uint64_t v)
+{
+    int fi;
+    switch (msr) {
+    case MSR_IA32_APIC_BASE:
+        /* Reserved: bits 0-7, 9, above MAXPHYADDR; x2APIC (bit 10) is not offered (SDM vol. 3A 10.4.4, 10.12.1). */
+        if (v & (0xffull | BIT(9) | APIC_BASE_X2APIC | ~s->phys_addr_mask))
+            return VMSR_GP;
+        /* BSP is read-only. The real APIC stays on: Nestor keeps L1's view only. */
+        s->apic_base = (v & ~APIC_BASE_BSP) | (s->apic_base & APIC_BASE_BSP);
+        return VMSR_OK;
+    case MSR_IA32_FEATURE_CONTROL:
+        return VMSR_GP; /* locked */
+    case MSR_IA32_MISC_ENABLE:
+        s->misc_enable = v;
+        return VMSR_OK;
+    case MSR_IA32_BIOS_UPDT_TRIG:
+        return VMSR_OK; /* a microcode update from L1 is accepted and ignored */
+    default:
+        break;
+    }
+    if (is_mtrr_msr(msr) && s->have_mtrr) {
+        /* Stored for L1 to read back; EPT memory types decide caching of L1's accesses. */
+        if (msr == MSR_IA32_MTRR_DEF_TYPE) {
+            if ((v & ~0xcffull) || !mtrr_type_ok(v & 0xff))
+                return VMSR_GP;
+            s->mtrr_def_type = v;
+        } else if ((fi = mtrr_fixed_index(msr)) >= 0) {
+            for (int b = 0; b < 8; b++)
+                if (!mtrr_type_ok((v >> (8 * b)) & 0xff))
+                    return VMSR_GP;
+            s->mtrr_fixed[fi] = v;
+        } else if (msr - MSR_IA32_MTRR_PHYSBASE0 < 2 * s->mtrr_var_count) {
+            bool is_base = !((msr - MSR_IA32_MTRR_PHYSBASE0) & 1);
+            uint64_t reserved = is_base ? (0xf00ull | ~s->phys_addr_mask) : (0x7ffull | ~s->phys_addr_mask);
+            if ((v & reserved) || (is_base && !mtrr_type_ok(v & 0xff)))
+                return VMSR_GP;
+            s->mtrr_var[msr - MSR_IA32_MTRR_PHYSBASE0] = v;
+        } else {
+            return VMSR_GP;
+        }
+        return VMSR_OK;
+    }
+    return VMSR_GP;
+}
+
+bool msr_bitmap_set(uint8_t bitmap[4096], uint32_t msr, bool write)
+{
+    unsigned base;
+    if (msr <= 0x1fff)
+        base = 0;
+    else if (msr >= 0xc0000000u && msr <= 0xc0001fffu)
+        base = 1024;
+    else
+        return false;
+    base += write ? 2048 : 0;
+    uint32_t bit = msr & 0x1fff;
+    bitmap[base + bit / 8] |= (uint8_t)(1u << (bit % 8));
+    return true;
+}
+
+void vmsr_fill_bitmap(uint8_t bitmap[4096])
+{
+    for (uint32_t msr = 0; msr <= 0x1fff; msr++) {
+        if (vmsr_intercepted(msr, false))
+            msr_bitmap_set(bitmap, msr, false);
+        if (vmsr_intercepted(msr, true))
+            msr_bitmap_set(bitmap, msr, true);
+    }
+}

@@ -1,0 +1,19 @@
+/* Pure decisions over the VMX capability MSRs (unit-tested on the host). */
+#include "nestor/arch.h"
+#include "nestor/vmx.h"
+
+bool vmx_derive_controls(struct vmx_ctl_cap cap, uint32_t required, uint32_t optional, uint32_t *value,
+                         uint32_t *missing)
+{
+    uint32_t v = (required | (optional & cap.allowed1) | cap.allowed0) & cap.allowed1;
+    *missing = required & ~cap.allowed1;
+    *value = v;
+    return *missing == 0;
+}
+
+enum feature_control_action vmx_feature_control_action(uint64_t value)
+{
+    if (!(value & FEATURE_CONTROL_LOCK))
+        return FC_SET_AND_LOCK;
+    return (value & FEATURE_CONTROL_VMX_OUTSIDE_SMX) ? FC_READY : FC_LOCKED_OFF;
+}

@@ -1,0 +1,113 @@
+/*
+ * Turning VMX on (SDM vol. 3C 23.6-23.8): CPUID, IA32_FEATURE_CONTROL, the
+ * fixed CR0/CR4 bits, the VMXON region, VMXON.
+ */
+#include "nestor/arch.h"
+#include "nestor/lib.h"
+#include "nestor/log.h"
+#include "nestor/palloc.h"
+#include "nestor/physmem.h"
+#include "nestor/vmx.h"
+#include "nestor/vmx_arch.h"
+#include "nestor/vmx_ops.h"
+
+#define CPUID_1_ECX_VMX BIT(5)
+
+struct vmx_caps g_vmx_caps;
+static paddr_t vmxon_region;
+
+static void read_caps(struct vmx_caps *c)
+{
+    c->basic = rdmsr(MSR_IA32_VMX_BASIC);
+    c->true_ctls = c->basic & VMX_BASIC_TRUE_CTLS;
+    c->pin = vmx_ctl_cap_from_msr(rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS));
+    c->proc = vmx_ctl_cap_from_msr(rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS));
+    c->exit = vmx_ctl_cap_from_msr(rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS));
+    c->entry = vmx_ctl_cap_from_msr(rdmsr(c->true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS));
+    c->misc = rdmsr(MSR_IA32_VMX_MISC);
+    c->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+    c->cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+    c->cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+    c->cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+    c->vmcs_enum = rdmsr(MSR_IA32_VMX_VMCS_ENUM);
+    /* Secondary controls and EPT exist only if the primary control can be 1 (SDM A.3.3). */
+    c->has_proc2 = c->proc.allowed1 & PROC_SECONDARY_CONTROLS;
+    if (c->has_proc2) {
+        c->proc2 = vmx_ctl_cap_from_msr(rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2));
+        if (c->proc2.allowed1 & (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID))
+            c->ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+        if (c->proc2.allowed1 & PROC2_ENABLE_VMFUNC)
+            c->vmfunc = rdmsr(MSR_IA32_VMX_VMFUNC);
+    }
+}
+
+bool vmx_enable(void)
+{
+    struct cpuid_regs id = cpuid(0, 0);
+    char vendor[13];
+    memcpy(vendor, &id.ebx, 4);
+    memcpy(vendor + 4, &id.edx, 4);
+    memcpy(vendor + 8, &id.ecx, 4);
+    vendor[12] = 0;
+    if (!(cpuid(1, 0).ecx & CPUID_1_ECX_VMX)) {
+        log_always("VMX not available: CPUID.1:ECX.VMX[bit 5] = 0 on this %s CPU. Nestor needs Intel VT-x "
+                   "(QEMU's TCG cannot emulate it; use Bochs, KVM with nested=1, or VT-x hardware)",
+                   vendor);
+        return false;
+    }
+
+    uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+    switch (vmx_feature_control_action(fc)) {
+    case FC_LOCKED_OFF:
+        log_always("VMX disabled by firmware: IA32_FEATURE_CONTROL = 0x%lx is locked with "
+                   "VMX-outside-SMX (bit 2) clear; enable VT-x in the firmware setup", fc);
+        return false;
+    case FC_SET_AND_LOCK:
+        wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_VMX_OUTSIDE_SMX | FEATURE_CONTROL_LOCK);
+        log_info("IA32_FEATURE_CONTROL was unlocked (0x%lx): enabled VMX outside SMX and locked it", fc);
+        break;
+    case FC_READY:
+        break;
+    }
+
+    struct vmx_caps *c = &g_vmx_caps;
+    read_caps(c);
+    log_info("VMX: revision 0x%lx, VMCS region %lu bytes, memory type %lu, %s controls", c->basic & VMX_BASIC_REVISION_MASK,
+             VMX_BASIC_REGION_SIZE(c->basic), VMX_BASIC_MEMTYPE(c->basic), c->true_ctls ? "TRUE" : "default");
+    if (VMX_BASIC_REGION_SIZE(c->basic) > PAGE_SIZE || VMX_BASIC_MEMTYPE(c->basic) != MEMTYPE_WB) {
+        log_always("VMX not usable: VMCS region size %lu or memory type %lu unsupported (need <= 4096, WB)",
+                   VMX_BASIC_REGION_SIZE(c->basic), VMX_BASIC_MEMTYPE(c->basic));
+        return false;
+    }
+    uint32_t need2 = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST;
+    if (!c->has_proc2 || (c->proc2.allowed1 & need2) != need2) {
+        log_always("VMX without EPT and unrestricted guest (secondary controls allowed-1 = 0x%x): Nestor needs both "
+                   "(Nehalem/Westmere or later; Bochs model corei7_skylake_x)",
+                   c->has_proc2 ? c->proc2.allowed1 : 0);
+        return false;
+    }
+    if (!(c->ept_vpid & EPT_CAP_WALK_4) || !(c->ept_vpid & EPT_CAP_MEMTYPE_WB)) {
+        log_always("EPT without 4-level walks or write-back paging structures (IA32_VMX_EPT_VPID_CAP = 0x%lx)",
+                   c->ept_vpid);
+        return false;
+    }
+
+    /* Long mode already has PE, PG and NE set; this adds VMXE and whatever else the CPU demands. */
+    write_cr0(vmx_apply_fixed(read_cr0(), c->cr0_fixed0, c->cr0_fixed1));
+    uint64_t cr4 = read_cr4() | CR4_VMXE;
+    if (cpuid(1, 0).ecx & BIT(26))
+        cr4 |= CR4_OSXSAVE; /* so Nestor can execute XSETBV for L1 */
+    write_cr4(vmx_apply_fixed(cr4, c->cr4_fixed0, c->cr4_fixed1));
+
+    vmxon_region = page_alloc_zeroed();
+    *(uint32_t *)phys_to_virt(vmxon_region) = (uint32_t)(c->basic & VMX_BASIC_REVISION_MASK);
+    int r = vmxon(vmxon_region);
+    if (r != VMX_OK) {
+        log_always("VMXON failed (%s)", r == VMX_FAIL_INVALID ? "VMfailInvalid" : "VMfailValid");
+        return false;
+    }
+    log_info("VMX on: pin 0x%x/0x%x proc 0x%x/0x%x proc2 0x%x/0x%x exit 0x%x/0x%x entry 0x%x/0x%x ept_vpid 0x%lx",
+             c->pin.allowed0, c->pin.allowed1, c->proc.allowed0, c->proc.allowed1, c->proc2.allowed0,
+             c->proc2.allowed1, c->exit.allowed0, c->exit.allowed1, c->entry.allowed0, c->entry.allowed1, c->ept_vpid);
+    return true;
+}
