@@ -92,6 +92,7 @@ _start32:
 
     mov %cr0, %eax
     or $0x80010001, %eax        /* PG, WP, PE */
+    and $0x9fffffff, %eax       /* firmware may leave caching off (CD, NW set at reset) */
     mov %eax, %cr0
 
     lgdt PHYS(boot_gdtr)

@@ -79,6 +79,23 @@ static void memory_init(const struct boot_info *bi)
              bi->module_count);
 }
 
+/*
+ * selftest=fault makes Nestor fault on purpose (a write to an unmapped low
+ * address) so the boot tests can check the exception report end to end.
+ */
+static void selftest(const char *cmdline)
+{
+    char val[16];
+    if (!cmdline_get(cmdline, "selftest", val, sizeof val))
+        return;
+    if (strcmp(val, "fault") == 0) {
+        log_always("selftest: writing to unmapped address 0x10");
+        volatile uint64_t *volatile target = (volatile uint64_t *)(uintptr_t)0x10;
+        *target = 1;
+    }
+    log_warn("selftest=%s not understood (fault)", val);
+}
+
 static uint64_t l1_ram_size(const struct boot_info *bi)
 {
     uint64_t free = palloc_free_pages(&g_palloc) * PAGE_SIZE;
@@ -131,6 +148,7 @@ NORETURN void nestor_main(uint32_t magic, uint32_t mbi_phys)
     memory_init(&boot_info);
     paging_init(&boot_info);
     uint64_t checksum = image_checksum();
+    selftest(boot_info.cmdline);
 
     if (!vmx_enable())
         platform_exit(STATUS_NO_VMX);

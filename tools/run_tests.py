@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""`make test`: host unit tests (cmocka), then boot tests (pytest under Bochs and QEMU).
+
+Prints each runner's own output, then one closing line counting every test:
+    summary: N passed, N failed
+Exits non-zero if any test failed or a runner could not run.
+"""
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+
+
+def run_unit():
+    """Returns (passed, failed, ok)."""
+    proc = subprocess.run(["make", "--no-print-directory", "-C", os.path.join(ROOT, "tests", "unit"),
+                           "BUILD=" + os.path.join(BUILD, "unit"), "run"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sys.stdout.write(proc.stdout)
+    passed = sum(int(n) for n in re.findall(r"^\[  PASSED  \] (\d+) test", proc.stdout, re.M))
+    failed = sum(int(n) for n in re.findall(r"^\[  FAILED  \] (\d+) test", proc.stdout, re.M))
+    if proc.returncode != 0 and failed == 0:
+        failed = 1  # the suite did not build or crashed: count it, never hide it
+    return passed, failed
+
+
+def run_boot(extra):
+    xml = os.path.join(BUILD, "boot-tests.xml")
+    if os.path.exists(xml):
+        os.unlink(xml)
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--junitxml=" + xml,
+           os.path.join(ROOT, "tests", "boot")] + extra
+    proc = subprocess.run(cmd, cwd=ROOT)
+    if not os.path.exists(xml):
+        return 0, 1, 0
+    suite = ET.parse(xml).getroot()
+    if suite.tag == "testsuites":
+        suite = suite[0]
+    total, fails, errors, skipped = (int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+    failed = fails + errors
+    if proc.returncode not in (0, 1) and failed == 0:
+        failed = 1
+    return total - failed - skipped, failed, skipped
+
+
+def main():
+    up, uf = run_unit()
+    bp, bf, bs = run_boot(sys.argv[1:])
+    passed, failed = up + bp, uf + bf
+    print("unit tests: %d passed, %d failed; boot tests: %d passed, %d failed, %d skipped" % (up, uf, bp, bf, bs))
+    line = "summary: %d passed, %d failed" % (passed, failed)
+    if bs:
+        line += ", %d skipped" % bs
+    print(line)
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
