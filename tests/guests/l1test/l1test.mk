@@ -20,7 +20,7 @@ L1TEST_OBJ := build/tests/l1test
 L1TEST_MB1 := build/tests/l1test-mb1.elf
 L1TEST_MB2 := build/tests/l1test-mb2.elf
 
-L1TEST_CFLAGS := -m32 -std=c11 -O2 -Wall -Wextra -Werror \
+L1TEST_CFLAGS := -m32 -std=c11 -O2 -Wall -Wextra \
 	-ffreestanding -nostdlib -fno-pic -fno-pie -fno-stack-protector \
 	-mno-sse -mno-mmx -mgeneral-regs-only -fcf-protection=none \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables \
