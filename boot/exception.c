@@ -7,6 +7,7 @@
 #include "nestor/log.h"
 #include "nestor/panic.h"
 #include "nestor/platform.h"
+#include "nestor/vmx_arch.h"
 
 volatile uint32_t host_nmi_count;
 
@@ -22,12 +23,22 @@ static const char *const vector_names[32] = {
 
 void exception_dispatch(struct exception_frame *f);
 
+extern const uint64_t msr_fixup_table[][2];
+extern const uint64_t msr_fixup_count;
+
 void exception_dispatch(struct exception_frame *f)
 {
     if (f->vector == 2) {
         host_nmi_count++;
         return;
     }
+    /* rdmsr_safe/wrmsr_safe: a #GP there means "no such MSR", not a bug. */
+    if (f->vector == VEC_GP)
+        for (uint64_t i = 0; i < msr_fixup_count; i++)
+            if (f->rip == msr_fixup_table[i][0]) {
+                f->rip = msr_fixup_table[i][1];
+                return;
+            }
     log_error("CPU exception in Nestor: vector %lu (%s), error code 0x%lx", f->vector,
               f->vector < 32 ? vector_names[f->vector] : "?", f->error_code);
     log_error("  rip=%016lx cs=%04lx rflags=%016lx rsp=%016lx ss=%04lx", f->rip, f->cs, f->rflags, f->rsp, f->ss);

@@ -23,6 +23,8 @@ bool cr0_emulate_write(const struct cr_ctx *c, uint64_t value, struct cr_update 
         return false;
     if ((value & CR0_NW) && !(value & CR0_CD))
         return false;
+    if (c->vmx_operation && (value & c->vmx_cr0_fixed0) != c->vmx_cr0_fixed0)
+        return false;
     u->efer = c->efer;
     bool pg_on = (value & CR0_PG) && !(c->cr0_view & CR0_PG);
     bool pg_off = !(value & CR0_PG) && (c->cr0_view & CR0_PG);
@@ -51,6 +53,8 @@ bool cr4_emulate_write(const struct cr_ctx *c, uint64_t value, struct cr_update 
     if (value & ~allowed)
         return false;
     if ((c->efer & EFER_LMA) && !(value & CR4_PAE))
+        return false;
+    if (c->vmx_operation && !(value & CR4_VMXE))
         return false;
     if ((value & CR4_PCIDE) && !(c->cr4_view & CR4_PCIDE) && (!(c->efer & EFER_LMA) || (c->cr3 & 0xfff)))
         return false;

@@ -11,6 +11,7 @@ enum exit_action handle_cpuid(struct vcpu *v)
         .rdtscp = v->proc2 & PROC2_ENABLE_RDTSCP,
         .invpcid = v->proc2 & PROC2_ENABLE_INVPCID,
         .xsaves = v->proc2 & PROC2_ENABLE_XSAVES,
+        .vmx = v->nested.offered,
         .guest_cr4 = (vmread(VMCS_GUEST_CR4) & ~v->cr4_mask) | (vmread(VMCS_CR4_READ_SHADOW) & v->cr4_mask),
     };
     vcpuid_filter(leaf, subleaf, &r, &ctx);

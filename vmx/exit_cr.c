@@ -34,7 +34,9 @@ static void fill_ctx(struct vcpu *v, struct cr_ctx *c)
     c->cr0_fixed1 = v->cr0_fixed1;
     c->cr4_fixed0 = v->cr4_fixed0;
     c->cr4_fixed1 = v->cr4_fixed1;
-    c->cr4_hidden = CR4_VMXE | CR4_SMXE;
+    c->cr4_hidden = CR4_SMXE | (v->nested.offered ? 0 : CR4_VMXE);
+    c->vmx_operation = v->nested.vmxon;
+    c->vmx_cr0_fixed0 = v->nested.caps.cr0_fixed0;
     /* Guest-owned bits come from the real register, host-owned ones from the shadow. */
     c->cr0_view = (vmread(VMCS_GUEST_CR0) & ~v->cr0_mask) | (vmread(VMCS_CR0_READ_SHADOW) & v->cr0_mask);
     c->cr4_view = (vmread(VMCS_GUEST_CR4) & ~v->cr4_mask) | (vmread(VMCS_CR4_READ_SHADOW) & v->cr4_mask);

@@ -32,15 +32,15 @@ static const struct exit_entry exit_table[EXIT_REASON_COUNT] = {
     [EXIT_RDTSC] = {"RDTSC", NULL},
     [EXIT_RSM] = {"RSM", NULL},
     [EXIT_VMCALL] = {"VMCALL", handle_undefined_opcode},
-    [EXIT_VMCLEAR] = {"VMCLEAR", handle_undefined_opcode},
-    [EXIT_VMLAUNCH] = {"VMLAUNCH", handle_undefined_opcode},
-    [EXIT_VMPTRLD] = {"VMPTRLD", handle_undefined_opcode},
-    [EXIT_VMPTRST] = {"VMPTRST", handle_undefined_opcode},
-    [EXIT_VMREAD] = {"VMREAD", handle_undefined_opcode},
-    [EXIT_VMRESUME] = {"VMRESUME", handle_undefined_opcode},
-    [EXIT_VMWRITE] = {"VMWRITE", handle_undefined_opcode},
-    [EXIT_VMXOFF] = {"VMXOFF", handle_undefined_opcode},
-    [EXIT_VMXON] = {"VMXON", handle_undefined_opcode},
+    [EXIT_VMCLEAR] = {"VMCLEAR", nested_handle_vmclear},
+    [EXIT_VMLAUNCH] = {"VMLAUNCH", nested_handle_vmlaunch},
+    [EXIT_VMPTRLD] = {"VMPTRLD", nested_handle_vmptrld},
+    [EXIT_VMPTRST] = {"VMPTRST", nested_handle_vmptrst},
+    [EXIT_VMREAD] = {"VMREAD", nested_handle_vmread},
+    [EXIT_VMRESUME] = {"VMRESUME", nested_handle_vmresume},
+    [EXIT_VMWRITE] = {"VMWRITE", nested_handle_vmwrite},
+    [EXIT_VMXOFF] = {"VMXOFF", nested_handle_vmxoff},
+    [EXIT_VMXON] = {"VMXON", nested_handle_vmxon},
     [EXIT_CR_ACCESS] = {"control-register access", handle_cr_access},
     [EXIT_DR_ACCESS] = {"debug-register access", NULL},
     [EXIT_IO_INSTRUCTION] = {"I/O instruction", handle_io},
@@ -60,10 +60,10 @@ static const struct exit_entry exit_table[EXIT_REASON_COUNT] = {
     [EXIT_LDTR_TR] = {"LDTR/TR access", NULL},
     [EXIT_EPT_VIOLATION] = {"EPT violation", handle_ept_violation},
     [EXIT_EPT_MISCONFIG] = {"EPT misconfiguration", handle_ept_misconfig},
-    [EXIT_INVEPT] = {"INVEPT", handle_undefined_opcode},
+    [EXIT_INVEPT] = {"INVEPT", nested_handle_invept},
     [EXIT_RDTSCP] = {"RDTSCP", NULL},
     [EXIT_PREEMPTION_TIMER] = {"preemption timer", NULL},
-    [EXIT_INVVPID] = {"INVVPID", handle_undefined_opcode},
+    [EXIT_INVVPID] = {"INVVPID", nested_handle_invvpid},
     [EXIT_WBINVD] = {"WBINVD", handle_wbinvd},
     [EXIT_XSETBV] = {"XSETBV", handle_xsetbv},
     [EXIT_APIC_WRITE] = {"APIC write", NULL},
@@ -102,4 +102,5 @@ void exit_stats_print(const struct vcpu *v)
     for (unsigned r = 0; r < EXIT_REASON_COUNT; r++)
         if (v->exit_count[r])
             log_always("  L1->L0 %-28s %10lu", exit_reason_name(r), v->exit_count[r]);
+    nested_stats_print(v);
 }

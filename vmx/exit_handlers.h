@@ -2,6 +2,7 @@
 #ifndef NESTOR_EXIT_HANDLERS_H
 #define NESTOR_EXIT_HANDLERS_H
 
+#include "nestor/nested.h"
 #include "nestor/vcpu.h"
 
 typedef enum exit_action (*exit_handler_fn)(struct vcpu *v);

@@ -1,5 +1,6 @@
 /* The L1 run loop: enter, take the exit, dispatch, re-inject what was in flight. */
 #include "exit_handlers.h"
+#include "nestor/console.h"
 #include "nestor/cpu.h"
 #include "nestor/log.h"
 #include "nestor/platform.h"
@@ -41,22 +42,33 @@ uint32_t vcpu_run(struct vcpu *v)
 {
     log_info("entering L1 at 0x%lx (eax=0x%lx ebx=0x%lx)", vmread(VMCS_GUEST_RIP), v->regs.gpr[GPR_RAX],
              v->regs.gpr[GPR_RBX]);
-    for (;;) {
-        forward_host_nmi(v);
-        int r = vmx_enter(&v->regs, v->launched);
+    for (unsigned n = 0;; n++) {
+        bool l2 = v->nested.in_l2;
+        if (!l2)
+            forward_host_nmi(v);
+        bool *launched = l2 ? &v->nested.vmcs02_launched : &v->launched;
+        int r = vmx_enter(&v->regs, *launched);
         if (r != VMX_OK) {
             unsigned err = r == VMX_FAIL_VALID ? (unsigned)vmread(VMCS_VM_INSTRUCTION_ERROR) : 0;
+            if (l2) {
+                nested_hw_entry_failed(v, r, err);
+                continue;
+            }
             vcpu_stop(v, STATUS_NESTOR_PANIC, true, "%s of VMCS01 failed: %s (VM-instruction error %u: %s)",
                       v->launched ? "VMRESUME" : "VMLAUNCH", r == VMX_FAIL_VALID ? "VMfailValid" : "VMfailInvalid", err,
                       err ? vm_instruction_error_name(err) : "no current VMCS");
             return v->status;
         }
-        v->launched = true;
+        *launched = true;
         v->injected = false;
+        v->vmcs_switched = false;
         v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
         v->exit_qual = vmread(VMCS_EXIT_QUALIFICATION);
-        if (exit_dispatch(v) == EXIT_STOP)
+        if ((l2 ? nested_l2_exit(v) : exit_dispatch(v)) == EXIT_STOP)
             return v->status;
-        reinject_vectoring_event(v);
+        if (!v->vmcs_switched)
+            reinject_vectoring_event(v);
+        if ((n & 1023) == 0 && console_poll_char() == 's')
+            exit_stats_print(v);
     }
 }

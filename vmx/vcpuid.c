@@ -28,6 +28,7 @@ void vcpuid_filter(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r, const 
     switch (leaf) {
     case 1:
         r->ecx &= ~(C1_ECX_MONITOR | C1_ECX_VMX | C1_ECX_SMX | C1_ECX_X2APIC);
+        set_bit32(&r->ecx, C1_ECX_VMX, c->vmx);
         r->ecx |= C1_ECX_HYPERVISOR;
         set_bit32(&r->ecx, C1_ECX_OSXSAVE, c->guest_cr4 & BIT(18));
         break;

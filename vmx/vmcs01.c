@@ -73,7 +73,7 @@ static void setup_cr_masks(struct vcpu *v)
     v->cr4_mask = (v->cr4_fixed0 | ~v->cr4_fixed1 | CR4_VMXE) & 0xffffffffull;
 }
 
-static void setup_host_state(void)
+void vmcs_write_host_state(void)
 {
     struct desc_ptr gdtr, idtr;
     read_gdtr(&gdtr);
@@ -155,10 +155,12 @@ static void setup_guest_state(struct vcpu *v, const struct l1_vm *vm)
     v->regs.gpr[GPR_RBX] = vm->boot_info_gpa;
 }
 
-static paddr_t setup_io_bitmaps(void)
+static void setup_io_bitmaps(struct vcpu *v)
 {
-    /* Bitmap A covers ports 0-0x7fff, B 0x8000-0xffff (SDM 24.6.4); contiguous here. */
+    /* Bitmap A covers ports 0-0x7fff, B 0x8000-0xffff (SDM 24.6.4). */
     paddr_t a = page_alloc_zeroed(), b = page_alloc_zeroed();
+    v->io_bitmap[0] = a;
+    v->io_bitmap[1] = b;
     uint8_t *bm[2] = {phys_to_virt(a), phys_to_virt(b)};
     static const struct {
         uint16_t first, last;
@@ -172,7 +174,6 @@ static paddr_t setup_io_bitmaps(void)
             bm[p >> 15][(p & 0x7fff) / 8] |= (uint8_t)(1u << (p % 8));
     w(VMCS_IO_BITMAP_A, a);
     w(VMCS_IO_BITMAP_B, b);
-    return a;
 }
 
 static void init_virtual_msrs(struct vcpu *v)
@@ -244,12 +245,12 @@ bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm)
         w(VMCS_XSS_EXIT_BITMAP, 0);
     w(VMCS_EPT_POINTER, ept_eptp(&vm->ept));
 
-    paddr_t msr_bitmap = page_alloc_zeroed();
-    vmsr_fill_bitmap(phys_to_virt(msr_bitmap));
-    w(VMCS_MSR_BITMAP, msr_bitmap);
-    setup_io_bitmaps();
+    v->msr_bitmap = page_alloc_zeroed();
+    vmsr_fill_bitmap(phys_to_virt(v->msr_bitmap));
+    w(VMCS_MSR_BITMAP, v->msr_bitmap);
+    setup_io_bitmaps(v);
 
-    setup_host_state();
+    vmcs_write_host_state();
     setup_guest_state(v, vm);
     log_info("VMCS01: pin 0x%x proc 0x%x proc2 0x%x exit 0x%x entry 0x%x cr0_mask 0x%lx cr4_mask 0x%lx vpid %u", v->pin,
              v->proc, v->proc2, v->exit_ctls, v->entry_ctls, v->cr0_mask, v->cr4_mask, v->vpid);

@@ -68,7 +68,11 @@ enum vmsr_result vmsr_read(struct vmsr_state *s, uint32_t msr, uint64_t *value)
             return VMSR_GP;
         return VMSR_OK;
     }
-    /* VMX capability MSRs: VMX is not offered to L1, so they do not exist for it (SDM Appendix A). */
+    /* VMX capability MSRs: what nested VMX offers, or nothing (#GP) when VMX is not offered (SDM Appendix A). */
+    if (is_vmx_cap_msr(msr) && s->vmx_caps && s->vmx_caps_present[msr - MSR_IA32_VMX_BASIC]) {
+        *value = s->vmx_caps[msr - MSR_IA32_VMX_BASIC];
+        return VMSR_OK;
+    }
     return VMSR_GP;
 }
 

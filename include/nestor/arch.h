@@ -90,6 +90,10 @@ static inline uint64_t xgetbv(uint32_t index)
     return ((uint64_t)hi << 32) | lo;
 }
 
+/* boot/msr_safe.S: 0 on success, -1 when the MSR access raised #GP. */
+int rdmsr_safe(uint32_t msr, uint64_t *value);
+int wrmsr_safe(uint32_t msr, uint64_t value);
+
 static inline void cpu_relax(void) { __asm__ volatile("pause"); }
 static inline void wbinvd(void) { __asm__ volatile("wbinvd" ::: "memory"); }
 static inline NORETURN void halt_forever(void)

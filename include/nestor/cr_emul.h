@@ -16,6 +16,8 @@ struct cr_ctx {
     uint64_t efer;
     uint64_t cr3;
     bool long_mode_code;             /* CS.L with EFER.LMA: 64-bit operands */
+    bool vmx_operation;              /* the guest is in VMX operation: CR0/CR4 fixed bits bind it (SDM 23.8) */
+    uint64_t vmx_cr0_fixed0;         /* IA32_VMX_CR0_FIXED0 as the guest sees it (PE, PG included) */
 };
 
 struct cr_update {

@@ -3,6 +3,7 @@
 #define NESTOR_VCPU_H
 
 #include "l1.h"
+#include "nested.h"
 #include "types.h"
 #include "vmx_arch.h"
 #include "vmsr.h"
@@ -34,6 +35,7 @@ struct vcpu {
     uint64_t cr0_mask, cr4_mask;
     uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1; /* effective for L1 (unrestricted guest) */
     uint64_t xcr0_supported;
+    paddr_t io_bitmap[2], msr_bitmap; /* Nestor's own exits, also merged into vmcs02's */
 
     struct vmsr_state msr;
     struct vuart uart;
@@ -47,6 +49,10 @@ struct vcpu {
     /* Why L1 stopped, and the status the run ends with. */
     bool stopped;
     uint32_t status;
+
+    bool vmcs_switched; /* this exit moved between L1 and L2: no re-injection into the other one */
+
+    struct nested_vmx nested;
 
     uint64_t exit_count[EXIT_REASON_COUNT];
     uint64_t exit_total;
@@ -64,6 +70,8 @@ void vcpu_dump_guest_state(struct vcpu *v);
 
 /* vmx/vmcs01.c */
 bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm);
+/* Writes Nestor's host state into the current VMCS (vmcs01 and vmcs02 share it). */
+void vmcs_write_host_state(void);
 /* vmx/vcpu_run.c: runs L1 until it stops; returns the run status. */
 uint32_t vcpu_run(struct vcpu *v);
 /* vmx/exit_dispatch.c */

@@ -11,6 +11,7 @@
 
 struct vcpuid_ctx {
     bool rdtscp, invpcid, xsaves; /* the secondary controls that make these work in L1 */
+    bool vmx;                     /* nested VMX offered */
     uint64_t guest_cr4;          /* for the OS-enable bits CPUID reflects */
 };
 

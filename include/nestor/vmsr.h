@@ -24,6 +24,9 @@ struct vmsr_state {
     uint64_t mtrr_cap, mtrr_def_type;
     uint64_t mtrr_var[2 * VMSR_MTRR_VAR_MAX];
     uint64_t mtrr_fixed[VMSR_MTRR_FIXED];
+    /* VMX capability MSRs 0x480-0x491 offered to L1 (nested VMX); NULL: none, they #GP. */
+    const uint64_t *vmx_caps;
+    const bool *vmx_caps_present;
 };
 
 enum vmsr_result { VMSR_OK, VMSR_GP };

@@ -438,6 +438,32 @@ enum exit_reason {
 #define EPTQUAL_LINEAR_TRANSLATION BIT(8)
 #define EPTQUAL_NMI_UNBLOCKING BIT(12)
 
+/*
+ * VM-exit instruction information for VMX instructions, INVEPT, INVVPID
+ * (SDM 27.2.5, Tables 27-13 and 27-14).
+ */
+#define INSNINFO_SCALE(i) ((i) & 3)
+#define INSNINFO_REG1(i) (((i) >> 3) & 0xf)
+#define INSNINFO_ADDR_SIZE(i) (((i) >> 7) & 7) /* 0: 16-bit, 1: 32-bit, 2: 64-bit */
+#define INSNINFO_REG_OPERAND BIT(10)
+#define INSNINFO_SEG(i) (((i) >> 15) & 7)      /* 0 ES, 1 CS, 2 SS, 3 DS, 4 FS, 5 GS */
+#define INSNINFO_INDEX(i) (((i) >> 18) & 0xf)
+#define INSNINFO_INDEX_INVALID BIT(22)
+#define INSNINFO_BASE(i) (((i) >> 23) & 0xf)
+#define INSNINFO_BASE_INVALID BIT(27)
+#define INSNINFO_REG2(i) (((i) >> 28) & 0xf)
+
+/* VM-entry failure qualifications (SDM 26.8). */
+#define ENTRY_FAIL_QUAL_DEFAULT 0u
+#define ENTRY_FAIL_QUAL_PDPTE 2u
+#define ENTRY_FAIL_QUAL_NMI_INJECTION 3u
+#define ENTRY_FAIL_QUAL_LINK_POINTER 4u
+
+/* VMX-abort indicators (SDM 27.7). */
+#define VMX_ABORT_SAVING_MSRS 1u
+#define VMX_ABORT_HOST_PDPTE 2u
+#define VMX_ABORT_LOADING_MSRS 4u
+
 /* VM-instruction error numbers (SDM 31.4, Table 31-1). */
 enum vm_insn_error {
     VMERR_VMCALL_IN_ROOT = 1,

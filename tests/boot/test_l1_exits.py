@@ -6,13 +6,20 @@ import pytest
 from conftest import L1_MB1, L1_MB2, boot
 
 
-def run(test, l1=L1_MB1, extra=""):
-    b = boot("exit-" + test, l1=l1, l1_args=("test=%s status=0x2a %s" % (test, extra)).strip())
-    return b
+def run(test, l1=L1_MB1, extra="", nested=None):
+    args = "loglevel=info" + ("" if nested is None else " nested=%d" % nested)
+    name = "exit-" + test + ("" if nested is None else "-nested%d" % nested)
+    return boot(name, l1=l1, l1_args=("test=%s status=0x2a %s" % (test, extra)).strip(), nestor_args=args)
+
+
+def test_cpuid_offers_vmx_by_default():
+    b = run("cpuid")
+    b.expect(r"^L1> l1test: cpuid\.1 ecx=0x[0-9a-f]+ hypervisor=1 vmx=1$")
+    assert b.status() == 0x2A
 
 
 def test_cpuid_sets_hypervisor_bit_and_hides_vmx():
-    b = run("cpuid")
+    b = run("cpuid", nested=0)
     m = b.expect(r"^L1> l1test: cpuid\.1 ecx=0x([0-9a-f]+) hypervisor=1 vmx=0$")
     ecx = int(m.group(1), 16)
     assert not ecx & (1 << 6), "SMX must be hidden"
@@ -24,8 +31,19 @@ def test_cpuid_sets_hypervisor_bit_and_hides_vmx():
     assert b.status() == 0x2A
 
 
-def test_virtualized_msrs_behave_like_a_cpu_without_vmx():
+def test_virtualized_msrs_offer_nested_vmx():
     b = run("msr")
+    b.expect(r"^L1> l1test: rdmsr 0x3a = 0x5$")  # locked, VMX outside SMX on
+    m = b.expect(r"^L1> l1test: rdmsr 0x480 = 0x([0-9a-f]+)$")
+    basic = int(m.group(1), 16)
+    assert basic & 0x7FFFFFFF == 0x4E53, "Nestor's own vmcs12 revision"
+    assert (basic >> 32) & 0x1FFF == 4096 and (basic >> 50) & 0xF == 6 and basic & (1 << 55)
+    b.expect(r"^L1> l1test: wrmsr 0x3a #GP$")
+    assert b.status() == 0x2A
+
+
+def test_virtualized_msrs_behave_like_a_cpu_without_vmx():
+    b = run("msr", nested=0)
     b.expect(r"^L1> l1test: rdmsr 0x3a = 0x1$")  # locked, VMX off
     b.expect(r"^L1> l1test: rdmsr 0x480 #GP$")
     b.expect(r"^L1> l1test: wrmsr 0x3a #GP$")
@@ -80,7 +98,7 @@ def test_hlt_with_interrupts_disabled_stops_l1():
 
 
 def test_vmx_instructions_are_undefined_for_l1():
-    b = run("vmx")
+    b = run("vmx", nested=0)
     b.expect(r"^L1> l1test: vmxon #UD$")
     b.expect(r"^nestor:   L1->L0 VMXON\s+1$")
     assert b.status() == 0x2A

@@ -1,0 +1,73 @@
+/*
+ * Nested VMX: Nestor emulating VMX for L1 (nested/). L1's VMCSs (vmcs12) are
+ * cached by their guest-physical address; L2 runs on vmcs02, built from
+ * vmcs12 and Nestor's own requirements.
+ */
+#ifndef NESTOR_NESTED_H
+#define NESTOR_NESTED_H
+
+#include "nested_caps.h"
+#include "types.h"
+#include "vmcs12.h"
+#include "vmx_arch.h"
+
+#define VMCS12_CACHE_SIZE 4
+#define VMCS12_NONE (~(gpa_t)0)
+
+struct vmcs12_cache_entry {
+    gpa_t gpa;          /* VMCS12_NONE when the slot is free */
+    uint64_t last_used; /* LRU clock */
+    struct vmcs12 v;
+};
+
+struct nested_stats {
+    uint64_t l2_by_l0[EXIT_REASON_COUNT];  /* L2 exits Nestor handled without L1 */
+    uint64_t l2_to_l1[EXIT_REASON_COUNT];  /* L2 exits reflected to L1 */
+    uint64_t entries;                      /* emulated VMLAUNCH/VMRESUME that reached L2 */
+    uint64_t l1_exits_while_nested;        /* L1->L0 exits between a reflection and the next entry */
+};
+
+struct nested_vmx {
+    bool offered;   /* VMX visible to L1 at all (nested= option) */
+    struct nested_caps caps;
+    bool vmxon;     /* L1 is in (emulated) VMX operation */
+    gpa_t vmxon_ptr;
+    gpa_t current_ptr; /* VMCS12_NONE: no current VMCS */
+    struct vmcs12_cache_entry *current;
+    struct vmcs12_cache_entry cache[VMCS12_CACHE_SIZE];
+    uint64_t lru_clock;
+
+    bool in_l2;
+    paddr_t vmcs02;
+    bool vmcs02_launched;
+    uint16_t vpid02;
+    uint16_t last_vpid12;
+    bool vpid12_seen;
+    paddr_t io_bitmap02[2], msr_bitmap02;
+
+    struct nested_stats stats;
+};
+
+struct vcpu;
+
+/* nested/nested_init.c */
+void nested_init(struct vcpu *v, bool offer_vmx);
+/* nested/vmx_insn.c: exit handlers for L1's VMX instructions */
+enum exit_action nested_handle_vmxon(struct vcpu *v);
+enum exit_action nested_handle_vmxoff(struct vcpu *v);
+enum exit_action nested_handle_vmclear(struct vcpu *v);
+enum exit_action nested_handle_vmptrld(struct vcpu *v);
+enum exit_action nested_handle_vmptrst(struct vcpu *v);
+enum exit_action nested_handle_vmread(struct vcpu *v);
+enum exit_action nested_handle_vmwrite(struct vcpu *v);
+enum exit_action nested_handle_vmlaunch(struct vcpu *v);
+enum exit_action nested_handle_vmresume(struct vcpu *v);
+enum exit_action nested_handle_invvpid(struct vcpu *v);
+enum exit_action nested_handle_invept(struct vcpu *v);
+/* nested/nested_exit.c: an exit from L2 (vmcs02 current) */
+enum exit_action nested_l2_exit(struct vcpu *v);
+/* The CPU refused vmcs02 at VMLAUNCH/VMRESUME (r = VMX_FAIL_*): tell L1 and go back to it. */
+void nested_hw_entry_failed(struct vcpu *v, int r, unsigned err);
+void nested_stats_print(const struct vcpu *v);
+
+#endif

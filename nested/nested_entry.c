@@ -1,0 +1,109 @@
+/*
+ * VMLAUNCH and VMRESUME from L1 (SDM vol. 3C 31 "VMLAUNCH/VMRESUME" and
+ * chapter 26): instruction checks, then controls (VMfailValid 7) and host
+ * state (VMfailValid 8), then guest state (VM-entry failure, exit reason 33)
+ * and the MSR-load area (exit reason 34); only then does vmcs02 become L2.
+ */
+#include "nested_internal.h"
+#include "nestor/arch.h"
+#include "nestor/entry_checks.h"
+#include "nestor/log.h"
+#include "nestor/vmx_ops.h"
+
+static const char *insn_name(bool launch) { return launch ? "VMLAUNCH" : "VMRESUME"; }
+
+static enum exit_action entry_failure(struct vcpu *v, bool launch, uint32_t reason, uint32_t qual, const char *why)
+{
+    log_info("L1 %s of vmcs12 0x%lx: VM-entry failure (exit reason %u, qualification %u): %s", insn_name(launch),
+             v->nested.current_ptr, reason, qual, why);
+    nested_reflect(v, reason | EXIT_REASON_ENTRY_FAILURE, qual, true);
+    return EXIT_RESUME;
+}
+
+static enum exit_action vmentry(struct vcpu *v, bool launch)
+{
+    struct nested_vmx *n = &v->nested;
+    if (!vmx_insn_checks(v, true))
+        return EXIT_RESUME;
+    if (!n->current) {
+        nested_vmfail_invalid(v);
+        return EXIT_RESUME;
+    }
+    if (vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_MOV_SS) {
+        nested_vmfail_valid(v, VMERR_ENTRY_MOV_SS_BLOCKING);
+        return EXIT_RESUME;
+    }
+    struct vmcs12 *v12 = &n->current->v;
+    bool launched = v12->launch_state == VMCS12_LAUNCHED;
+    if (launch && launched) {
+        nested_vmfail_valid(v, VMERR_VMLAUNCH_NONCLEAR);
+        return EXIT_RESUME;
+    }
+    if (!launch && !launched) {
+        nested_vmfail_valid(v, VMERR_VMRESUME_NONLAUNCHED);
+        return EXIT_RESUME;
+    }
+
+    struct entry_check_ctx ctx = {&n->caps, nested_maxphy_mask(), (vmread(VMCS_GUEST_EFER) & EFER_LMA) != 0};
+    const char *rule = entry_check_controls(v12, &ctx);
+    if (rule) {
+        log_info("L1 %s of vmcs12 0x%lx: VMfailValid(7): %s", insn_name(launch), n->current_ptr, rule);
+        nested_vmfail_valid(v, VMERR_ENTRY_INVALID_CONTROLS);
+        return EXIT_RESUME;
+    }
+    rule = entry_check_host_state(v12, &ctx);
+    if (rule) {
+        log_info("L1 %s of vmcs12 0x%lx: VMfailValid(8): %s", insn_name(launch), n->current_ptr, rule);
+        nested_vmfail_valid(v, VMERR_ENTRY_INVALID_HOST_STATE);
+        return EXIT_RESUME;
+    }
+    uint32_t qual = 0;
+    rule = entry_check_guest_state(v12, &ctx, &qual);
+    uint64_t link = V12(v12, VMCS_LINK_POINTER);
+    if (!rule && link != ~0ull && vmcs12_peek_revision(v, link) != VMCS12_REVISION) {
+        rule = "26.3.1.5 VMCS link pointer must reference a region with the VMCS revision identifier and bit 31 clear";
+        qual = ENTRY_FAIL_QUAL_LINK_POINTER;
+    }
+    if (rule)
+        return entry_failure(v, launch, EXIT_INVALID_GUEST_STATE, qual, rule);
+
+    vmcs02_build(v, v12); /* vmcs02 is now current */
+    n->in_l2 = true;
+    v->vmcs_switched = true;
+    if (!vmcs02_load_pdptes(v, v12))
+        return entry_failure(v, launch, EXIT_INVALID_GUEST_STATE, ENTRY_FAIL_QUAL_PDPTE,
+                             "26.3.1.6 PDPTEs referenced by guest CR3 must not set reserved bits");
+    uint32_t bad = nested_load_msr_area(v, V12(v12, VMCS_ENTRY_MSR_LOAD_ADDR), (uint32_t)V12(v12, VMCS_ENTRY_MSR_LOAD_COUNT));
+    if (bad)
+        return entry_failure(v, launch, EXIT_MSR_LOADING, bad, "26.4 an entry of the VM-entry MSR-load area cannot be loaded");
+    if (launch)
+        v12->launch_state = VMCS12_LAUNCHED;
+    n->stats.entries++;
+    log_trace("entering L2 at 0x%lx (vmcs12 0x%lx)", V12(v12, VMCS_GUEST_RIP), n->current_ptr);
+    return EXIT_RESUME;
+}
+
+enum exit_action nested_handle_vmlaunch(struct vcpu *v) { return vmentry(v, true); }
+enum exit_action nested_handle_vmresume(struct vcpu *v) { return vmentry(v, false); }
+
+/*
+ * The CPU refused vmcs02 although vmcs12 passed Nestor's checks: a check
+ * Nestor lacks. L1's VMLAUNCH/VMRESUME has not completed yet, so it gets the
+ * CPU's own VMfail, and the log says it is Nestor's gap.
+ */
+void nested_hw_entry_failed(struct vcpu *v, int r, unsigned err)
+{
+    struct nested_vmx *n = &v->nested;
+    log_warn("the CPU refused vmcs02 (%s, VM-instruction error %u: %s) although vmcs12 0x%lx passed Nestor's checks",
+             r == VMX_FAIL_VALID ? "VMfailValid" : "VMfailInvalid", err, vm_instruction_error_name(err), n->current_ptr);
+    vmptrld(v->vmcs);
+    n->in_l2 = false;
+    v->vmcs_switched = true;
+    v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON); /* L1's VMLAUNCH/VMRESUME exit, still in vmcs01 */
+    if (EXIT_REASON_BASIC(v->exit_reason) == EXIT_VMLAUNCH)
+        n->current->v.launch_state = 0;
+    if (r == VMX_FAIL_VALID && err)
+        nested_vmfail_valid(v, err);
+    else
+        nested_vmfail_invalid(v);
+}

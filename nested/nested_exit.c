@@ -1,0 +1,261 @@
+/*
+ * Exits from L2. Nestor keeps the ones only vmcs02 asked for; every other
+ * one is delivered to L1 as the CPU would (SDM chapter 27): L2's state saved
+ * into vmcs12 (27.3), the exit information recorded (27.2), the MSR-store
+ * area written (27.4), then L1's host state from vmcs12 loaded into vmcs01
+ * (27.5), whose MSR-load area is applied last (27.6).
+ */
+#include "nested_internal.h"
+#include "../vmx/exit_handlers.h"
+#include "nestor/arch.h"
+#include "nestor/lib.h"
+#include "nestor/log.h"
+#include "nestor/platform.h"
+#include "nestor/vmx_ops.h"
+
+/* Guest state saved on every exit (27.3); EFER, PAT, DR7, DEBUGCTL, timer only when asked. */
+static const uint32_t saved_guest_fields[] = {
+    VMCS_GUEST_ES_SEL, VMCS_GUEST_CS_SEL, VMCS_GUEST_SS_SEL, VMCS_GUEST_DS_SEL, VMCS_GUEST_FS_SEL,
+    VMCS_GUEST_GS_SEL, VMCS_GUEST_LDTR_SEL, VMCS_GUEST_TR_SEL, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_CS_LIMIT,
+    VMCS_GUEST_SS_LIMIT, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_LDTR_LIMIT,
+    VMCS_GUEST_TR_LIMIT, VMCS_GUEST_GDTR_LIMIT, VMCS_GUEST_IDTR_LIMIT, VMCS_GUEST_ES_AR, VMCS_GUEST_CS_AR,
+    VMCS_GUEST_SS_AR, VMCS_GUEST_DS_AR, VMCS_GUEST_FS_AR, VMCS_GUEST_GS_AR, VMCS_GUEST_LDTR_AR, VMCS_GUEST_TR_AR,
+    VMCS_GUEST_INTERRUPTIBILITY, VMCS_GUEST_ACTIVITY_STATE, VMCS_GUEST_SYSENTER_CS, VMCS_GUEST_CR0,
+    VMCS_GUEST_CR3, VMCS_GUEST_CR4, VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE,
+    VMCS_GUEST_DS_BASE, VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE, VMCS_GUEST_LDTR_BASE, VMCS_GUEST_TR_BASE,
+    VMCS_GUEST_GDTR_BASE, VMCS_GUEST_IDTR_BASE, VMCS_GUEST_RSP, VMCS_GUEST_RIP, VMCS_GUEST_RFLAGS,
+    VMCS_GUEST_PENDING_DBG, VMCS_GUEST_SYSENTER_ESP, VMCS_GUEST_SYSENTER_EIP,
+};
+
+/* Exit information (27.2), recorded from the hardware's exit from vmcs02. */
+static const uint32_t exit_info_fields[] = {
+    VMCS_EXIT_INTR_INFO, VMCS_EXIT_INTR_ERROR_CODE, VMCS_IDT_VECTORING_INFO, VMCS_IDT_VECTORING_ERROR_CODE,
+    VMCS_EXIT_INSTRUCTION_LEN, VMCS_EXIT_INSTRUCTION_INFO, VMCS_GUEST_LINEAR_ADDR, VMCS_IO_RCX, VMCS_IO_RSI,
+    VMCS_IO_RDI, VMCS_IO_RIP,
+};
+
+static void put12(struct vmcs12 *v12, uint32_t enc, uint64_t value) { vmcs12_write(v12, enc, ~0u, true, value); }
+
+static void save_l2_state(struct vmcs12 *v12)
+{
+    uint32_t exit12 = (uint32_t)V12(v12, VMCS_EXIT_CONTROLS);
+    for (unsigned i = 0; i < ARRAY_SIZE(saved_guest_fields); i++)
+        put12(v12, saved_guest_fields[i], vmread(saved_guest_fields[i]));
+    /* 27.3.1: the exit stores EFER.LMA into the IA-32e mode guest entry control. */
+    uint64_t entry12 = V12(v12, VMCS_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
+    V12(v12, VMCS_ENTRY_CONTROLS) = entry12 | (vmread(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST);
+    if (exit12 & EXIT_SAVE_DEBUG_CONTROLS) {
+        V12(v12, VMCS_GUEST_DR7) = vmread(VMCS_GUEST_DR7);
+        V12(v12, VMCS_GUEST_DEBUGCTL) = vmread(VMCS_GUEST_DEBUGCTL);
+    }
+    if (exit12 & EXIT_SAVE_PAT)
+        V12(v12, VMCS_GUEST_PAT) = vmread(VMCS_GUEST_PAT);
+    if (exit12 & EXIT_SAVE_EFER)
+        V12(v12, VMCS_GUEST_EFER) = vmread(VMCS_GUEST_EFER);
+    if (exit12 & EXIT_SAVE_PREEMPTION_TIMER)
+        V12(v12, VMCS_PREEMPTION_TIMER_VALUE) = vmread(VMCS_PREEMPTION_TIMER_VALUE);
+}
+
+static void set_segment(uint32_t sel_field, uint64_t sel, uint64_t base, uint32_t limit, uint32_t ar)
+{
+    unsigned i = (sel_field - VMCS_GUEST_ES_SEL) / 2;
+    vmwrite(sel_field, sel);
+    vmwrite(VMCS_GUEST_ES_BASE + 2 * i, base);
+    vmwrite(VMCS_GUEST_ES_LIMIT + 2 * i, limit);
+    vmwrite(VMCS_GUEST_ES_AR + 2 * i, ar);
+}
+
+/* Loading L1's host state from vmcs12 into vmcs01's guest area (SDM 27.5.1-27.5.3). */
+static bool load_l1_host_state(struct vcpu *v, const struct vmcs12 *v12, bool nmi_exit)
+{
+    uint32_t exit12 = (uint32_t)V12(v12, VMCS_EXIT_CONTROLS);
+    bool host64 = exit12 & EXIT_HOST_ADDR_SPACE_SIZE;
+
+    /* 27.5.1: CR0.ET, CD, NW and reserved bits keep their values; fixed bits stay set. */
+    uint64_t keep0 = CR0_ET | CR0_CD | CR0_NW | 0xffffffff1ffaffc0ull;
+    uint64_t old_view = (vmread(VMCS_GUEST_CR0) & ~v->cr0_mask) | (vmread(VMCS_CR0_READ_SHADOW) & v->cr0_mask);
+    uint64_t cr0 = (V12(v12, VMCS_HOST_CR0) & ~keep0) | (old_view & keep0);
+    vmwrite(VMCS_CR0_READ_SHADOW, cr0);
+    vmwrite(VMCS_GUEST_CR0, (cr0 | v->cr0_fixed0) & v->cr0_fixed1);
+    uint64_t cr4 = V12(v12, VMCS_HOST_CR4);
+    vmwrite(VMCS_CR4_READ_SHADOW, cr4);
+    vmwrite(VMCS_GUEST_CR4, (cr4 | v->cr4_fixed0) & v->cr4_fixed1);
+    uint64_t old_cr3 = vmread(VMCS_GUEST_CR3);
+    vmwrite(VMCS_GUEST_CR3, V12(v12, VMCS_HOST_CR3));
+    /* L1 runs with its own VPID, which this CR3 switch did not flush: do what a CR3 load would. */
+    if (v->vpid && old_cr3 != V12(v12, VMCS_HOST_CR3) && invvpid(INVVPID_SINGLE_CONTEXT, v->vpid, 0) != VMX_OK)
+        invvpid(INVVPID_ALL_CONTEXT, 0, 0);
+
+    vmwrite(VMCS_GUEST_DR7, 0x400);
+    vmwrite(VMCS_GUEST_DEBUGCTL, 0);
+    vmwrite(VMCS_GUEST_SYSENTER_CS, V12(v12, VMCS_HOST_SYSENTER_CS));
+    vmwrite(VMCS_GUEST_SYSENTER_ESP, V12(v12, VMCS_HOST_SYSENTER_ESP));
+    vmwrite(VMCS_GUEST_SYSENTER_EIP, V12(v12, VMCS_HOST_SYSENTER_EIP));
+
+    /* 27.5.2: flat segments; a null selector makes DS/ES/FS/GS/SS unusable. */
+    uint32_t cs_ar = 0xb | VMX_AR_S | VMX_AR_P | VMX_AR_G | (host64 ? VMX_AR_L : VMX_AR_DB);
+    uint32_t data_ar = 0x3 | VMX_AR_S | VMX_AR_P | VMX_AR_DB | VMX_AR_G;
+    set_segment(VMCS_GUEST_CS_SEL, V12(v12, VMCS_HOST_CS_SEL), 0, 0xffffffff, cs_ar);
+    static const struct {
+        uint32_t guest, host;
+    } data[] = {{VMCS_GUEST_SS_SEL, VMCS_HOST_SS_SEL}, {VMCS_GUEST_DS_SEL, VMCS_HOST_DS_SEL},
+                {VMCS_GUEST_ES_SEL, VMCS_HOST_ES_SEL}, {VMCS_GUEST_FS_SEL, VMCS_HOST_FS_SEL},
+                {VMCS_GUEST_GS_SEL, VMCS_HOST_GS_SEL}};
+    for (unsigned i = 0; i < ARRAY_SIZE(data); i++) {
+        uint64_t sel = 0;
+        vmcs12_read(v12, data[i].host, ~0u, &sel);
+        uint64_t base = data[i].guest == VMCS_GUEST_FS_SEL   ? V12(v12, VMCS_HOST_FS_BASE)
+                        : data[i].guest == VMCS_GUEST_GS_SEL ? V12(v12, VMCS_HOST_GS_BASE)
+                                                             : 0;
+        set_segment(data[i].guest, sel, base, 0xffffffff, sel ? data_ar : (data_ar | VMX_AR_UNUSABLE));
+    }
+    set_segment(VMCS_GUEST_TR_SEL, V12(v12, VMCS_HOST_TR_SEL), V12(v12, VMCS_HOST_TR_BASE), 0x67, 0xb | VMX_AR_P);
+    set_segment(VMCS_GUEST_LDTR_SEL, 0, 0, 0, VMX_AR_UNUSABLE);
+    vmwrite(VMCS_GUEST_GDTR_BASE, V12(v12, VMCS_HOST_GDTR_BASE));
+    vmwrite(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+    vmwrite(VMCS_GUEST_IDTR_BASE, V12(v12, VMCS_HOST_IDTR_BASE));
+    vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xffff);
+
+    /* 27.5.1: EFER, PAT; the IA-32e mode of L1 follows host address-space size. */
+    uint64_t efer = (exit12 & EXIT_LOAD_EFER) ? V12(v12, VMCS_HOST_EFER)
+                    : host64 ? vmread(VMCS_GUEST_EFER) | EFER_LMA | EFER_LME
+                             : vmread(VMCS_GUEST_EFER) & ~(EFER_LMA | EFER_LME);
+    vmwrite(VMCS_GUEST_EFER, efer);
+    v->entry_ctls = host64 ? v->entry_ctls | ENTRY_IA32E_MODE_GUEST : v->entry_ctls & ~ENTRY_IA32E_MODE_GUEST;
+    vmwrite(VMCS_ENTRY_CONTROLS, v->entry_ctls);
+    if (exit12 & EXIT_LOAD_PAT)
+        vmwrite(VMCS_GUEST_PAT, V12(v12, VMCS_HOST_PAT));
+
+    vmwrite(VMCS_GUEST_RIP, V12(v12, VMCS_HOST_RIP));
+    vmwrite(VMCS_GUEST_RSP, V12(v12, VMCS_HOST_RSP));
+    vmwrite(VMCS_GUEST_RFLAGS, 0x2);
+    uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_NMI;
+    if (nmi_exit)
+        intr |= INTERRUPTIBILITY_NMI; /* an NMI that caused the exit leaves NMIs blocked in L1 */
+    vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr);
+    vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+    vmwrite(VMCS_GUEST_PENDING_DBG, 0);
+    vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+
+    /* 27.5.4: a 32-bit PAE host needs its PDPTEs; an invalid one is a VMX abort. */
+    if (!host64 && (cr0 & CR0_PG) && (cr4 & CR4_PAE)) {
+        uint64_t pdpte[4];
+        l1_phys_read(v, V12(v12, VMCS_HOST_CR3) & 0xffffffe0ull, pdpte, sizeof pdpte);
+        for (int i = 0; i < 4; i++) {
+            if ((pdpte[i] & 1) && (pdpte[i] & (0x1e6ull | ~nested_maxphy_mask())))
+                return false;
+            vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
+        }
+    }
+    return true;
+}
+
+static void vmx_abort(struct vcpu *v, struct vmcs12_cache_entry *e, uint32_t indicator)
+{
+    e->v.abort = indicator;
+    l1_phys_write(v, e->gpa, &e->v, sizeof e->v);
+    vcpu_stop(v, STATUS_L1_FAILED, true, "VMX abort %u while delivering a VM exit to L1 (SDM 27.7): L1 shut down",
+              indicator);
+}
+
+void nested_reflect(struct vcpu *v, uint32_t reason, uint64_t qual, bool entry_failure)
+{
+    struct nested_vmx *n = &v->nested;
+    struct vmcs12_cache_entry *e = n->current;
+    struct vmcs12 *v12 = &e->v;
+    bool nmi_exit = false;
+
+    V12(v12, VMCS_EXIT_REASON) = reason;
+    V12(v12, VMCS_EXIT_QUALIFICATION) = qual;
+    if (!entry_failure) {
+        save_l2_state(v12);
+        for (unsigned i = 0; i < ARRAY_SIZE(exit_info_fields); i++)
+            put12(v12, exit_info_fields[i], vmread(exit_info_fields[i]));
+        uint32_t intr = (uint32_t)V12(v12, VMCS_EXIT_INTR_INFO);
+        nmi_exit = EXIT_REASON_BASIC(reason) == EXIT_EXCEPTION_NMI && (intr & INTR_INFO_VALID) &&
+                   INTR_INFO_TYPE(intr) == INTR_TYPE_NMI;
+        /* 24.8.3: a VM exit clears the valid bit of the VM-entry interruption-information field. */
+        V12(v12, VMCS_ENTRY_INTR_INFO) &= ~(uint64_t)INTR_INFO_VALID;
+        uint32_t bad = nested_store_msr_area(v, V12(v12, VMCS_EXIT_MSR_STORE_ADDR),
+                                             (uint32_t)V12(v12, VMCS_EXIT_MSR_STORE_COUNT));
+        if (bad) {
+            vmptrld(v->vmcs);
+            n->in_l2 = false;
+            v->vmcs_switched = true;
+            vmx_abort(v, e, VMX_ABORT_SAVING_MSRS);
+            return;
+        }
+    } else {
+        V12(v12, VMCS_EXIT_INTR_INFO) = 0;
+        V12(v12, VMCS_IDT_VECTORING_INFO) = 0;
+    }
+    if (n->in_l2)
+        vmptrld(v->vmcs);
+    n->in_l2 = false;
+    v->vmcs_switched = true;
+    if (!load_l1_host_state(v, v12, nmi_exit)) {
+        vmx_abort(v, e, VMX_ABORT_HOST_PDPTE);
+        return;
+    }
+    if (nested_load_msr_area(v, V12(v12, VMCS_EXIT_MSR_LOAD_ADDR), (uint32_t)V12(v12, VMCS_EXIT_MSR_LOAD_COUNT)))
+        vmx_abort(v, e, VMX_ABORT_LOADING_MSRS);
+    log_trace("L2 exit %u reflected to L1 (qualification 0x%lx)", EXIT_REASON_BASIC(reason), qual);
+}
+
+enum exit_action nested_l2_exit(struct vcpu *v)
+{
+    struct nested_vmx *n = &v->nested;
+    unsigned reason = EXIT_REASON_BASIC(v->exit_reason);
+    if (v->exit_reason & EXIT_REASON_ENTRY_FAILURE) {
+        log_warn("the CPU refused to enter L2 (exit reason %u, qualification 0x%lx) although vmcs12 passed "
+                 "Nestor's checks: reported to L1 as that VM-entry failure",
+                 reason, v->exit_qual);
+        nested_reflect(v, v->exit_reason, v->exit_qual, true);
+        return EXIT_RESUME;
+    }
+    struct route_ctx r = {&n->current->v, v};
+    if (nested_l1_wants_exit(&r, reason, v->exit_qual, (uint32_t)vmread(VMCS_EXIT_INTR_INFO),
+                             (uint32_t)v->regs.gpr[GPR_RCX])) {
+        if (reason < EXIT_REASON_COUNT)
+            n->stats.l2_to_l1[reason]++;
+        nested_reflect(v, v->exit_reason, v->exit_qual, false);
+        return EXIT_RESUME;
+    }
+    if (reason < EXIT_REASON_COUNT)
+        n->stats.l2_by_l0[reason]++;
+    switch (reason) {
+    case EXIT_IO_INSTRUCTION:
+        return handle_io(v);
+    case EXIT_RDMSR:
+        return handle_rdmsr(v);
+    case EXIT_WRMSR:
+        return handle_wrmsr(v);
+    case EXIT_EPT_VIOLATION:
+        return vcpu_stop(v, STATUS_L1_FAILED, true,
+                         "EPT violation in L2 at guest-physical 0x%lx (rip 0x%lx): L2 runs on L1's physical memory "
+                         "(no EPT12) and that address is not L1's memory",
+                         vmread(VMCS_GUEST_PHYSICAL_ADDR), vmread(VMCS_GUEST_RIP));
+    default:
+        return vcpu_stop(v, STATUS_L1_FAILED, true, "L2 exit %u (%s) that neither L1 nor Nestor handles", reason,
+                         exit_reason_name(reason));
+    }
+}
+
+void nested_stats_print(const struct vcpu *v)
+{
+    const struct nested_stats *s = &v->nested.stats;
+    uint64_t by_l0 = 0, to_l1 = 0;
+    for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
+        by_l0 += s->l2_by_l0[r];
+        to_l1 += s->l2_to_l1[r];
+    }
+    if (!s->entries && !by_l0 && !to_l1)
+        return;
+    log_always("nested: %lu entries to L2, %lu L2 exits handled by L0, %lu reflected to L1", s->entries, by_l0, to_l1);
+    for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
+        if (s->l2_by_l0[r])
+            log_always("  L2->L0 %-28s %10lu", exit_reason_name(r), s->l2_by_l0[r]);
+        if (s->l2_to_l1[r])
+            log_always("  L2->L1 %-28s %10lu", exit_reason_name(r), s->l2_to_l1[r]);
+    }
+}

@@ -1,0 +1,54 @@
+/* Shared by the files of nested/ only. */
+#ifndef NESTOR_NESTED_INTERNAL_H
+#define NESTOR_NESTED_INTERNAL_H
+
+#include "nestor/nested.h"
+#include "nestor/vcpu.h"
+
+/* insn_common.c: the checks every VMX instruction starts with, and its outcomes (SDM 31.2). */
+bool vmx_insn_checks(struct vcpu *v, bool needs_vmx_operation);
+void nested_vmsucceed(struct vcpu *v);
+void nested_vmfail_invalid(struct vcpu *v);
+void nested_vmfail_valid(struct vcpu *v, unsigned err);
+/* VMfailValid when there is a current VMCS, VMfailInvalid otherwise. */
+void nested_vmfail(struct vcpu *v, unsigned err);
+bool l1_long_mode_code(void);
+uint64_t nested_maxphy_mask(void);
+
+/* operand.c: operands of L1's VMX instructions (decoded from VM-exit instruction information). */
+uint64_t vmx_operand_reg_read(struct vcpu *v, unsigned reg);
+void vmx_operand_reg_write(struct vcpu *v, unsigned reg, uint64_t value);
+/* false: a fault was injected into L1 (#GP, #SS or #PF) and the instruction must not complete. */
+bool vmx_operand_mem_read(struct vcpu *v, uint32_t info, uint64_t qual, void *buf, size_t n);
+bool vmx_operand_mem_write(struct vcpu *v, uint32_t info, uint64_t qual, const void *buf, size_t n);
+/* L1-physical memory: unmapped reads give all ones and writes vanish, as on a bus with nothing there. */
+void l1_phys_read(struct vcpu *v, gpa_t gpa, void *buf, size_t n);
+void l1_phys_write(struct vcpu *v, gpa_t gpa, const void *buf, size_t n);
+
+/* vmcs12_cache.c */
+struct vmcs12_cache_entry *vmcs12_cache_load(struct vcpu *v, gpa_t gpa);
+void vmcs12_cache_clear(struct vcpu *v, gpa_t gpa);
+void vmcs12_cache_flush_all(struct vcpu *v);
+uint32_t vmcs12_peek_revision(struct vcpu *v, gpa_t gpa);
+
+/* vmcs02.c: builds vmcs02 (made current) from vmcs12 and Nestor's needs. */
+void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12);
+/* Loads L2's PDPTEs for PAE paging without EPT12 into vmcs02; false if one is invalid (26.3.1.6). */
+bool vmcs02_load_pdptes(struct vcpu *v, const struct vmcs12 *v12);
+
+/* nested_exit.c: a VM exit from L2 (or a failed VM entry) delivered to L1 (SDM 27). */
+void nested_reflect(struct vcpu *v, uint32_t reason, uint64_t qual, bool entry_failure);
+
+/* exit_route.c */
+struct route_ctx {
+    const struct vmcs12 *v12;
+    struct vcpu *v; /* to read L1's I/O and MSR bitmaps */
+};
+bool nested_l1_wants_exit(const struct route_ctx *r, unsigned reason, uint64_t qual, uint32_t intr_info,
+                          uint32_t msr_index);
+
+/* msr_area.c: VM-entry/VM-exit MSR areas (SDM 24.7.2, 24.8.2). 0 on success, else the 1-based failing entry. */
+uint32_t nested_load_msr_area(struct vcpu *v, gpa_t addr, uint32_t count);
+uint32_t nested_store_msr_area(struct vcpu *v, gpa_t addr, uint32_t count);
+
+#endif

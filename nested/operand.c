@@ -1,0 +1,150 @@
+/*
+ * Operands of L1's VMX instructions. Registers and memory operands are
+ * decoded from the VM-exit instruction information (SDM 27.2.5) and the
+ * exit qualification (the displacement, 27.2.1); the linear address gets the
+ * segmentation checks of SDM vol. 3A 5.3 and 3.4 (canonical in 64-bit mode,
+ * limits otherwise) and is translated through L1's own page tables
+ * (nested/guest_walk.c), so faults reach L1 as the CPU would raise them.
+ */
+#include "nested_internal.h"
+#include "nestor/arch.h"
+#include "nestor/entry_checks.h"
+#include "nestor/guest_walk.h"
+#include "nestor/l1.h"
+#include "nestor/lib.h"
+#include "nestor/vmx_ops.h"
+
+#define SEG_SS 2
+#define SEG_FS 4
+#define SEG_GS 5
+
+void l1_phys_read(struct vcpu *v, gpa_t gpa, void *buf, size_t n)
+{
+    if (!gmem_read(&v->vm->ept, gpa, buf, n))
+        memset(buf, 0xff, n);
+}
+
+void l1_phys_write(struct vcpu *v, gpa_t gpa, const void *buf, size_t n)
+{
+    (void)gmem_write(&v->vm->ept, gpa, buf, n);
+}
+
+static bool io_read(void *ctx, gpa_t gpa, void *buf, size_t n)
+{
+    l1_phys_read(ctx, gpa, buf, n);
+    return true;
+}
+
+static bool io_write(void *ctx, gpa_t gpa, const void *buf, size_t n)
+{
+    l1_phys_write(ctx, gpa, buf, n);
+    return true;
+}
+
+uint64_t vmx_operand_reg_read(struct vcpu *v, unsigned reg)
+{
+    uint64_t value = vcpu_gpr_read(v, reg);
+    return l1_long_mode_code() ? value : value & 0xffffffffull;
+}
+
+void vmx_operand_reg_write(struct vcpu *v, unsigned reg, uint64_t value)
+{
+    vcpu_gpr_write(v, reg, l1_long_mode_code() ? value : value & 0xffffffffull);
+}
+
+static void fault(struct vcpu *v, unsigned seg)
+{
+    vcpu_inject_exception(v, seg == SEG_SS ? VEC_SS : VEC_GP, true, 0);
+}
+
+/* Effective address -> linear address, with the checks segmentation makes (false: fault injected). */
+static bool linear_address(struct vcpu *v, uint32_t info, uint64_t disp, size_t n, bool write, uint64_t *out)
+{
+    unsigned asz = INSNINFO_ADDR_SIZE(info), seg = INSNINFO_SEG(info);
+    uint64_t ea = disp;
+    if (!(info & INSNINFO_BASE_INVALID))
+        ea += vcpu_gpr_read(v, INSNINFO_BASE(info));
+    if (!(info & INSNINFO_INDEX_INVALID))
+        ea += vcpu_gpr_read(v, INSNINFO_INDEX(info)) << INSNINFO_SCALE(info);
+    ea &= asz == 0 ? 0xffffull : asz == 1 ? 0xffffffffull : ~0ull;
+
+    if (l1_long_mode_code()) {
+        uint64_t lin = ea + (seg == SEG_FS ? vmread(VMCS_GUEST_FS_BASE) : seg == SEG_GS ? vmread(VMCS_GUEST_GS_BASE) : 0);
+        if (!is_canonical(lin) || !is_canonical(lin + n - 1)) {
+            fault(v, seg);
+            return false;
+        }
+        *out = lin;
+        return true;
+    }
+    uint64_t ar = vmread(VMCS_GUEST_ES_AR + 2 * seg), limit = vmread(VMCS_GUEST_ES_LIMIT + 2 * seg);
+    unsigned type = VMX_AR_TYPE(ar);
+    bool code = type & 8, expand_down = !code && (type & 4);
+    bool usable = !(ar & VMX_AR_UNUSABLE);
+    bool rights = write ? (!code && (type & 2)) : (!code || (type & 2));
+    bool in_limit;
+    if (expand_down) {
+        uint64_t top = (ar & VMX_AR_DB) ? 0xffffffffull : 0xffffull;
+        in_limit = ea > limit && ea + n - 1 <= top;
+    } else {
+        in_limit = ea + n - 1 <= limit;
+    }
+    if (!usable || !rights || !in_limit) {
+        fault(v, seg);
+        return false;
+    }
+    *out = (vmread(VMCS_GUEST_ES_BASE + 2 * seg) + ea) & 0xffffffffull;
+    return true;
+}
+
+static bool access(struct vcpu *v, uint32_t info, uint64_t qual, void *buf, size_t n, bool write)
+{
+    uint64_t lin;
+    if (!linear_address(v, info, qual, n, write, &lin))
+        return false;
+    struct paging_ctx pc = {
+        .cr0 = vmread(VMCS_GUEST_CR0),
+        .cr3 = vmread(VMCS_GUEST_CR3),
+        .cr4 = vmread(VMCS_GUEST_CR4),
+        .efer = vmread(VMCS_GUEST_EFER),
+        .pdpte = {vmread(VMCS_GUEST_PDPTE0), vmread(VMCS_GUEST_PDPTE1), vmread(VMCS_GUEST_PDPTE2),
+                  vmread(VMCS_GUEST_PDPTE3)},
+        .cpl = VMX_AR_DPL(vmread(VMCS_GUEST_SS_AR)),
+        .rflags_ac = vmread(VMCS_GUEST_RFLAGS) & BIT(18),
+        .maxphyaddr_mask = nested_maxphy_mask(),
+    };
+    struct gpa_io io = {io_read, io_write, v};
+    /* Translate every page the operand touches before touching any (no partial writes). */
+    gpa_t gpa[2];
+    size_t first = MIN(n, (size_t)(PAGE_SIZE - (lin & (PAGE_SIZE - 1))));
+    for (int i = 0; i < (first < n ? 2 : 1); i++) {
+        uint64_t at = i ? lin + first : lin;
+        uint32_t err;
+        if (guest_walk(&pc, &io, at, write, &gpa[i], &err) != WALK_OK) {
+            v->regs.cr2 = at;
+            vcpu_inject_exception(v, VEC_PF, true, err);
+            return false;
+        }
+    }
+    uint8_t *b = buf;
+    if (write) {
+        l1_phys_write(v, gpa[0], b, first);
+        if (first < n)
+            l1_phys_write(v, gpa[1], b + first, n - first);
+    } else {
+        l1_phys_read(v, gpa[0], b, first);
+        if (first < n)
+            l1_phys_read(v, gpa[1], b + first, n - first);
+    }
+    return true;
+}
+
+bool vmx_operand_mem_read(struct vcpu *v, uint32_t info, uint64_t qual, void *buf, size_t n)
+{
+    return access(v, info, qual, buf, n, false);
+}
+
+bool vmx_operand_mem_write(struct vcpu *v, uint32_t info, uint64_t qual, const void *buf, size_t n)
+{
+    return access(v, info, qual, (void *)(uintptr_t)buf, n, true);
+}

@@ -1,0 +1,172 @@
+/*
+ * vmcs02: the VMCS L2 really runs on. Controls are vmcs12's (only offered,
+ * hence hardware-supported, bits can be there) plus what Nestor needs for
+ * itself: EPT01 under L2's memory, L2's own VPID, the I/O and MSR exits
+ * Nestor keeps (merged into L1's bitmaps), and the EFER/PAT switching of its
+ * own host state. Guest state is vmcs12's; the host state is Nestor's.
+ */
+#include "nested_internal.h"
+#include "nestor/arch.h"
+#include "nestor/lib.h"
+#include "nestor/log.h"
+#include "nestor/physmem.h"
+#include "nestor/vmx.h"
+#include "nestor/vmx_ops.h"
+
+/* Guest-state fields copied verbatim from vmcs12 (EFER, PAT, DEBUGCTL, DR7 and PDPTEs are computed). */
+static const uint32_t plain_guest_fields[] = {
+    VMCS_GUEST_ES_SEL, VMCS_GUEST_CS_SEL, VMCS_GUEST_SS_SEL, VMCS_GUEST_DS_SEL, VMCS_GUEST_FS_SEL,
+    VMCS_GUEST_GS_SEL, VMCS_GUEST_LDTR_SEL, VMCS_GUEST_TR_SEL, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_CS_LIMIT,
+    VMCS_GUEST_SS_LIMIT, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_LDTR_LIMIT,
+    VMCS_GUEST_TR_LIMIT, VMCS_GUEST_GDTR_LIMIT, VMCS_GUEST_IDTR_LIMIT, VMCS_GUEST_ES_AR, VMCS_GUEST_CS_AR,
+    VMCS_GUEST_SS_AR, VMCS_GUEST_DS_AR, VMCS_GUEST_FS_AR, VMCS_GUEST_GS_AR, VMCS_GUEST_LDTR_AR, VMCS_GUEST_TR_AR,
+    VMCS_GUEST_INTERRUPTIBILITY, VMCS_GUEST_ACTIVITY_STATE, VMCS_GUEST_SYSENTER_CS, VMCS_GUEST_CR0,
+    VMCS_GUEST_CR3, VMCS_GUEST_CR4, VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE,
+    VMCS_GUEST_DS_BASE, VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE, VMCS_GUEST_LDTR_BASE, VMCS_GUEST_TR_BASE,
+    VMCS_GUEST_GDTR_BASE, VMCS_GUEST_IDTR_BASE, VMCS_GUEST_RSP, VMCS_GUEST_RIP, VMCS_GUEST_RFLAGS,
+    VMCS_GUEST_PENDING_DBG, VMCS_GUEST_SYSENTER_ESP, VMCS_GUEST_SYSENTER_EIP,
+};
+
+/* Control fields copied verbatim: what L1 decides for L2 and the CPU enforces as is. */
+static const uint32_t plain_control_fields[] = {
+    VMCS_EXCEPTION_BITMAP, VMCS_PF_ERROR_CODE_MASK, VMCS_PF_ERROR_CODE_MATCH, VMCS_CR3_TARGET_COUNT,
+    VMCS_ENTRY_INTR_INFO, VMCS_ENTRY_EXCEPTION_ERROR_CODE, VMCS_ENTRY_INSTRUCTION_LEN, VMCS_CR0_GUEST_HOST_MASK,
+    VMCS_CR4_GUEST_HOST_MASK, VMCS_CR0_READ_SHADOW, VMCS_CR4_READ_SHADOW, VMCS_CR3_TARGET0, VMCS_CR3_TARGET1,
+    VMCS_CR3_TARGET2, VMCS_CR3_TARGET3,
+};
+
+static void w(uint32_t field, uint64_t value)
+{
+    if (vmwrite(field, value) != VMX_OK)
+        log_warn("vmcs02: VMWRITE of field 0x%x failed", field);
+}
+
+static uint64_t get12(const struct vmcs12 *v12, uint32_t enc)
+{
+    uint64_t value = 0;
+    vmcs12_read(v12, enc, ~0u, &value);
+    return value;
+}
+
+static uint32_t fit(const char *what, struct vmx_ctl_cap cap, uint32_t value)
+{
+    uint32_t v = (value | cap.allowed0) & cap.allowed1;
+    if (v != (value | cap.allowed0))
+        log_warn("vmcs02: %s controls 0x%x not all supported (0x%x): a Nestor bug", what, value, v);
+    return v;
+}
+
+/* Nestor's own bitmap OR L1's: an access exits if either wants it. */
+static void merge_page(struct vcpu *v, paddr_t dst, paddr_t l0, bool with_l1, gpa_t l1_gpa)
+{
+    uint64_t *d = phys_to_virt(dst);
+    memcpy(d, phys_to_virt(l0), PAGE_SIZE);
+    if (!with_l1)
+        return;
+    uint64_t buf[PAGE_SIZE / 8];
+    l1_phys_read(v, l1_gpa, buf, sizeof buf);
+    for (size_t i = 0; i < PAGE_SIZE / 8; i++)
+        d[i] |= buf[i];
+}
+
+/* L1's state that L2 inherits when vmcs12 does not load it (read while vmcs01 is current). */
+struct l1_inherit {
+    uint64_t efer, pat, debugctl, dr7;
+};
+
+void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
+{
+    struct nested_vmx *n = &v->nested;
+    const struct vmx_caps *hw = &g_vmx_caps;
+    struct l1_inherit l1 = {vmread(VMCS_GUEST_EFER), vmread(VMCS_GUEST_PAT), vmread(VMCS_GUEST_DEBUGCTL),
+                            vmread(VMCS_GUEST_DR7)};
+    uint64_t eptp01 = vmread(VMCS_EPT_POINTER);
+    vmptrld(n->vmcs02);
+
+    uint32_t pin12 = (uint32_t)V12(v12, VMCS_PIN_CONTROLS), proc12 = (uint32_t)V12(v12, VMCS_PROC_CONTROLS);
+    uint32_t proc2_12 = (proc12 & PROC_SECONDARY_CONTROLS) ? (uint32_t)V12(v12, VMCS_PROC_CONTROLS2) : 0;
+    uint32_t exit12 = (uint32_t)V12(v12, VMCS_EXIT_CONTROLS), entry12 = (uint32_t)V12(v12, VMCS_ENTRY_CONTROLS);
+
+    uint32_t proc02 = (proc12 & ~(uint32_t)(PROC_USE_IO_BITMAPS | PROC_UNCOND_IO_EXITING | PROC_USE_MSR_BITMAPS)) |
+                      PROC_SECONDARY_CONTROLS;
+    if (!(proc12 & PROC_USE_IO_BITMAPS) && (proc12 & PROC_UNCOND_IO_EXITING)) {
+        proc02 |= PROC_UNCOND_IO_EXITING; /* every port exits, and all of them are L1's */
+    } else {
+        bool l1_bitmaps = proc12 & PROC_USE_IO_BITMAPS;
+        merge_page(v, n->io_bitmap02[0], v->io_bitmap[0], l1_bitmaps, V12(v12, VMCS_IO_BITMAP_A));
+        merge_page(v, n->io_bitmap02[1], v->io_bitmap[1], l1_bitmaps, V12(v12, VMCS_IO_BITMAP_B));
+        proc02 |= PROC_USE_IO_BITMAPS;
+        w(VMCS_IO_BITMAP_A, n->io_bitmap02[0]);
+        w(VMCS_IO_BITMAP_B, n->io_bitmap02[1]);
+    }
+    if (proc12 & PROC_USE_MSR_BITMAPS) { /* without them every MSR access exits to L1 */
+        merge_page(v, n->msr_bitmap02, v->msr_bitmap, true, V12(v12, VMCS_MSR_BITMAP));
+        proc02 |= PROC_USE_MSR_BITMAPS;
+        w(VMCS_MSR_BITMAP, n->msr_bitmap02);
+    }
+    uint32_t proc2_02 = (proc2_12 & n->caps.proc2.allowed1 & ~(uint32_t)(PROC2_ENABLE_VPID | PROC2_ENABLE_EPT |
+                                                                        PROC2_UNRESTRICTED_GUEST)) |
+                        PROC2_ENABLE_EPT | (n->vpid02 ? PROC2_ENABLE_VPID : 0);
+    uint32_t exit02 = (exit12 & (EXIT_SAVE_DEBUG_CONTROLS | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_PREEMPTION_TIMER)) |
+                      EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
+                      EXIT_SAVE_DEBUG_CONTROLS;
+    uint32_t entry02 = (entry12 & ENTRY_IA32E_MODE_GUEST) | ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CONTROLS;
+
+    w(VMCS_PIN_CONTROLS, fit("pin-based", hw->pin, pin12));
+    w(VMCS_PROC_CONTROLS, fit("processor-based", hw->proc, proc02));
+    w(VMCS_PROC_CONTROLS2, fit("secondary", hw->proc2, proc2_02));
+    w(VMCS_EXIT_CONTROLS, fit("VM-exit", hw->exit, exit02));
+    w(VMCS_ENTRY_CONTROLS, fit("VM-entry", hw->entry, entry02));
+    for (unsigned i = 0; i < ARRAY_SIZE(plain_control_fields); i++)
+        w(plain_control_fields[i], get12(v12, plain_control_fields[i]));
+    w(VMCS_TSC_OFFSET, (proc12 & PROC_TSC_OFFSETTING) ? V12(v12, VMCS_TSC_OFFSET) : 0);
+    w(VMCS_EXIT_MSR_STORE_COUNT, 0); /* MSR areas are emulated by nested/msr_area.c */
+    w(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+    w(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+    w(VMCS_EPT_POINTER, eptp01);
+    if (n->vpid02)
+        w(VMCS_VPID, n->vpid02);
+    if (pin12 & PIN_PREEMPTION_TIMER)
+        w(VMCS_PREEMPTION_TIMER_VALUE, V12(v12, VMCS_PREEMPTION_TIMER_VALUE));
+    w(VMCS_LINK_POINTER, ~0ull);
+
+    for (unsigned i = 0; i < ARRAY_SIZE(plain_guest_fields); i++)
+        w(plain_guest_fields[i], get12(v12, plain_guest_fields[i]));
+    /* SDM 26.3.2.1: what the entry loads only when vmcs12 asks; otherwise L1's values carry over. */
+    uint64_t efer = (entry12 & ENTRY_LOAD_EFER) ? V12(v12, VMCS_GUEST_EFER)
+                    : (entry12 & ENTRY_IA32E_MODE_GUEST) ? l1.efer | EFER_LMA | EFER_LME
+                                                         : l1.efer & ~(EFER_LMA | EFER_LME);
+    w(VMCS_GUEST_EFER, efer);
+    w(VMCS_GUEST_PAT, (entry12 & ENTRY_LOAD_PAT) ? V12(v12, VMCS_GUEST_PAT) : l1.pat);
+    w(VMCS_GUEST_DEBUGCTL, (entry12 & ENTRY_LOAD_DEBUG_CONTROLS) ? V12(v12, VMCS_GUEST_DEBUGCTL) : l1.debugctl);
+    w(VMCS_GUEST_DR7, (entry12 & ENTRY_LOAD_DEBUG_CONTROLS) ? V12(v12, VMCS_GUEST_DR7) : l1.dr7);
+
+    /* VPID semantics for L2 (SDM 28.3.3.3): without VPID12 every entry starts with no cached translations. */
+    if (n->vpid02) {
+        uint16_t vpid12 = (proc2_12 & PROC2_ENABLE_VPID) ? (uint16_t)V12(v12, VMCS_VPID) : 0;
+        if (!vpid12 || !n->vpid12_seen || vpid12 != n->last_vpid12) {
+            if (invvpid(INVVPID_SINGLE_CONTEXT, n->vpid02, 0) != VMX_OK)
+                invvpid(INVVPID_ALL_CONTEXT, 0, 0);
+        }
+        n->last_vpid12 = vpid12;
+        n->vpid12_seen = vpid12 != 0;
+    }
+}
+
+bool vmcs02_load_pdptes(struct vcpu *v, const struct vmcs12 *v12)
+{
+    uint64_t cr0 = V12(v12, VMCS_GUEST_CR0), cr4 = V12(v12, VMCS_GUEST_CR4);
+    bool ia32e = V12(v12, VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST;
+    if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || ia32e)
+        return true;
+    uint64_t pdpte[4];
+    l1_phys_read(v, V12(v12, VMCS_GUEST_CR3) & 0xffffffe0ull, pdpte, sizeof pdpte);
+    uint64_t rsvd = 0x1e6ull | ~nested_maxphy_mask(); /* SDM vol. 3A 4.4.1 */
+    for (int i = 0; i < 4; i++) {
+        if ((pdpte[i] & 1) && (pdpte[i] & rsvd))
+            return false;
+    }
+    for (int i = 0; i < 4; i++)
+        w(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
+    return true;
+}

@@ -1,0 +1,257 @@
+/*
+ * L1's VMX instructions other than VMLAUNCH/VMRESUME, each following the
+ * "Operation" pseudocode of SDM vol. 3C chapter 31 in its order of checks.
+ */
+#include "nested_internal.h"
+#include "nestor/arch.h"
+#include "nestor/entry_checks.h"
+#include "nestor/log.h"
+#include "nestor/vmx_ops.h"
+
+static uint32_t insn_info(void) { return (uint32_t)vmread(VMCS_EXIT_INSTRUCTION_INFO); }
+
+/* The 64-bit physical-address operand of VMXON, VMCLEAR and VMPTRLD. */
+static bool read_addr_operand(struct vcpu *v, uint64_t *addr)
+{
+    return vmx_operand_mem_read(v, insn_info(), v->exit_qual, addr, sizeof *addr);
+}
+
+static bool bad_phys_addr(uint64_t a) { return (a & 0xfff) || (a & ~nested_maxphy_mask()); }
+
+static uint64_t l1_cr4_view(struct vcpu *v)
+{
+    return (vmread(VMCS_GUEST_CR4) & ~v->cr4_mask) | (vmread(VMCS_CR4_READ_SHADOW) & v->cr4_mask);
+}
+
+static uint64_t l1_cr0_view(struct vcpu *v)
+{
+    return (vmread(VMCS_GUEST_CR0) & ~v->cr0_mask) | (vmread(VMCS_CR0_READ_SHADOW) & v->cr0_mask);
+}
+
+/* While L1 is in VMX operation, CR0.PE and PG are fixed too (SDM 23.8): own them to enforce it. */
+static void own_cr0_paging_bits(struct vcpu *v, bool own)
+{
+    uint64_t view = l1_cr0_view(v);
+    uint64_t extra = (g_vmx_caps.cr0_fixed0 & (CR0_PE | CR0_PG));
+    v->cr0_mask = own ? v->cr0_mask | extra : v->cr0_mask & ~extra;
+    vmwrite(VMCS_CR0_READ_SHADOW, view);
+    vmwrite(VMCS_CR0_GUEST_HOST_MASK, v->cr0_mask);
+}
+
+enum exit_action nested_handle_vmxon(struct vcpu *v)
+{
+    struct nested_vmx *n = &v->nested;
+    if (!n->offered)
+        return vcpu_inject_exception(v, VEC_UD, false, 0), EXIT_RESUME;
+    /* #UD: CR4.VMXE = 0 (as L1 sees it) or the mode checks; VMXON is the one allowed outside VMX operation. */
+    if (!(l1_cr4_view(v) & CR4_VMXE))
+        return vcpu_inject_exception(v, VEC_UD, false, 0), EXIT_RESUME;
+    if (!vmx_insn_checks(v, false))
+        return EXIT_RESUME;
+    if (n->vmxon) {
+        nested_vmfail(v, VMERR_VMXON_IN_ROOT);
+        return EXIT_RESUME;
+    }
+    /* #GP(0): CR0/CR4 not supported in VMX operation, or IA32_FEATURE_CONTROL forbids VMX. */
+    uint64_t cr0 = l1_cr0_view(v), cr4 = l1_cr4_view(v);
+    const struct nested_caps *k = &n->caps;
+    if ((cr0 & k->cr0_fixed0) != k->cr0_fixed0 || (cr0 & ~k->cr0_fixed1) || (cr4 & k->cr4_fixed0) != k->cr4_fixed0 ||
+        (cr4 & ~k->cr4_fixed1) || !(v->msr.feature_control & FEATURE_CONTROL_LOCK) ||
+        !(v->msr.feature_control & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
+        vcpu_inject_exception(v, VEC_GP, true, 0);
+        return EXIT_RESUME;
+    }
+    uint64_t addr;
+    if (!read_addr_operand(v, &addr))
+        return EXIT_RESUME;
+    if (bad_phys_addr(addr)) {
+        nested_vmfail_invalid(v);
+        return EXIT_RESUME;
+    }
+    uint32_t rev;
+    l1_phys_read(v, addr, &rev, sizeof rev);
+    if (rev != VMCS12_REVISION) { /* also refuses bit 31 set */
+        nested_vmfail_invalid(v);
+        return EXIT_RESUME;
+    }
+    n->vmxon = true;
+    n->vmxon_ptr = addr;
+    n->current = NULL;
+    n->current_ptr = VMCS12_NONE;
+    own_cr0_paging_bits(v, true);
+    log_info("L1 entered VMX operation (VMXON region 0x%lx)", addr);
+    nested_vmsucceed(v);
+    return EXIT_RESUME;
+}
+
+enum exit_action nested_handle_vmxoff(struct vcpu *v)
+{
+    struct nested_vmx *n = &v->nested;
+    if (!vmx_insn_checks(v, true))
+        return EXIT_RESUME;
+    vmcs12_cache_flush_all(v);
+    n->vmxon = false;
+    n->current = NULL;
+    n->current_ptr = VMCS12_NONE;
+    own_cr0_paging_bits(v, false);
+    log_info("L1 left VMX operation");
+    nested_vmsucceed(v);
+    return EXIT_RESUME;
+}
+
+enum exit_action nested_handle_vmclear(struct vcpu *v)
+{
+    struct nested_vmx *n = &v->nested;
+    uint64_t addr;
+    if (!vmx_insn_checks(v, true) || !read_addr_operand(v, &addr))
+        return EXIT_RESUME;
+    if (bad_phys_addr(addr)) {
+        nested_vmfail(v, VMERR_VMCLEAR_INVALID_ADDR);
+        return EXIT_RESUME;
+    }
+    if (addr == n->vmxon_ptr) {
+        nested_vmfail(v, VMERR_VMCLEAR_VMXON_PTR);
+        return EXIT_RESUME;
+    }
+    bool was_current = addr == n->current_ptr;
+    vmcs12_cache_clear(v, addr);
+    if (was_current) {
+        n->current = NULL;
+        n->current_ptr = VMCS12_NONE;
+    }
+    nested_vmsucceed(v);
+    return EXIT_RESUME;
+}
+
+enum exit_action nested_handle_vmptrld(struct vcpu *v)
+{
+    struct nested_vmx *n = &v->nested;
+    uint64_t addr;
+    if (!vmx_insn_checks(v, true) || !read_addr_operand(v, &addr))
+        return EXIT_RESUME;
+    if (bad_phys_addr(addr)) {
+        nested_vmfail(v, VMERR_VMPTRLD_INVALID_ADDR);
+        return EXIT_RESUME;
+    }
+    if (addr == n->vmxon_ptr) {
+        nested_vmfail(v, VMERR_VMPTRLD_VMXON_PTR);
+        return EXIT_RESUME;
+    }
+    /* Bit 31 (shadow VMCS) is refused: VMCS shadowing is not offered to L1. */
+    if (vmcs12_peek_revision(v, addr) != VMCS12_REVISION) {
+        nested_vmfail(v, VMERR_VMPTRLD_BAD_REVISION);
+        return EXIT_RESUME;
+    }
+    n->current = vmcs12_cache_load(v, addr);
+    n->current_ptr = addr;
+    nested_vmsucceed(v);
+    return EXIT_RESUME;
+}
+
+enum exit_action nested_handle_vmptrst(struct vcpu *v)
+{
+    uint64_t ptr = v->nested.current_ptr;
+    if (!vmx_insn_checks(v, true) || !vmx_operand_mem_write(v, insn_info(), v->exit_qual, &ptr, sizeof ptr))
+        return EXIT_RESUME;
+    nested_vmsucceed(v);
+    return EXIT_RESUME;
+}
+
+enum exit_action nested_handle_vmread(struct vcpu *v)
+{
+    struct nested_vmx *n = &v->nested;
+    uint32_t info = insn_info();
+    if (!vmx_insn_checks(v, true))
+        return EXIT_RESUME;
+    if (!n->current) {
+        nested_vmfail_invalid(v);
+        return EXIT_RESUME;
+    }
+    uint64_t field = vmx_operand_reg_read(v, INSNINFO_REG2(info)), value;
+    if (vmcs12_read(&n->current->v, field, n->caps.v12_features, &value) != V12_OK) {
+        nested_vmfail_valid(v, VMERR_UNSUPPORTED_FIELD);
+        return EXIT_RESUME;
+    }
+    if (info & INSNINFO_REG_OPERAND) {
+        vmx_operand_reg_write(v, INSNINFO_REG1(info), value);
+    } else {
+        size_t size = l1_long_mode_code() ? 8 : 4;
+        if (!vmx_operand_mem_write(v, info, v->exit_qual, &value, size))
+            return EXIT_RESUME;
+    }
+    nested_vmsucceed(v);
+    return EXIT_RESUME;
+}
+
+enum exit_action nested_handle_vmwrite(struct vcpu *v)
+{
+    struct nested_vmx *n = &v->nested;
+    uint32_t info = insn_info();
+    if (!vmx_insn_checks(v, true))
+        return EXIT_RESUME;
+    if (!n->current) {
+        nested_vmfail_invalid(v);
+        return EXIT_RESUME;
+    }
+    uint64_t value = 0;
+    if (info & INSNINFO_REG_OPERAND) {
+        value = vmx_operand_reg_read(v, INSNINFO_REG1(info));
+    } else {
+        size_t size = l1_long_mode_code() ? 8 : 4;
+        if (!vmx_operand_mem_read(v, info, v->exit_qual, &value, size))
+            return EXIT_RESUME; /* operand faults come before the field checks */
+    }
+    uint64_t field = vmx_operand_reg_read(v, INSNINFO_REG2(info));
+    bool write_any = n->caps.misc & VMX_MISC_VMWRITE_ANY_FIELD;
+    switch (vmcs12_write(&n->current->v, field, n->caps.v12_features, write_any, value)) {
+    case V12_UNSUPPORTED:
+        nested_vmfail_valid(v, VMERR_UNSUPPORTED_FIELD);
+        return EXIT_RESUME;
+    case V12_READ_ONLY:
+        nested_vmfail_valid(v, VMERR_VMWRITE_READ_ONLY);
+        return EXIT_RESUME;
+    case V12_OK:
+        break;
+    }
+    nested_vmsucceed(v);
+    return EXIT_RESUME;
+}
+
+/* INVVPID (SDM vol. 3C 31.3): L2's translations live under vpid02, so any invalidation L1 asks for flushes vpid02. */
+enum exit_action nested_handle_invvpid(struct vcpu *v)
+{
+    struct nested_vmx *n = &v->nested;
+    if (!n->offered || !(n->caps.ept_vpid & VPID_CAP_INVVPID) || !(n->caps.proc2.allowed1 & PROC2_ENABLE_VPID))
+        return vcpu_inject_exception(v, VEC_UD, false, 0), EXIT_RESUME;
+    uint32_t info = insn_info();
+    if (!vmx_insn_checks(v, true))
+        return EXIT_RESUME;
+    uint64_t type = vmx_operand_reg_read(v, INSNINFO_REG2(info));
+    if (type > 3 || !(n->caps.ept_vpid & BIT(40 + type))) {
+        nested_vmfail(v, VMERR_INVALID_INVEPT_INVVPID);
+        return EXIT_RESUME;
+    }
+    struct {
+        uint64_t vpid, linear;
+    } desc;
+    if (!vmx_operand_mem_read(v, info, v->exit_qual, &desc, sizeof desc))
+        return EXIT_RESUME;
+    if ((desc.vpid >> 16) || (type != 2 && (desc.vpid & 0xffff) == 0) || (type == 0 && !is_canonical(desc.linear))) {
+        nested_vmfail(v, VMERR_INVALID_INVEPT_INVVPID);
+        return EXIT_RESUME;
+    }
+    if (n->vpid02) {
+        int r = type == 0 ? invvpid(INVVPID_ADDRESS, n->vpid02, desc.linear) : invvpid(INVVPID_SINGLE_CONTEXT, n->vpid02, 0);
+        if (r != VMX_OK)
+            invvpid(INVVPID_ALL_CONTEXT, 0, 0);
+    }
+    nested_vmsucceed(v);
+    return EXIT_RESUME;
+}
+
+/* INVEPT exists for L1 only with nested EPT (not offered yet): #UD, as on a CPU without EPT. */
+enum exit_action nested_handle_invept(struct vcpu *v)
+{
+    vcpu_inject_exception(v, VEC_UD, false, 0);
+    return EXIT_RESUME;
+}

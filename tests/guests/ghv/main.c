@@ -1,0 +1,60 @@
+/*
+ * ghv: entry in 64-bit C, test selection and the end-of-run protocol.
+ *
+ * Every test prints all of its results before the status is decided, so a
+ * harness can compare whole transcripts line by line.
+ */
+#include "cmdline.h"
+#include "ghv.h"
+#include "vmx.h"
+
+#define EXIT_PORT 0xf4              /* Nestor's (and QEMU's isa-debug-exit) status port */
+#define BOCHS_DBG_PORT 0x8900       /* 'D' here ends a bare Bochs run */
+
+void ghv_finish(u32 status)
+{
+    gprintf("ghv: done status=0x%x\n", status);
+    outl(EXIT_PORT, status);
+    outb(BOCHS_DBG_PORT, 'D');
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
+/* Leave VMX operation between the basic and the negative test, so that the
+ * negative test starts "outside VMX operation" as it expects. */
+static bool leave_vmx(void)
+{
+    u64 cur = 0;
+    __asm__ volatile("vmptrst %0" : "=m"(cur));
+    if (cur != ~0ull && vmclear(cur) != VMX_OK)
+        gprintf("ghv: vmclear before vmxoff failed\n");
+    int r = vmxoff();
+    gprintf("ghv: vmxoff %s\n", r == VMX_OK ? "ok" : "failed");
+    return r == VMX_OK;
+}
+
+void ghv_main(u32 magic, u32 mbi)
+{
+    serial_init();
+    /* Mask both PICs: L2 briefly runs with IF=1 (injection test) and no
+     * stray timer interrupt may reach it or ghv. */
+    outb(0x21, 0xff);
+    outb(0xa1, 0xff);
+    cpu_init();
+
+    enum ghv_test test;
+    bool ok = cmdline_parse(magic, mbi, &test);
+    static const char *const names[] = {"basic", "neg", "all"};
+    gprintf("ghv: start test=%s\n", names[test]);
+    if (!ok || !vmx_probe())
+        ghv_finish(1);
+    l2_env_init();
+
+    if (test == GHV_TEST_BASIC || test == GHV_TEST_ALL)
+        ok &= basic_run();
+    if (test == GHV_TEST_ALL)
+        ok &= leave_vmx();
+    if (test == GHV_TEST_NEG || test == GHV_TEST_ALL)
+        ok &= neg_run();
+    ghv_finish(ok ? 0 : 1);
+}
