@@ -29,6 +29,7 @@ ISO        ?= $(BUILD)/nestor.iso
 all: $(BUILD)/nestor $(ISO)
 
 include tests/guests/l1test/l1test.mk
+include tests/guests/ghv/ghv.mk
 
 $(BUILD)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -61,7 +62,7 @@ run-qemu: deps all
 unit: deps
 	$(MAKE) --no-print-directory -C tests/unit BUILD=$(abspath $(BUILD))/unit
 
-test: deps all $(L1TEST_MB1) $(L1TEST_MB2)
+test: deps all $(L1TEST_MB1) $(L1TEST_MB2) $(GHV_ELF)
 	$(PYTHON) tools/run_tests.py
 
 clean:

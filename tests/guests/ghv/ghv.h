@@ -75,6 +75,8 @@ GHV_CR_RW(4)
 #define CR0_ET (1ull << 4)
 #define CR0_NE (1ull << 5)
 #define CR0_WP (1ull << 16)
+#define CR0_NW (1ull << 29)
+#define CR0_CD (1ull << 30)
 #define CR0_PG (1ull << 31)
 #define CR4_PAE (1ull << 5)
 #define CR4_PCE (1ull << 8)
@@ -91,6 +93,7 @@ int ghv_strncmp(const char *a, const char *b, size_t n);
 /* ---- serial.c / print.c ---- */
 void serial_init(void);
 void serial_putc(char c);
+void serial_flush(void);
 void gprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- cpu.c: GDT/TSS/IDT, fault recovery, return from ring 3 ---- */

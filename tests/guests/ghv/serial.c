@@ -14,6 +14,7 @@
 #define COM1_MCR (COM1 + 4)
 #define COM1_LSR (COM1 + 5)
 #define LSR_THRE 0x20
+#define LSR_TEMT 0x40
 
 void serial_init(void)
 {
@@ -31,4 +32,12 @@ void serial_putc(char c)
     while (!(inb(COM1_LSR) & LSR_THRE))
         ;
     outb(COM1, (u8)c);
+}
+
+/* Wait until the last byte has left the transmitter: ending the run (port
+ * 0x8900 on Bochs) right after THRE would cut off the bytes still queued. */
+void serial_flush(void)
+{
+    while (!(inb(COM1_LSR) & LSR_TEMT))
+        ;
 }

@@ -105,7 +105,8 @@ static void host_state(void)
     w(HOST_SYSENTER_CS, 0);
     w(HOST_SYSENTER_ESP, 0);
     w(HOST_SYSENTER_EIP, 0);
-    w(HOST_EFER, rdmsr(MSR_EFER));
+    if (ghv_ctls.exit & EXIT_LOAD_EFER)
+        w(HOST_EFER, rdmsr(MSR_EFER));
     w(HOST_RIP, phys(ghv_vmexit_stub));
     w(HOST_RSP, 0);                 /* ghv_vmrun sets it before every entry */
 }
@@ -125,7 +126,8 @@ static void guest_state(u64 rip)
     w(GUEST_CR4, l2_guest_cr4());
     w(GUEST_DR7, 0x400);
     w(GUEST_DEBUGCTL, 0);
-    w(GUEST_EFER, 0x500);           /* LME | LMA */
+    if (ghv_ctls.entry & ENTRY_LOAD_EFER)
+        w(GUEST_EFER, 0x500);       /* LME | LMA */
     w(GUEST_RIP, rip);
     w(GUEST_RSP, ghv_l2.stack_top);
     w(GUEST_RFLAGS, 0x2);           /* IF = 0 */

@@ -1,0 +1,57 @@
+# ghv: guest-hypervisor test kernel (runs as L1 under Nestor, or on bare Bochs).
+#
+# Included by the top-level Makefile, which runs from the repository root.
+# Every variable is prefixed GHV_ so nothing collides with the includer's
+# CC/CFLAGS (Nestor itself is built with -mcmodel=kernel; ghv is a low,
+# identity-mapped -mcmodel=small image).
+#
+#   build/tests/ghv.elf   Multiboot2 ELF64 kernel, loaded at 1 MiB
+
+# Keep whatever default goal the including Makefile had (restored at the end).
+GHV_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
+
+GHV_CC ?= gcc
+GHV_LD ?= ld
+
+GHV_SRC := tests/guests/ghv
+GHV_OBJ := build/tests/ghv
+GHV_ELF := build/tests/ghv.elf
+
+GHV_CFLAGS := -m64 -std=c11 -O2 -Wall -Wextra -mcmodel=small \
+	-ffreestanding -nostdlib -fno-pic -fno-pie -mno-red-zone -fno-stack-protector \
+	-mgeneral-regs-only -mno-sse -mno-mmx -fcf-protection=none \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables \
+	-fno-tree-loop-distribute-patterns -MMD -MP
+GHV_ASFLAGS := -m64 -ffreestanding -fno-pic -fno-pie -D__ASSEMBLER__ -MMD -MP
+GHV_LDFLAGS := -m elf_x86_64 -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
+	--build-id=none -T $(GHV_SRC)/link.ld
+
+# mb2hdr first: the Multiboot2 header must open the image.
+GHV_S_NAMES := mb2hdr entry isr vmrun vmx_try user l2_workload
+GHV_C_NAMES := main cmdline serial print util cpu check vmx vmcs_setup l2_env exits basic negative
+
+GHV_S_OBJS := $(GHV_S_NAMES:%=$(GHV_OBJ)/%.S.o)
+GHV_C_OBJS := $(GHV_C_NAMES:%=$(GHV_OBJ)/%.c.o)
+
+# Static pattern rules: explicit, so they win over any generic rule upstairs.
+$(GHV_C_OBJS): $(GHV_OBJ)/%.c.o: $(GHV_SRC)/%.c $(GHV_SRC)/ghv.mk
+	@mkdir -p $(@D)
+	$(GHV_CC) $(GHV_CFLAGS) -c $< -o $@
+
+$(GHV_S_OBJS): $(GHV_OBJ)/%.S.o: $(GHV_SRC)/%.S $(GHV_SRC)/ghv.mk
+	@mkdir -p $(@D)
+	$(GHV_CC) $(GHV_ASFLAGS) -c $< -o $@
+
+$(GHV_ELF): $(GHV_S_OBJS) $(GHV_C_OBJS) $(GHV_SRC)/link.ld
+	@mkdir -p $(@D)
+	$(GHV_LD) $(GHV_LDFLAGS) -o $@ $(GHV_S_OBJS) $(GHV_C_OBJS)
+
+.PHONY: ghv ghv-clean
+ghv: $(GHV_ELF)
+
+ghv-clean:
+	rm -rf $(GHV_OBJ) $(GHV_ELF)
+
+-include $(GHV_C_OBJS:.o=.d) $(GHV_S_OBJS:.o=.d)
+
+.DEFAULT_GOAL := $(GHV_SAVED_DEFAULT_GOAL)
