@@ -4,14 +4,8 @@
  * I/O and MSR exits and EPT01's violations; those stay with Nestor when L1's
  * controls and bitmaps would not have exited.
  */
-#include "nested_internal.h"
-
-static bool bitmap_bit(struct vcpu *v, gpa_t page, uint32_t bit)
-{
-    uint8_t byte;
-    l1_phys_read(v, page + bit / 8, &byte, 1);
-    return byte & (1u << (bit % 8));
-}
+#include "nestor/exit_route.h"
+#include "nestor/vmx_arch.h"
 
 /* SDM 25.1.3: I/O bitmaps are consulted for every port the access touches; a wrap past 0xffff exits. */
 static bool l1_wants_io(const struct route_ctx *r, uint64_t qual)
@@ -24,7 +18,7 @@ static bool l1_wants_io(const struct route_ctx *r, uint64_t qual)
         if (p > 0xffff)
             return true;
         gpa_t page = p < 0x8000 ? V12(r->v12, VMCS_IO_BITMAP_A) : V12(r->v12, VMCS_IO_BITMAP_B);
-        if (bitmap_bit(r->v, page, p & 0x7fff))
+        if (r->bitmap_bit(r->ctx, page, p & 0x7fff))
             return true;
     }
     return false;
@@ -43,16 +37,15 @@ static bool l1_wants_msr(const struct route_ctx *r, uint32_t msr, bool write)
     else
         return true;
     base += write ? 2048 * 8 : 0;
-    return bitmap_bit(r->v, V12(r->v12, VMCS_MSR_BITMAP), base + (msr & 0x1fff));
+    return r->bitmap_bit(r->ctx, V12(r->v12, VMCS_MSR_BITMAP), base + (msr & 0x1fff));
 }
 
-bool nested_l1_wants_exit(const struct route_ctx *r, unsigned reason, uint64_t qual, uint32_t intr_info, uint32_t msr)
+bool nested_l1_wants_exit(const struct route_ctx *r, unsigned reason, uint64_t qual, uint32_t msr)
 {
     const struct vmcs12 *v12 = r->v12;
     uint32_t proc = (uint32_t)V12(v12, VMCS_PROC_CONTROLS);
     uint32_t proc2 = (proc & PROC_SECONDARY_CONTROLS) ? (uint32_t)V12(v12, VMCS_PROC_CONTROLS2) : 0;
     uint32_t pin = (uint32_t)V12(v12, VMCS_PIN_CONTROLS);
-    (void)intr_info;
     switch (reason) {
     case EXIT_IO_INSTRUCTION:
         return l1_wants_io(r, qual);

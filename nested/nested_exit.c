@@ -202,6 +202,13 @@ void nested_reflect(struct vcpu *v, uint32_t reason, uint64_t qual, bool entry_f
     log_trace("L2 exit %u reflected to L1 (qualification 0x%lx)", EXIT_REASON_BASIC(reason), qual);
 }
 
+static bool l1_bitmap_bit(void *ctx, gpa_t page, uint32_t bit)
+{
+    uint8_t byte;
+    l1_phys_read(ctx, page + bit / 8, &byte, 1);
+    return byte & (1u << (bit % 8));
+}
+
 enum exit_action nested_l2_exit(struct vcpu *v)
 {
     struct nested_vmx *n = &v->nested;
@@ -213,9 +220,8 @@ enum exit_action nested_l2_exit(struct vcpu *v)
         nested_reflect(v, v->exit_reason, v->exit_qual, true);
         return EXIT_RESUME;
     }
-    struct route_ctx r = {&n->current->v, v};
-    if (nested_l1_wants_exit(&r, reason, v->exit_qual, (uint32_t)vmread(VMCS_EXIT_INTR_INFO),
-                             (uint32_t)v->regs.gpr[GPR_RCX])) {
+    struct route_ctx r = {&n->current->v, l1_bitmap_bit, v};
+    if (nested_l1_wants_exit(&r, reason, v->exit_qual, (uint32_t)v->regs.gpr[GPR_RCX])) {
         if (reason < EXIT_REASON_COUNT)
             n->stats.l2_to_l1[reason]++;
         nested_reflect(v, v->exit_reason, v->exit_qual, false);

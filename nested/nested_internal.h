@@ -39,13 +39,8 @@ bool vmcs02_load_pdptes(struct vcpu *v, const struct vmcs12 *v12);
 /* nested_exit.c: a VM exit from L2 (or a failed VM entry) delivered to L1 (SDM 27). */
 void nested_reflect(struct vcpu *v, uint32_t reason, uint64_t qual, bool entry_failure);
 
-/* exit_route.c */
-struct route_ctx {
-    const struct vmcs12 *v12;
-    struct vcpu *v; /* to read L1's I/O and MSR bitmaps */
-};
-bool nested_l1_wants_exit(const struct route_ctx *r, unsigned reason, uint64_t qual, uint32_t intr_info,
-                          uint32_t msr_index);
+/* exit_route.c (declared in include/nestor/exit_route.h, pure and unit-tested) */
+#include "nestor/exit_route.h"
 
 /* msr_area.c: VM-entry/VM-exit MSR areas (SDM 24.7.2, 24.8.2). 0 on success, else the 1-based failing entry. */
 uint32_t nested_load_msr_area(struct vcpu *v, gpa_t addr, uint32_t count);

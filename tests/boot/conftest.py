@@ -74,3 +74,17 @@ def tmp_file(tmp_path):
         p.write_bytes(data)
         return str(p)
     return make
+
+
+GHV = os.path.join(ROOT, "build", "tests", "ghv.elf")
+
+
+def boot_bare(name, kernel, args="", cpu="corei7_skylake_x", timeout=180):
+    """Boots a kernel directly on Bochs (no Nestor): the hardware reference for nested VMX."""
+    os.makedirs(BUILD, exist_ok=True)
+    iso = os.path.join(BUILD, name + ".iso")
+    nestor_run.build_iso(iso, nestor=kernel, nestor_args=args)
+    r = nestor_run.run_bochs(iso, os.path.join(BUILD, name), cpu=cpu, timeout=timeout)
+    b = Boot(name, r)
+    assert not r.timed_out, "bochs did not end within %d s\n%s" % (timeout, b)
+    return b
