@@ -35,8 +35,7 @@ bool parse_u64(const char *s, uint64_t *out)
         base = 16;
         s += 2;
     }
-    if (!*s)
-        return false;
+    const char *digits = s;
     for (; *s; s++) {
         unsigned d;
         if (*s >= '0' && *s <= '9')
@@ -51,6 +50,8 @@ bool parse_u64(const char *s, uint64_t *out)
             return false;
         v = v * base + d;
     }
+    if (s == digits)
+        return false;
     unsigned shift = 0;
     switch (*s) {
     case 0:

@@ -3,6 +3,7 @@
  * buffer; the return value is the length that would have been written, as in C11.
  */
 #include "nestor/fmt.h"
+#include "nestor/lib.h"
 
 struct out {
     char *buf;
@@ -91,11 +92,18 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
         case 'i': {
             int64_t v = longs ? va_arg(ap, int64_t) : va_arg(ap, int);
             uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-            size_t n = 0;
-            if (v < 0)
-                tmp[n++] = '-';
-            n += utoa(mag, 10, false, tmp + n);
-            put_padded(&o, tmp, n, width, left, pad);
+            size_t n = utoa(mag, 10, false, tmp);
+            if (v < 0 && pad == '0' && !left) { /* zeros go between the sign and the digits */
+                put(&o, '-');
+                put_padded(&o, tmp, n, width - 1, false, '0');
+            } else if (v < 0) {
+                char signed_digits[24];
+                signed_digits[0] = '-';
+                memcpy(signed_digits + 1, tmp, n);
+                put_padded(&o, signed_digits, n + 1, width, left, pad);
+            } else {
+                put_padded(&o, tmp, n, width, left, pad);
+            }
             break;
         }
         case 'u':

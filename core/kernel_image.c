@@ -220,7 +220,10 @@ bool kimg_parse(const uint8_t *img, size_t len, struct kernel_image *ki)
             return FAIL(ki, "ELF image has no Multiboot header (first 8 KiB) or Multiboot2 header (first 32 KiB)");
         ki->protocol = KIMG_MULTIBOOT1;
     }
-    if (ki->entry < ki->load_start || ki->entry >= ki->load_end)
+    bool inside = false;
+    for (unsigned i = 0; i < ki->segment_count; i++)
+        inside |= ki->entry >= ki->segments[i].paddr && ki->entry - ki->segments[i].paddr < ki->segments[i].memsz;
+    if (!inside)
         return FAIL(ki, "entry point 0x%lx lies outside the loaded segments [0x%lx, 0x%lx)", ki->entry, ki->load_start,
                     ki->load_end);
     return true;

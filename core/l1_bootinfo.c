@@ -22,7 +22,7 @@ static size_t reserve(struct builder *b, size_t n, size_t align)
         b->overflow = true;
         return 0;
     }
-    memset(b->buf + at, 0, n);
+    memset(b->buf + b->len, 0, at + n - b->len); /* padding included: L1 sees no stale bytes */
     b->len = at + n;
     return at;
 }

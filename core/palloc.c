@@ -52,6 +52,8 @@ static bool overlaps_free(const struct palloc *pa, paddr_t base, paddr_t end)
 
 bool palloc_add_free(struct palloc *pa, paddr_t base, paddr_t end)
 {
+    if (end <= base || base > UINT64_MAX - PAGE_SIZE)
+        return true; /* empty, or so high that rounding up would wrap */
     base = ALIGN_UP(base, PAGE_SIZE);
     end = ALIGN_DOWN(end, PAGE_SIZE);
     if (base == 0)
@@ -75,8 +77,10 @@ bool palloc_add_free(struct palloc *pa, paddr_t base, paddr_t end)
 
 bool palloc_reserve(struct palloc *pa, paddr_t base, paddr_t end)
 {
+    if (end <= base)
+        return true; /* nothing to reserve (a zero-length module) */
     base = ALIGN_DOWN(base, PAGE_SIZE);
-    end = ALIGN_UP(end, PAGE_SIZE);
+    end = end > UINT64_MAX - PAGE_SIZE ? ALIGN_DOWN(UINT64_MAX, PAGE_SIZE) : ALIGN_UP(end, PAGE_SIZE);
     for (unsigned i = 0; i < pa->count;) {
         struct palloc_range *r = &pa->r[i];
         if (r->end <= base || r->base >= end) {
@@ -105,7 +109,8 @@ bool palloc_reserve(struct palloc *pa, paddr_t base, paddr_t end)
 
 paddr_t palloc_alloc(struct palloc *pa, uint64_t pages, uint64_t align_pages)
 {
-    if (pages == 0 || align_pages == 0 || (align_pages & (align_pages - 1)))
+    if (pages == 0 || align_pages == 0 || (align_pages & (align_pages - 1)) || pages > UINT64_MAX / PAGE_SIZE ||
+        align_pages > UINT64_MAX / PAGE_SIZE)
         return 0;
     uint64_t size = pages * PAGE_SIZE, align = align_pages * PAGE_SIZE;
     for (unsigned i = 0; i < pa->count; i++) {
@@ -135,8 +140,10 @@ paddr_t palloc_alloc(struct palloc *pa, uint64_t pages, uint64_t align_pages)
 
 bool palloc_free(struct palloc *pa, paddr_t base, uint64_t pages)
 {
+    if (!pages || pages > UINT64_MAX / PAGE_SIZE)
+        return false;
     paddr_t end = base + pages * PAGE_SIZE;
-    if (!pages || !IS_ALIGNED(base, PAGE_SIZE) || base == 0 || end < base || overlaps_free(pa, base, end))
+    if (!IS_ALIGNED(base, PAGE_SIZE) || base == 0 || end < base || overlaps_free(pa, base, end))
         return false;
     return insert_merged(pa, base, end);
 }

@@ -36,9 +36,9 @@ static void transmit(struct vuart *u, uint8_t c)
         u->len = 0;
         return;
     }
-    u->line[u->len++] = (c >= 0x20 && c < 0x7f) || c == '\t' ? (char)c : '?';
-    if (u->len == VUART_LINE_MAX)
+    if (u->len == VUART_LINE_MAX) /* split overlong lines only when more follows */
         vuart_flush(u);
+    u->line[u->len++] = (c >= 0x20 && c < 0x7f) || c == '\t' ? (char)c : '?';
 }
 
 uint8_t vuart_read(struct vuart *u, unsigned reg)

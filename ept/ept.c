@@ -63,9 +63,20 @@ static bool map_one(struct ept *e, gpa_t gpa, paddr_t hpa, uint64_t page, uint64
     return true;
 }
 
+/* Permissions and memory types that would make an EPT misconfiguration (SDM 28.3.3.1). */
+static bool leaf_ok(uint64_t perms, unsigned memtype)
+{
+    if (!(perms & EPT_RWX) || ((perms & EPT_W) && !(perms & EPT_R)))
+        return false;
+    return memtype == MEMTYPE_UC || memtype == MEMTYPE_WC || memtype == MEMTYPE_WT || memtype == MEMTYPE_WP ||
+           memtype == MEMTYPE_WB;
+}
+
 bool ept_map(struct ept *e, gpa_t gpa, paddr_t hpa, uint64_t size, uint64_t perms, unsigned memtype)
 {
-    if (!IS_ALIGNED(gpa | hpa | size, PAGE_SIZE) || !(perms & EPT_RWX))
+    /* A 4-level walk covers 48 bits of guest-physical address; frames must fit the entry's address field. */
+    if (!IS_ALIGNED(gpa | hpa | size, PAGE_SIZE) || !leaf_ok(perms, memtype) || gpa >= BIT(48) ||
+        size > BIT(48) - gpa || (hpa & ~EPT_PFN_MASK) || size > EPT_PFN_MASK - hpa + PAGE_SIZE)
         return false;
     while (size) {
         uint64_t page = ept_choose_page_size(e, gpa, hpa, size);

@@ -33,6 +33,7 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
         nested_vmfail_valid(v, VMERR_ENTRY_MOV_SS_BLOCKING);
         return EXIT_RESUME;
     }
+    vmcs_shadow_drain(v);
     struct vmcs12 *v12 = &n->current->v;
     bool launched = v12->launch_state == VMCS12_LAUNCHED;
     if (launch && launched) {

@@ -197,8 +197,11 @@ void nested_reflect(struct vcpu *v, uint32_t reason, uint64_t qual, bool entry_f
         vmx_abort(v, e, VMX_ABORT_HOST_PDPTE);
         return;
     }
-    if (nested_load_msr_area(v, V12(v12, VMCS_EXIT_MSR_LOAD_ADDR), (uint32_t)V12(v12, VMCS_EXIT_MSR_LOAD_COUNT)))
+    if (nested_load_msr_area(v, V12(v12, VMCS_EXIT_MSR_LOAD_ADDR), (uint32_t)V12(v12, VMCS_EXIT_MSR_LOAD_COUNT))) {
         vmx_abort(v, e, VMX_ABORT_LOADING_MSRS);
+        return;
+    }
+    vmcs_shadow_fill(v);
     log_trace("L2 exit %u reflected to L1 (qualification 0x%lx)", EXIT_REASON_BASIC(reason), qual);
 }
 
@@ -258,6 +261,12 @@ void nested_stats_print(const struct vcpu *v)
     if (!s->entries && !by_l0 && !to_l1)
         return;
     log_always("nested: %lu entries to L2, %lu L2 exits handled by L0, %lu reflected to L1", s->entries, by_l0, to_l1);
+    if (to_l1) {
+        /* What an L2 exit that L1 handles costs in L0 exits: itself plus L1's VMX instructions (VMREAD, VMWRITE, VMRESUME...). */
+        uint64_t per100 = (to_l1 + s->l1_vmx_exits_nested) * 100 / to_l1;
+        log_always("nested: %lu.%02lu L0 exits per L2 exit reflected to L1 (%lu VMX-instruction exits of L1; VMCS shadowing %s)",
+                   per100 / 100, per100 % 100, s->l1_vmx_exits_nested, v->nested.shadowing ? "on" : "off");
+    }
     for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
         if (s->l2_by_l0[r])
             log_always("  L2->L0 %-28s %10lu", exit_reason_name(r), s->l2_by_l0[r]);

@@ -9,7 +9,7 @@
 
 #define L2_VPID 2
 
-void nested_init(struct vcpu *v, bool offer)
+void nested_init(struct vcpu *v, bool offer, bool vmcs_shadowing)
 {
     struct nested_vmx *n = &v->nested;
     n->offered = offer;
@@ -38,6 +38,7 @@ void nested_init(struct vcpu *v, bool offer)
     vmptrld(n->vmcs02);
     vmcs_write_host_state();
     vmptrld(v->vmcs);
+    bool shadow = vmcs_shadow_init(v, vmcs_shadowing);
 
     const struct nested_caps *k = &n->caps;
     log_info("nested VMX offered: revision 0x%x, pin 0x%x/0x%x proc 0x%x/0x%x proc2 0x%x/0x%x exit 0x%x/0x%x "
@@ -45,4 +46,6 @@ void nested_init(struct vcpu *v, bool offer)
              VMCS12_REVISION, k->pin.allowed0, k->pin.allowed1, k->proc.allowed0, k->proc.allowed1, k->proc2.allowed0,
              k->proc2.allowed1, k->exit.allowed0, k->exit.allowed1, k->entry.allowed0, k->entry.allowed1, k->misc,
              k->ept_vpid);
+    log_info("nested VMX: VMCS shadowing %s", shadow ? (n->shadow_ro ? "on (with exit information)" : "on")
+                                             : vmcs_shadowing ? "off (the CPU lacks it)" : "off (vmcs_shadowing=0)");
 }

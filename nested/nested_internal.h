@@ -31,6 +31,12 @@ void vmcs12_cache_clear(struct vcpu *v, gpa_t gpa);
 void vmcs12_cache_flush_all(struct vcpu *v);
 uint32_t vmcs12_peek_revision(struct vcpu *v, gpa_t gpa);
 
+/* vmcs_shadow.c: VMCS shadowing of vmcs12 for L1's VMREAD/VMWRITE. */
+bool vmcs_shadow_init(struct vcpu *v, bool want);
+void vmcs_shadow_fill(struct vcpu *v);
+void vmcs_shadow_drain(struct vcpu *v);
+void vmcs_shadow_activate(struct vcpu *v, bool on);
+
 /* vmcs02.c: builds vmcs02 (made current) from vmcs12 and Nestor's needs. */
 void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12);
 /* Loads L2's PDPTEs for PAE paging without EPT12 into vmcs02; false if one is invalid (26.3.1.6). */

@@ -89,6 +89,8 @@ enum exit_action nested_handle_vmxoff(struct vcpu *v)
     struct nested_vmx *n = &v->nested;
     if (!vmx_insn_checks(v, true))
         return EXIT_RESUME;
+    vmcs_shadow_drain(v);
+    vmcs_shadow_activate(v, false);
     vmcs12_cache_flush_all(v);
     n->vmxon = false;
     n->current = NULL;
@@ -114,6 +116,10 @@ enum exit_action nested_handle_vmclear(struct vcpu *v)
         return EXIT_RESUME;
     }
     bool was_current = addr == n->current_ptr;
+    if (was_current) {
+        vmcs_shadow_drain(v);
+        vmcs_shadow_activate(v, false);
+    }
     vmcs12_cache_clear(v, addr);
     if (was_current) {
         n->current = NULL;
@@ -142,8 +148,13 @@ enum exit_action nested_handle_vmptrld(struct vcpu *v)
         nested_vmfail(v, VMERR_VMPTRLD_BAD_REVISION);
         return EXIT_RESUME;
     }
-    n->current = vmcs12_cache_load(v, addr);
-    n->current_ptr = addr;
+    if (addr != n->current_ptr) {
+        vmcs_shadow_drain(v);
+        vmcs_shadow_activate(v, false);
+        n->current = vmcs12_cache_load(v, addr);
+        n->current_ptr = addr;
+        vmcs_shadow_activate(v, true);
+    }
     nested_vmsucceed(v);
     return EXIT_RESUME;
 }
@@ -168,6 +179,7 @@ enum exit_action nested_handle_vmread(struct vcpu *v)
         return EXIT_RESUME;
     }
     uint64_t field = vmx_operand_reg_read(v, INSNINFO_REG2(info)), value;
+    log_trace("L1 VMREAD field 0x%lx", field);
     if (vmcs12_read(&n->current->v, field, n->caps.v12_features, &value) != V12_OK) {
         nested_vmfail_valid(v, VMERR_UNSUPPORTED_FIELD);
         return EXIT_RESUME;
@@ -202,6 +214,7 @@ enum exit_action nested_handle_vmwrite(struct vcpu *v)
             return EXIT_RESUME; /* operand faults come before the field checks */
     }
     uint64_t field = vmx_operand_reg_read(v, INSNINFO_REG2(info));
+    log_trace("L1 VMWRITE field 0x%lx = 0x%lx", field, value);
     bool write_any = n->caps.misc & VMX_MISC_VMWRITE_ANY_FIELD;
     switch (vmcs12_write(&n->current->v, field, n->caps.v12_features, write_any, value)) {
     case V12_UNSUPPORTED:

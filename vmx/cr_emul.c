@@ -33,6 +33,8 @@ bool cr0_emulate_write(const struct cr_ctx *c, uint64_t value, struct cr_update 
             return false;
         u->efer |= EFER_LMA;
     }
+    if (pg_off && (c->cr4_view & CR4_PCIDE))
+        return false; /* SDM vol. 2B MOV CR: clearing CR0.PG with CR4.PCIDE = 1 is #GP */
     if (pg_off && (c->efer & EFER_LMA)) {
         if (c->long_mode_code)
             return false; /* paging cannot be turned off from 64-bit code */

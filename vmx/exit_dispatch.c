@@ -88,6 +88,9 @@ enum exit_action exit_dispatch(struct vcpu *v)
     if (reason < EXIT_REASON_COUNT)
         v->exit_count[reason]++;
     v->exit_total++;
+    bool vmx_insn = (reason >= EXIT_VMCLEAR && reason <= EXIT_VMXON) || reason == EXIT_INVEPT || reason == EXIT_INVVPID;
+    if (vmx_insn && v->nested.stats.entries)
+        v->nested.stats.l1_vmx_exits_nested++;
     log_trace("exit %u (%s) qual 0x%lx rip 0x%lx", reason, exit_reason_name(reason), v->exit_qual,
               vmread(VMCS_GUEST_RIP));
     if (reason < EXIT_REASON_COUNT && exit_table[reason].fn)

@@ -27,6 +27,7 @@ bool vmsr_intercepted(uint32_t msr, bool write)
 {
     (void)write;
     switch (msr) {
+    case MSR_IA32_MTRRCAP:
     case MSR_IA32_APIC_BASE:
     case MSR_IA32_FEATURE_CONTROL:
     case MSR_IA32_BIOS_UPDT_TRIG:
@@ -53,6 +54,12 @@ enum vmsr_result vmsr_read(struct vmsr_state *s, uint32_t msr, uint64_t *value)
         return VMSR_OK;
     case MSR_IA32_BIOS_UPDT_TRIG:
         *value = 0;
+        return VMSR_OK;
+    case MSR_IA32_MTRRCAP:
+        if (!s->have_mtrr)
+            return VMSR_GP;
+        /* Report exactly the variable ranges Nestor keeps, so none of L1's writes reach the host's. */
+        *value = (s->mtrr_cap & ~0xffull) | s->mtrr_var_count;
         return VMSR_OK;
     default:
         break;

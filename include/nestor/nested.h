@@ -24,7 +24,7 @@ struct nested_stats {
     uint64_t l2_by_l0[EXIT_REASON_COUNT];  /* L2 exits Nestor handled without L1 */
     uint64_t l2_to_l1[EXIT_REASON_COUNT];  /* L2 exits reflected to L1 */
     uint64_t entries;                      /* emulated VMLAUNCH/VMRESUME that reached L2 */
-    uint64_t l1_exits_while_nested;        /* L1->L0 exits between a reflection and the next entry */
+    uint64_t l1_vmx_exits_nested;          /* L1's VMX-instruction exits once it runs L2s */
 };
 
 struct nested_vmx {
@@ -45,13 +45,18 @@ struct nested_vmx {
     bool vpid12_seen;
     paddr_t io_bitmap02[2], msr_bitmap02;
 
+    bool shadowing;      /* VMCS shadowing in use for L1 (vmcs_shadowing=1 and the CPU has it) */
+    bool shadow_ro;      /* the exit-information fields are shadowed too (CPU has VMWRITE to any field) */
+    bool shadow_active;  /* vmcs01 currently links the shadow VMCS */
+    paddr_t shadow_vmcs;
+
     struct nested_stats stats;
 };
 
 struct vcpu;
 
 /* nested/nested_init.c */
-void nested_init(struct vcpu *v, bool offer_vmx);
+void nested_init(struct vcpu *v, bool offer_vmx, bool vmcs_shadowing);
 /* nested/vmx_insn.c: exit handlers for L1's VMX instructions */
 enum exit_action nested_handle_vmxon(struct vcpu *v);
 enum exit_action nested_handle_vmxoff(struct vcpu *v);

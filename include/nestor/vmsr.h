@@ -11,7 +11,7 @@
 
 #include "types.h"
 
-#define VMSR_MTRR_VAR_MAX 8
+#define VMSR_MTRR_VAR_MAX 16 /* IA32_MTRRCAP.VCNT is 8 bits; no CPU has more than 16 pairs below 0x220 */
 #define VMSR_MTRR_FIXED 11
 
 struct vmsr_state {

@@ -65,11 +65,12 @@ TEST(vmsr_intercepted_set)
 
 /*
  * vmcs01.c caps the emulated variable MTRRs at VMSR_MTRR_VAR_MAX (8) pairs,
- * 0x200-0x20f, but CPUs since Skylake have 10 (IA32_MTRR_PHYSBASE8/PHYSMASK8,
- * PHYSBASE9/PHYSMASK9 = 0x210-0x213) and IA32_MTRRCAP (0xfe) is passed through,
- * so L1 reads VCNT = 10 and its WRMSR to 0x210-0x213 goes straight to the
- * host's MTRRs: L1 can change the memory type of Nestor's own memory, which
- * vmsr.h says interception exists to prevent. KNOWN BUG.
+ * 0x200-0x20f, but many Intel CPUs have 10 (IA32_MTRRCAP.VCNT = 10, e.g.
+ * MTRRCAP = 0xd0a; IA32_MTRR_PHYSBASE8/PHYSMASK8, PHYSBASE9/PHYSMASK9 =
+ * 0x210-0x213) and IA32_MTRRCAP (0xfe) is passed through, so L1 reads VCNT = 10
+ * and its WRMSR to 0x210-0x213 goes straight to the host's MTRRs: L1 can
+ * change the memory type of Nestor's own memory, which vmsr.h says
+ * interception exists to prevent. KNOWN BUG.
  */
 TEST(vmsr_mtrr_pairs_beyond_emulated_count_are_not_passed_through)
 {

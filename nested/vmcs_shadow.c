@@ -1,0 +1,121 @@
+/*
+ * VMCS shadowing (SDM 24.10, 25.3): L1's VMREAD/VMWRITE of the fields it
+ * touches on every exit run against a hardware shadow VMCS without exiting.
+ * vmcs12 stays the one truth Nestor works from: the shadow is filled from it
+ * when a VMCS becomes current and after every exit reflected to L1, and L1's
+ * writes are copied back into it before Nestor looks at vmcs12 (VM entry,
+ * VMCLEAR, VMPTRLD of another VMCS, VMXOFF). Fields not listed here keep
+ * exiting, as do VMWRITEs to the read-only ones.
+ */
+#include "nested_internal.h"
+#include "nestor/lib.h"
+#include "nestor/log.h"
+#include "nestor/palloc.h"
+#include "nestor/physmem.h"
+#include "nestor/vmx.h"
+#include "nestor/vmx_ops.h"
+
+/* Read and written by hypervisors on nearly every exit. */
+static const uint32_t shadow_rw[] = {
+    VMCS_GUEST_RIP, VMCS_GUEST_RSP, VMCS_GUEST_RFLAGS, VMCS_GUEST_CR0, VMCS_GUEST_CR3, VMCS_GUEST_CR4,
+    VMCS_GUEST_INTERRUPTIBILITY, VMCS_GUEST_ACTIVITY_STATE, VMCS_GUEST_CS_SEL, VMCS_GUEST_CS_AR,
+    VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_AR, VMCS_GUEST_DS_BASE, VMCS_GUEST_ES_BASE, VMCS_GUEST_FS_BASE,
+    VMCS_GUEST_GS_BASE, VMCS_GUEST_EFER, VMCS_GUEST_PENDING_DBG, VMCS_ENTRY_INTR_INFO,
+    VMCS_ENTRY_EXCEPTION_ERROR_CODE, VMCS_ENTRY_INSTRUCTION_LEN, VMCS_PROC_CONTROLS, VMCS_EXCEPTION_BITMAP,
+    VMCS_CR0_READ_SHADOW, VMCS_CR4_READ_SHADOW, VMCS_TSC_OFFSET, VMCS_GUEST_DR7, VMCS_PIN_CONTROLS,
+    VMCS_PROC_CONTROLS2, VMCS_HOST_RSP, VMCS_HOST_RIP, VMCS_HOST_CR3, VMCS_HOST_CR4, VMCS_HOST_FS_BASE,
+    VMCS_HOST_GS_BASE, VMCS_HOST_FS_SEL, VMCS_HOST_GS_SEL,
+};
+/* The exit information: read on every exit, never written by L1. */
+static const uint32_t shadow_ro[] = {
+    VMCS_EXIT_REASON, VMCS_EXIT_QUALIFICATION, VMCS_EXIT_INTR_INFO, VMCS_EXIT_INTR_ERROR_CODE,
+    VMCS_IDT_VECTORING_INFO, VMCS_IDT_VECTORING_ERROR_CODE, VMCS_EXIT_INSTRUCTION_LEN, VMCS_EXIT_INSTRUCTION_INFO,
+    VMCS_GUEST_LINEAR_ADDR,
+};
+
+static void set_exits(uint8_t *bitmap, uint32_t field, bool exit)
+{
+    /* Bitmaps are indexed by encoding bits 14:0 (SDM 24.6.15). */
+    uint32_t bit = field & 0x7fff;
+    if (exit)
+        bitmap[bit / 8] |= (uint8_t)(1u << (bit % 8));
+    else
+        bitmap[bit / 8] &= (uint8_t)~(1u << (bit % 8));
+}
+
+bool vmcs_shadow_init(struct vcpu *v, bool want)
+{
+    struct nested_vmx *n = &v->nested;
+    const struct vmx_caps *hw = &g_vmx_caps;
+    if (!want || !(hw->proc2.allowed1 & PROC2_VMCS_SHADOWING))
+        return false;
+    /* Nestor writes the exit information into the shadow: that needs VMWRITE to read-only fields. */
+    n->shadow_ro = hw->misc & VMX_MISC_VMWRITE_ANY_FIELD;
+    n->shadow_vmcs = page_alloc_zeroed();
+    *(uint32_t *)phys_to_virt(n->shadow_vmcs) = (uint32_t)(hw->basic & VMX_BASIC_REVISION_MASK) | (1u << 31);
+    paddr_t rd = page_alloc_zeroed(), wr = page_alloc_zeroed();
+    uint8_t *rbm = phys_to_virt(rd), *wbm = phys_to_virt(wr);
+    memset(rbm, 0xff, PAGE_SIZE);
+    memset(wbm, 0xff, PAGE_SIZE);
+    for (unsigned i = 0; i < ARRAY_SIZE(shadow_rw); i++) {
+        set_exits(rbm, shadow_rw[i], false);
+        set_exits(wbm, shadow_rw[i], false);
+    }
+    for (unsigned i = 0; n->shadow_ro && i < ARRAY_SIZE(shadow_ro); i++)
+        set_exits(rbm, shadow_ro[i], false);
+    vmclear(n->shadow_vmcs);
+    vmwrite(VMCS_VMREAD_BITMAP, rd);
+    vmwrite(VMCS_VMWRITE_BITMAP, wr);
+    n->shadowing = true;
+    return true;
+}
+
+static void copy_to_shadow(struct vcpu *v, const uint32_t *fields, unsigned count)
+{
+    const struct vmcs12 *v12 = &v->nested.current->v;
+    for (unsigned i = 0; i < count; i++) {
+        uint64_t value = 0;
+        vmcs12_read(v12, fields[i], ~0u, &value);
+        vmwrite(fields[i], value);
+    }
+}
+
+/* vmcs12 -> shadow. vmcs01 must be current and stays current. */
+void vmcs_shadow_fill(struct vcpu *v)
+{
+    struct nested_vmx *n = &v->nested;
+    if (!n->shadowing || !n->current)
+        return;
+    vmptrld(n->shadow_vmcs);
+    copy_to_shadow(v, shadow_rw, ARRAY_SIZE(shadow_rw));
+    if (n->shadow_ro)
+        copy_to_shadow(v, shadow_ro, ARRAY_SIZE(shadow_ro));
+    vmptrld(v->vmcs);
+}
+
+/* shadow -> vmcs12: L1's VMWRITEs that did not exit. vmcs01 must be current and stays current. */
+void vmcs_shadow_drain(struct vcpu *v)
+{
+    struct nested_vmx *n = &v->nested;
+    if (!n->shadowing || !n->shadow_active || !n->current)
+        return;
+    struct vmcs12 *v12 = &n->current->v;
+    vmptrld(n->shadow_vmcs);
+    for (unsigned i = 0; i < ARRAY_SIZE(shadow_rw); i++)
+        vmcs12_write(v12, shadow_rw[i], ~0u, true, vmread(shadow_rw[i]));
+    vmptrld(v->vmcs);
+}
+
+/* Points vmcs01 at the shadow while L1 has a current VMCS; without one, VMREAD/VMWRITE exit (VMfailInvalid). */
+void vmcs_shadow_activate(struct vcpu *v, bool on)
+{
+    struct nested_vmx *n = &v->nested;
+    if (!n->shadowing || n->shadow_active == on)
+        return;
+    if (on)
+        vmcs_shadow_fill(v);
+    v->proc2 = on ? v->proc2 | PROC2_VMCS_SHADOWING : v->proc2 & ~(uint32_t)PROC2_VMCS_SHADOWING;
+    vmwrite(VMCS_PROC_CONTROLS2, v->proc2);
+    vmwrite(VMCS_LINK_POINTER, on ? n->shadow_vmcs : ~0ull);
+    n->shadow_active = on;
+}
