@@ -133,3 +133,26 @@ def test_failed_checks_name_their_sdm_rule(neg_pair):
     b.expect(r"^nestor: L1 VMLAUNCH of vmcs12 0x[0-9a-f]+: VMfailValid\(8\): 26\.2\.3 host CS selector must not be 0$")
     b.expect(r"^nestor: L1 VMLAUNCH of vmcs12 0x[0-9a-f]+: VM-entry failure \(exit reason 33, qualification 0\): "
              r"26\.3\.1\.4 guest RFLAGS reserved bits")
+
+
+def exits_per_reflection(b):
+    m = b.expect(r"^nestor: nested: (\d+)\.(\d\d) L0 exits per L2 exit reflected to L1 \((\d+) VMX-instruction exits")
+    return int(m.group(1)) * 100 + int(m.group(2)), int(m.group(3))
+
+
+def test_vmcs_shadowing_removes_vmread_exits(basic_pair):
+    bare, shadowed = basic_pair
+    plain = boot("ghv-nested-basic-noshadow", l1=GHV, l1_args="test=basic", nestor_args="loglevel=info vmcs_shadowing=0")
+    plain.expect(r"^nestor: nested VMX: VMCS shadowing off \(vmcs_shadowing=0\)$")
+    shadowed.expect(r"^nestor: nested VMX: VMCS shadowing on")
+    # Same L2 behaviour either way ...
+    ref = ghv_lines(bare, "ghv: exit ") + ghv_lines(bare, "ghv: l2 ")
+    assert ghv_lines(plain, "ghv: exit ") + ghv_lines(plain, "ghv: l2 ") == ref
+    # ... but L1's VMREADs no longer exit, and an L2 exit costs L0 fewer exits.
+    assert plain.find(r"^nestor:   L1->L0 VMREAD\s+[1-9]")
+    shadowed.expect_not(r"^nestor:   L1->L0 VMREAD\s")
+    with_shadow, vmx_with = exits_per_reflection(shadowed)
+    without, vmx_without = exits_per_reflection(plain)
+    assert vmx_with < vmx_without
+    assert with_shadow < without
+    assert with_shadow <= 300, "ghv writes HOST_RSP before each VMRESUME: at most ~2 L0 exits per reflected exit"
