@@ -159,10 +159,11 @@ NORETURN void nestor_main(uint32_t magic, uint32_t mbi_phys)
     vcpu_io_init(&vcpu0);
     if (!vmcs01_setup(&vcpu0, &l1))
         platform_exit(STATUS_NESTOR_PANIC);
-    uint64_t nested = 1, shadowing = 1;
+    uint64_t nested = 1, shadowing = 1, nested_ept = 1;
     cmdline_get_u64(boot_info.cmdline, "nested", &nested);
     cmdline_get_u64(boot_info.cmdline, "vmcs_shadowing", &shadowing);
-    nested_init(&vcpu0, nested != 0, shadowing != 0);
+    cmdline_get_u64(boot_info.cmdline, "nested_ept", &nested_ept);
+    nested_init(&vcpu0, nested != 0, shadowing != 0, nested_ept != 0);
 
     uint32_t status = vcpu_run(&vcpu0);
     finish(status, checksum);

@@ -89,6 +89,44 @@ bool ept_map(struct ept *e, gpa_t gpa, paddr_t hpa, uint64_t size, uint64_t perm
     return true;
 }
 
+bool ept_install(struct ept *e, gpa_t gpa, paddr_t hpa, unsigned level, uint64_t perms, unsigned memtype,
+                 bool ignore_pat, bool *replaced)
+{
+    uint64_t size = level_size(level);
+    *replaced = false;
+    if (level < EPT_LEVEL_PT || level > EPT_LEVEL_PDPT || !leaf_ok(perms, memtype) || !IS_ALIGNED(gpa | hpa, size) ||
+        gpa >= BIT(48) || (hpa & ~EPT_PFN_MASK))
+        return false;
+    uint64_t *table = phys_to_virt(e->pml4);
+    for (unsigned l = EPT_LEVEL_PML4; l > level; l--) {
+        uint64_t *slot = &table[index_at(gpa, l)];
+        if (!(*slot & EPT_RWX)) {
+            paddr_t next = page_try_alloc_zeroed();
+            if (!next)
+                return false;
+            e->table_pages++;
+            *slot = next | EPT_RWX;
+        } else if (*slot & EPT_LARGE) {
+            /* A larger leaf covers this address: it is being narrowed; drop it, the rest refills on demand. */
+            *slot = 0;
+            *replaced = true;
+            paddr_t next = page_try_alloc_zeroed();
+            if (!next)
+                return false;
+            e->table_pages++;
+            *slot = next | EPT_RWX;
+        }
+        table = table_of(*slot);
+    }
+    uint64_t *slot = &table[index_at(gpa, level)];
+    if ((*slot & EPT_RWX) && level > EPT_LEVEL_PT && !(*slot & EPT_LARGE))
+        return false; /* a table of smaller entries is here */
+    *replaced |= (*slot & EPT_RWX) != 0;
+    *slot = hpa | (perms & EPT_RWX) | ((uint64_t)memtype << EPT_MEMTYPE_SHIFT) | (ignore_pat ? EPT_IGNORE_PAT : 0) |
+            (level > EPT_LEVEL_PT ? EPT_LARGE : 0);
+    return true;
+}
+
 bool ept_walk(const struct ept *e, gpa_t gpa, struct ept_walk *w)
 {
     memset(w, 0, sizeof *w);

@@ -3,6 +3,7 @@
  * order. Each CHECK names the rule it enforces; the first failure is returned.
  */
 #include "nestor/arch.h"
+#include "nestor/ept12.h"
 #include "nestor/entry_checks.h"
 
 #define CHECK(cond, rule)                                                                          \
@@ -73,6 +74,12 @@ const char *entry_check_controls(const struct vmcs12 *v, const struct entry_chec
           "26.2.1.1 VPID must not be 0 when enable VPID is 1");
     CHECK(!(proc2 & PROC2_UNRESTRICTED_GUEST) || (proc2 & PROC2_ENABLE_EPT),
           "26.2.1.1 unrestricted guest requires enable EPT");
+    if (proc2 & PROC2_ENABLE_EPT) {
+        const char *r = ept12_check_eptp(V12(v, VMCS_EPT_POINTER), k->ept_vpid & EPT_CAP_MEMTYPE_UC,
+                                         k->ept_vpid & EPT_CAP_MEMTYPE_WB, k->ept_vpid & EPT_CAP_AD, c->maxphyaddr_mask);
+        if (r)
+            return r;
+    }
 
     /* 26.2.1.2 VM-exit control fields */
     CHECK(ctl_ok(exit, k->exit), "26.2.1.2 VM-exit controls must respect IA32_VMX_TRUE_EXIT_CTLS");

@@ -28,8 +28,13 @@
 #define MISC_KEEP (0x1full | BIT(5) | BIT(6))
 #define MISC_CR3_TARGETS(m) (((m) >> 16) & 0x1ff)
 
-/* EPT/VPID capabilities offered: INVVPID with its four types (and EPT ones with nested EPT). */
+/* EPT/VPID capabilities offered: INVVPID with its four types; with nested EPT, 4-level walks,
+ * UC/WB, 2 MiB and 1 GiB pages, execute-only, INVEPT single and all context. Not: EPT A/D flags
+ * (not emulated), advanced exit information, 5-level walks. */
 #define VPID_CAP_KEEP (VPID_CAP_INVVPID | BIT(40) | BIT(41) | BIT(42) | BIT(43))
+#define EPT_CAP_KEEP                                                                                      \
+    (EPT_CAP_EXEC_ONLY | EPT_CAP_WALK_4 | EPT_CAP_MEMTYPE_UC | EPT_CAP_MEMTYPE_WB | EPT_CAP_2MB_PAGE |    \
+     EPT_CAP_1GB_PAGE | EPT_CAP_INVEPT | EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)
 
 static struct vmx_ctl_cap offer(struct vmx_ctl_cap hw, uint32_t emulated)
 {
@@ -72,6 +77,14 @@ void nested_caps_compute(const struct vmx_caps *hw, const struct nested_options 
     n->ept_vpid = 0;
     if (n->proc2.allowed1 & PROC2_ENABLE_VPID)
         n->ept_vpid |= hw->ept_vpid & VPID_CAP_KEEP;
+    if (n->proc2.allowed1 & PROC2_ENABLE_EPT) {
+        n->ept_vpid |= hw->ept_vpid & EPT_CAP_KEEP;
+        uint64_t need = EPT_CAP_WALK_4 | EPT_CAP_MEMTYPE_WB | EPT_CAP_INVEPT | EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL;
+        if ((n->ept_vpid & need) != need) { /* not enough to emulate: offer no EPT at all */
+            n->ept_vpid &= ~EPT_CAP_KEEP;
+            n->proc2.allowed1 &= ~(uint32_t)(PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST);
+        }
+    }
     if (!(n->ept_vpid & VPID_CAP_INVVPID))
         n->proc2.allowed1 &= ~(uint32_t)PROC2_ENABLE_VPID;
 

@@ -31,7 +31,7 @@ static const uint32_t saved_guest_fields[] = {
 static const uint32_t exit_info_fields[] = {
     VMCS_EXIT_INTR_INFO, VMCS_EXIT_INTR_ERROR_CODE, VMCS_IDT_VECTORING_INFO, VMCS_IDT_VECTORING_ERROR_CODE,
     VMCS_EXIT_INSTRUCTION_LEN, VMCS_EXIT_INSTRUCTION_INFO, VMCS_GUEST_LINEAR_ADDR, VMCS_IO_RCX, VMCS_IO_RSI,
-    VMCS_IO_RDI, VMCS_IO_RIP,
+    VMCS_IO_RDI, VMCS_IO_RIP, VMCS_GUEST_PHYSICAL_ADDR,
 };
 
 static void put12(struct vmcs12 *v12, uint32_t enc, uint64_t value) { vmcs12_write(v12, enc, ~0u, true, value); }
@@ -54,6 +54,14 @@ static void save_l2_state(struct vmcs12 *v12)
         V12(v12, VMCS_GUEST_EFER) = vmread(VMCS_GUEST_EFER);
     if (exit12 & EXIT_SAVE_PREEMPTION_TIMER)
         V12(v12, VMCS_PREEMPTION_TIMER_VALUE) = vmread(VMCS_PREEMPTION_TIMER_VALUE);
+    /* 27.3.4: with EPT and PAE paging the exit saves the PDPTEs. */
+    uint32_t proc12 = (uint32_t)V12(v12, VMCS_PROC_CONTROLS);
+    if ((proc12 & PROC_SECONDARY_CONTROLS) && (V12(v12, VMCS_PROC_CONTROLS2) & PROC2_ENABLE_EPT)) {
+        uint64_t cr0 = vmread(VMCS_GUEST_CR0), cr4 = vmread(VMCS_GUEST_CR4);
+        if ((cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(vmread(VMCS_GUEST_EFER) & EFER_LMA))
+            for (int i = 0; i < 4; i++)
+                v12->f[SLOT_VMCS_GUEST_PDPTE0 + i] = vmread(VMCS_GUEST_PDPTE0 + 2 * i);
+    }
 }
 
 static void set_segment(uint32_t sel_field, uint64_t sel, uint64_t base, uint32_t limit, uint32_t ar)
@@ -223,6 +231,13 @@ enum exit_action nested_l2_exit(struct vcpu *v)
         nested_reflect(v, v->exit_reason, v->exit_qual, true);
         return EXIT_RESUME;
     }
+    const struct vmcs12 *v12 = &n->current->v;
+    bool ept12 = (V12(v12, VMCS_PROC_CONTROLS) & PROC_SECONDARY_CONTROLS) &&
+                 (V12(v12, VMCS_PROC_CONTROLS2) & PROC2_ENABLE_EPT);
+    if (ept12 && reason == EXIT_EPT_VIOLATION)
+        return ept02_violation(v);
+    if (ept12 && reason == EXIT_EPT_MISCONFIG)
+        return vcpu_stop(v, STATUS_NESTOR_PANIC, true, "EPT misconfiguration in a shadow EPT02: a bug in Nestor");
     struct route_ctx r = {&n->current->v, l1_bitmap_bit, v};
     if (nested_l1_wants_exit(&r, reason, v->exit_qual, (uint32_t)v->regs.gpr[GPR_RCX])) {
         if (reason < EXIT_REASON_COUNT)
@@ -261,6 +276,9 @@ void nested_stats_print(const struct vcpu *v)
     if (!s->entries && !by_l0 && !to_l1)
         return;
     log_always("nested: %lu entries to L2, %lu L2 exits handled by L0, %lu reflected to L1", s->entries, by_l0, to_l1);
+    if (s->ept02_roots)
+        log_always("nested: EPT02: %lu shadow entries filled, %lu shadow EPTs created, %lu INVEPTs", s->ept02_fills,
+                   s->ept02_roots, s->invepts);
     if (to_l1) {
         /* What an L2 exit that L1 handles costs in L0 exits: itself plus L1's VMX instructions (VMREAD, VMWRITE, VMRESUME...). */
         uint64_t per100 = (to_l1 + s->l1_vmx_exits_nested) * 100 / to_l1;

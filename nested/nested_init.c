@@ -9,7 +9,7 @@
 
 #define L2_VPID 2
 
-void nested_init(struct vcpu *v, bool offer, bool vmcs_shadowing)
+void nested_init(struct vcpu *v, bool offer, bool vmcs_shadowing, bool nested_ept)
 {
     struct nested_vmx *n = &v->nested;
     n->offered = offer;
@@ -21,8 +21,9 @@ void nested_init(struct vcpu *v, bool offer, bool vmcs_shadowing)
         log_info("nested VMX: not offered to L1 (nested=0)");
         return;
     }
-    struct nested_options opt = {.ept = false};
+    struct nested_options opt = {.ept = nested_ept};
     nested_caps_compute(&g_vmx_caps, &opt, &n->caps);
+    n->ept = n->caps.proc2.allowed1 & PROC2_ENABLE_EPT;
     v->msr.vmx_caps = n->caps.msr;
     v->msr.vmx_caps_present = n->caps.present;
     v->msr.feature_control = FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX;
@@ -46,6 +47,7 @@ void nested_init(struct vcpu *v, bool offer, bool vmcs_shadowing)
              VMCS12_REVISION, k->pin.allowed0, k->pin.allowed1, k->proc.allowed0, k->proc.allowed1, k->proc2.allowed0,
              k->proc2.allowed1, k->exit.allowed0, k->exit.allowed1, k->entry.allowed0, k->entry.allowed1, k->misc,
              k->ept_vpid);
+    log_info("nested VMX: nested EPT %s", n->ept ? "offered" : nested_ept ? "not offered (the CPU lacks it)" : "not offered (nested_ept=0)");
     log_info("nested VMX: VMCS shadowing %s", shadow ? (n->shadow_ro ? "on (with exit information)" : "on")
                                              : vmcs_shadowing ? "off (the CPU lacks it)" : "off (vmcs_shadowing=0)");
 }

@@ -37,6 +37,13 @@ void vmcs_shadow_fill(struct vcpu *v);
 void vmcs_shadow_drain(struct vcpu *v);
 void vmcs_shadow_activate(struct vcpu *v, bool on);
 
+/* ept02.c: shadow EPT02 for L2s running with EPT12. */
+struct ept02_root *ept02_get(struct vcpu *v, uint64_t eptp12);
+uint64_t ept02_eptp_for(struct vcpu *v, uint64_t eptp12);
+void ept02_drop(struct vcpu *v, uint64_t eptp12);
+void ept02_drop_all(struct vcpu *v);
+enum exit_action ept02_violation(struct vcpu *v);
+
 /* vmcs02.c: builds vmcs02 (made current) from vmcs12 and Nestor's needs. */
 void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12);
 /* Loads L2's PDPTEs for PAE paging without EPT12 into vmcs02; false if one is invalid (26.3.1.6). */

@@ -104,9 +104,14 @@ void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
         proc02 |= PROC_USE_MSR_BITMAPS;
         w(VMCS_MSR_BITMAP, n->msr_bitmap02);
     }
-    uint32_t proc2_02 = (proc2_12 & n->caps.proc2.allowed1 & ~(uint32_t)(PROC2_ENABLE_VPID | PROC2_ENABLE_EPT |
-                                                                        PROC2_UNRESTRICTED_GUEST)) |
+    /* Unrestricted guest passes through (it needs EPT12); EPT is always on: EPT02 or, without EPT12, EPT01. */
+    uint32_t proc2_02 = (proc2_12 & n->caps.proc2.allowed1 & ~(uint32_t)(PROC2_ENABLE_VPID | PROC2_ENABLE_EPT)) |
                         PROC2_ENABLE_EPT | (n->vpid02 ? PROC2_ENABLE_VPID : 0);
+    if (proc2_12 & PROC2_ENABLE_EPT) {
+        uint64_t eptp02 = ept02_eptp_for(v, V12(v12, VMCS_EPT_POINTER));
+        if (eptp02)
+            eptp01 = eptp02;
+    }
     uint32_t exit02 = (exit12 & (EXIT_SAVE_DEBUG_CONTROLS | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_PREEMPTION_TIMER)) |
                       EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
                       EXIT_SAVE_DEBUG_CONTROLS;
@@ -123,7 +128,7 @@ void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
     w(VMCS_EXIT_MSR_STORE_COUNT, 0); /* MSR areas are emulated by nested/msr_area.c */
     w(VMCS_EXIT_MSR_LOAD_COUNT, 0);
     w(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
-    w(VMCS_EPT_POINTER, eptp01);
+    w(VMCS_EPT_POINTER, eptp01); /* or EPT02, chosen above */
     if (n->vpid02)
         w(VMCS_VPID, n->vpid02);
     if (pin12 & PIN_PREEMPTION_TIMER)
@@ -157,10 +162,17 @@ bool vmcs02_load_pdptes(struct vcpu *v, const struct vmcs12 *v12)
 {
     uint64_t cr0 = V12(v12, VMCS_GUEST_CR0), cr4 = V12(v12, VMCS_GUEST_CR4);
     bool ia32e = V12(v12, VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST;
+    uint32_t proc12 = (uint32_t)V12(v12, VMCS_PROC_CONTROLS);
+    bool ept12 = (proc12 & PROC_SECONDARY_CONTROLS) && (V12(v12, VMCS_PROC_CONTROLS2) & PROC2_ENABLE_EPT);
     if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || ia32e)
         return true;
     uint64_t pdpte[4];
-    l1_phys_read(v, V12(v12, VMCS_GUEST_CR3) & 0xffffffe0ull, pdpte, sizeof pdpte);
+    if (ept12) { /* with EPT the entry takes them from the VMCS fields (26.3.2.4) */
+        for (int i = 0; i < 4; i++)
+            pdpte[i] = v12->f[SLOT_VMCS_GUEST_PDPTE0 + i];
+    } else {
+        l1_phys_read(v, V12(v12, VMCS_GUEST_CR3) & 0xffffffe0ull, pdpte, sizeof pdpte);
+    }
     uint64_t rsvd = 0x1e6ull | ~nested_maxphy_mask(); /* SDM vol. 3A 4.4.1 */
     for (int i = 0; i < 4; i++) {
         if ((pdpte[i] & 1) && (pdpte[i] & rsvd))

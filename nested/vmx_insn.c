@@ -5,6 +5,7 @@
 #include "nested_internal.h"
 #include "nestor/arch.h"
 #include "nestor/entry_checks.h"
+#include "nestor/ept12.h"
 #include "nestor/log.h"
 #include "nestor/vmx_ops.h"
 
@@ -92,6 +93,7 @@ enum exit_action nested_handle_vmxoff(struct vcpu *v)
     vmcs_shadow_drain(v);
     vmcs_shadow_activate(v, false);
     vmcs12_cache_flush_all(v);
+    ept02_drop_all(v);
     n->vmxon = false;
     n->current = NULL;
     n->current_ptr = VMCS12_NONE;
@@ -262,9 +264,43 @@ enum exit_action nested_handle_invvpid(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-/* INVEPT exists for L1 only with nested EPT (not offered yet): #UD, as on a CPU without EPT. */
+/*
+ * INVEPT (SDM vol. 3C 31.3): #UD unless nested EPT is offered; VMfail(28) for a type not offered
+ * or, single-context, an EPTP that would fail the VM-entry EPTP checks. Dropping the shadow
+ * EPT02 of that EPTP (or all of them) is what invalidation means for L2.
+ */
 enum exit_action nested_handle_invept(struct vcpu *v)
 {
-    vcpu_inject_exception(v, VEC_UD, false, 0);
+    struct nested_vmx *n = &v->nested;
+    if (!n->offered || !n->ept || !(n->caps.ept_vpid & EPT_CAP_INVEPT))
+        return vcpu_inject_exception(v, VEC_UD, false, 0), EXIT_RESUME;
+    uint32_t info = insn_info();
+    if (!vmx_insn_checks(v, true))
+        return EXIT_RESUME;
+    uint64_t type = vmx_operand_reg_read(v, INSNINFO_REG2(info));
+    bool single = type == INVEPT_SINGLE_CONTEXT && (n->caps.ept_vpid & EPT_CAP_INVEPT_SINGLE);
+    bool all = type == INVEPT_ALL_CONTEXT && (n->caps.ept_vpid & EPT_CAP_INVEPT_ALL);
+    if (!single && !all) {
+        nested_vmfail(v, VMERR_INVALID_INVEPT_INVVPID);
+        return EXIT_RESUME;
+    }
+    struct {
+        uint64_t eptp, reserved;
+    } desc;
+    if (!vmx_operand_mem_read(v, info, v->exit_qual, &desc, sizeof desc))
+        return EXIT_RESUME;
+    if (single) {
+        const struct nested_caps *k = &n->caps;
+        if (ept12_check_eptp(desc.eptp, k->ept_vpid & EPT_CAP_MEMTYPE_UC, k->ept_vpid & EPT_CAP_MEMTYPE_WB,
+                             k->ept_vpid & EPT_CAP_AD, nested_maxphy_mask())) {
+            nested_vmfail(v, VMERR_INVALID_INVEPT_INVVPID);
+            return EXIT_RESUME;
+        }
+        ept02_drop(v, desc.eptp);
+    } else {
+        ept02_drop_all(v);
+    }
+    n->stats.invepts++;
+    nested_vmsucceed(v);
     return EXIT_RESUME;
 }

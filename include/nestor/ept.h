@@ -29,6 +29,14 @@ bool ept_init(struct ept *e, uint64_t ept_vpid_cap);
  * any part is already mapped or a table page cannot be allocated.
  */
 bool ept_map(struct ept *e, gpa_t gpa, paddr_t hpa, uint64_t size, uint64_t perms, unsigned memtype);
+/*
+ * Installs one leaf mapping gpa (aligned to the leaf's size) at level 1, 2 or
+ * 3, replacing a leaf already there (a shadow entry being refilled). Fails
+ * when a table already occupies that slot or memory runs out. *replaced says
+ * whether a present leaf was overwritten (its translation may be cached).
+ */
+bool ept_install(struct ept *e, gpa_t gpa, paddr_t hpa, unsigned level, uint64_t perms, unsigned memtype,
+                 bool ignore_pat, bool *replaced);
 /* The page size (in bytes) ept_map would use for the next piece. */
 uint64_t ept_choose_page_size(const struct ept *e, gpa_t gpa, paddr_t hpa, uint64_t size);
 

@@ -6,6 +6,7 @@
 #ifndef NESTOR_NESTED_H
 #define NESTOR_NESTED_H
 
+#include "ept.h"
 #include "nested_caps.h"
 #include "types.h"
 #include "vmcs12.h"
@@ -20,11 +21,24 @@ struct vmcs12_cache_entry {
     struct vmcs12 v;
 };
 
+#define EPT02_ROOTS 4
+
+/* One shadow EPT02, for one EPTP12. */
+struct ept02_root {
+    bool valid;
+    uint64_t eptp12;
+    uint64_t last_used;
+    struct ept ept;
+};
+
 struct nested_stats {
     uint64_t l2_by_l0[EXIT_REASON_COUNT];  /* L2 exits Nestor handled without L1 */
     uint64_t l2_to_l1[EXIT_REASON_COUNT];  /* L2 exits reflected to L1 */
     uint64_t entries;                      /* emulated VMLAUNCH/VMRESUME that reached L2 */
     uint64_t l1_vmx_exits_nested;          /* L1's VMX-instruction exits once it runs L2s */
+    uint64_t ept02_fills;                  /* shadow EPT entries installed on L2 EPT violations */
+    uint64_t ept02_roots;                  /* shadow EPTs created */
+    uint64_t invepts;                      /* INVEPTs emulated */
 };
 
 struct nested_vmx {
@@ -45,6 +59,9 @@ struct nested_vmx {
     bool vpid12_seen;
     paddr_t io_bitmap02[2], msr_bitmap02;
 
+    bool ept;            /* nested EPT offered (nested_ept=1) */
+    struct ept02_root ept02[EPT02_ROOTS];
+
     bool shadowing;      /* VMCS shadowing in use for L1 (vmcs_shadowing=1 and the CPU has it) */
     bool shadow_ro;      /* the exit-information fields are shadowed too (CPU has VMWRITE to any field) */
     bool shadow_active;  /* vmcs01 currently links the shadow VMCS */
@@ -56,7 +73,7 @@ struct nested_vmx {
 struct vcpu;
 
 /* nested/nested_init.c */
-void nested_init(struct vcpu *v, bool offer_vmx, bool vmcs_shadowing);
+void nested_init(struct vcpu *v, bool offer_vmx, bool vmcs_shadowing, bool nested_ept);
 /* nested/vmx_insn.c: exit handlers for L1's VMX instructions */
 enum exit_action nested_handle_vmxon(struct vcpu *v);
 enum exit_action nested_handle_vmxoff(struct vcpu *v);

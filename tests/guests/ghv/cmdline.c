@@ -9,6 +9,8 @@
 
 #define MB2_BOOT_MAGIC 0x36d76289u
 
+const char *const ghv_test_names[] = {"basic", "neg", "all", "events", "l0", "msrarea", "pae", "every"};
+
 static const char *find_cmdline(u32 mbi)
 {
     const u8 *p = (const u8 *)(uintptr_t)mbi;
@@ -44,13 +46,18 @@ bool cmdline_parse(u32 magic, u32 mbi, enum ghv_test *test)
         if (n > 5 && !ghv_strncmp(w, "test=", 5)) {
             const char *v = w + 5;
             size_t vn = n - 5;
-            if (vn == 5 && !ghv_strncmp(v, "basic", 5))
-                *test = GHV_TEST_BASIC;
-            else if (vn == 3 && !ghv_strncmp(v, "neg", 3))
-                *test = GHV_TEST_NEG;
-            else if (vn == 3 && !ghv_strncmp(v, "all", 3))
-                *test = GHV_TEST_ALL;
-            else {
+            bool known = false;
+            for (int i = 0; i <= GHV_TEST_EVERY; i++) {
+                const char *name = ghv_test_names[i];
+                size_t len = 0;
+                while (name[len])
+                    len++;
+                if (vn == len && !ghv_strncmp(v, name, len)) {
+                    *test = (enum ghv_test)i;
+                    known = true;
+                }
+            }
+            if (!known) {
                 gprintf("ghv: unknown test value\n");
                 ok = false;
             }

@@ -4,7 +4,12 @@
 
 #include "ghv.h"
 
-enum ghv_test { GHV_TEST_BASIC, GHV_TEST_NEG, GHV_TEST_ALL };
+enum ghv_test {
+    GHV_TEST_BASIC, GHV_TEST_NEG, GHV_TEST_ALL,
+    GHV_TEST_EVENTS, GHV_TEST_L0, GHV_TEST_MSRAREA, GHV_TEST_PAE, GHV_TEST_EVERY,
+};
+/* Names as on the command line, indexed by enum ghv_test. */
+extern const char *const ghv_test_names[];
 bool cmdline_parse(u32 magic, u32 mbi, enum ghv_test *test);
 
 #endif

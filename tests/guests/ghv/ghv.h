@@ -127,5 +127,10 @@ void l2_env_init(void);
 /* ---- basic.c / negative.c ---- */
 bool basic_run(void);
 bool neg_run(void);
+/* ---- events.c / l0.c / msrarea.c / pae.c (extended tests, xtest.h) ---- */
+bool events_run(void);
+bool l0_run(void);
+bool msrarea_run(void);
+bool pae_run(void);
 
 #endif

@@ -52,17 +52,26 @@ void ghv_main(u32 magic, u32 mbi)
 
     enum ghv_test test;
     bool ok = cmdline_parse(magic, mbi, &test);
-    static const char *const names[] = {"basic", "neg", "all"};
-    gprintf("ghv: start test=%s\n", names[test]);
+    gprintf("ghv: start test=%s\n", ghv_test_names[test]);
     if (!ok || !vmx_probe())
         ghv_finish(1);
     l2_env_init();
 
-    if (test == GHV_TEST_BASIC || test == GHV_TEST_ALL)
+    /* all = basic, neg; every = basic, neg, then the extended tests. */
+    bool every = test == GHV_TEST_EVERY;
+    if (test == GHV_TEST_BASIC || test == GHV_TEST_ALL || every)
         ok &= basic_run();
-    if (test == GHV_TEST_ALL)
+    if (test == GHV_TEST_ALL || every)
         ok &= leave_vmx();
-    if (test == GHV_TEST_NEG || test == GHV_TEST_ALL)
+    if (test == GHV_TEST_NEG || test == GHV_TEST_ALL || every)
         ok &= neg_run();
+    if (test == GHV_TEST_EVENTS || every)
+        ok &= events_run();
+    if (test == GHV_TEST_L0 || every)
+        ok &= l0_run();
+    if (test == GHV_TEST_MSRAREA || every)
+        ok &= msrarea_run();
+    if (test == GHV_TEST_PAE || every)
+        ok &= pae_run();
     ghv_finish(ok ? 0 : 1);
 }

@@ -1,0 +1,159 @@
+/*
+ * Nested EPT: shadow EPT02 = EPT12 ∘ EPT01, filled on demand ("multi-
+ * dimensional paging"). L2 runs on EPT02; an EPT violation in L2 walks L1's
+ * EPT12 (through EPT01) and either installs the combined translation (L0
+ * handles it, L1 never knows) or reflects the violation/misconfiguration L1
+ * would get from the hardware. Shadows are cached per EPTP12, least recently
+ * used evicted; INVEPT, VMXOFF and a changed EPT01 drop them.
+ *
+ * Staleness: a shadow entry is a cached translation. When L1 removes or
+ * narrows an EPT12 mapping without INVEPT, the SDM (28.3.3.4, 28.4) lets the
+ * CPU keep using the old translation until INVEPT, and so does Nestor; when
+ * L1 widens permissions without INVEPT, the next violation re-walks EPT12 and
+ * picks the new permissions up, as the SDM requires. Nestor is stricter in
+ * one way: INVEPT single-context drops the whole shadow of that EPTP.
+ */
+#include "nested_internal.h"
+#include "nestor/ept.h"
+#include "nestor/ept12.h"
+#include "nestor/log.h"
+#include "nestor/palloc.h"
+#include "nestor/platform.h"
+#include "nestor/vmx_ops.h"
+
+static uint64_t read_l1_entry(void *ctx, gpa_t pa)
+{
+    uint64_t e;
+    l1_phys_read(ctx, pa, &e, sizeof e);
+    return e;
+}
+
+static void invalidate_hw(const struct ept *e)
+{
+    if (invept(INVEPT_SINGLE_CONTEXT, ept_eptp(e)) != VMX_OK)
+        invept(INVEPT_ALL_CONTEXT, 0);
+}
+
+static void drop(struct ept02_root *r)
+{
+    if (!r->valid)
+        return;
+    invalidate_hw(&r->ept); /* its pages may come back as another tree: no stale TLB entries may remain */
+    ept_destroy(&r->ept);
+    r->valid = false;
+}
+
+void ept02_drop_all(struct vcpu *v)
+{
+    for (unsigned i = 0; i < EPT02_ROOTS; i++)
+        drop(&v->nested.ept02[i]);
+}
+
+void ept02_drop(struct vcpu *v, uint64_t eptp12)
+{
+    for (unsigned i = 0; i < EPT02_ROOTS; i++)
+        if (v->nested.ept02[i].valid && v->nested.ept02[i].eptp12 == eptp12)
+            drop(&v->nested.ept02[i]);
+}
+
+struct ept02_root *ept02_get(struct vcpu *v, uint64_t eptp12)
+{
+    struct nested_vmx *n = &v->nested;
+    struct ept02_root *r = NULL;
+    for (unsigned i = 0; i < EPT02_ROOTS; i++)
+        if (n->ept02[i].valid && n->ept02[i].eptp12 == eptp12)
+            r = &n->ept02[i];
+    if (!r) {
+        for (unsigned i = 0; i < EPT02_ROOTS; i++)
+            if (!r || !n->ept02[i].valid || (r->valid && n->ept02[i].last_used < r->last_used))
+                r = &n->ept02[i];
+        drop(r);
+        /* Shadows only use page sizes both EPT12 and EPT01 could use: the CPU's. */
+        if (!ept_init(&r->ept, g_vmx_caps.ept_vpid))
+            return NULL;
+        r->eptp12 = eptp12;
+        r->valid = true;
+        n->stats.ept02_roots++;
+    }
+    r->last_used = ++n->lru_clock;
+    return r;
+}
+
+static unsigned level_of(uint64_t size) { return size == GiB ? 3 : size == 2 * MiB ? 2 : 1; }
+
+/* An EPT violation while L2 runs with EPT12 (vmcs02 current). */
+enum exit_action ept02_violation(struct vcpu *v)
+{
+    struct nested_vmx *n = &v->nested;
+    struct vmcs12 *v12 = &n->current->v;
+    uint64_t qual = v->exit_qual;
+    gpa_t gpa2 = vmread(VMCS_GUEST_PHYSICAL_ADDR);
+    uint64_t need = ((qual & EPTQUAL_READ) ? EPT_R : 0) | ((qual & EPTQUAL_WRITE) ? EPT_W : 0) |
+                    ((qual & EPTQUAL_FETCH) ? EPT_X : 0);
+    struct ept12_caps caps = {
+        .exec_only = n->caps.ept_vpid & EPT_CAP_EXEC_ONLY,
+        .large_2m = n->caps.ept_vpid & EPT_CAP_2MB_PAGE,
+        .large_1g = n->caps.ept_vpid & EPT_CAP_1GB_PAGE,
+        .maxphyaddr_mask = nested_maxphy_mask(),
+    };
+    struct ept12_walk w;
+    enum ept12_result r = ept12_walk(V12(v12, VMCS_EPT_POINTER), gpa2, &caps, read_l1_entry, v, &w);
+    if (r == EPT12_MISCONFIG) {
+        n->stats.l2_to_l1[EXIT_EPT_MISCONFIG]++;
+        log_debug("EPT12 misconfiguration for L2 guest-physical 0x%lx (level %u): reflected", gpa2, w.level);
+        nested_reflect(v, EXIT_EPT_MISCONFIG, 0, false);
+        return EXIT_RESUME;
+    }
+    if (r == EPT12_NOT_PRESENT || (w.perms & need) != need) {
+        n->stats.l2_to_l1[EXIT_EPT_VIOLATION]++;
+        nested_reflect(v, EXIT_EPT_VIOLATION, ept12_violation_qual(qual, w.perms), false);
+        return EXIT_RESUME;
+    }
+    /* EPT12 allows the access: combine with EPT01. L1-physical memory that EPT01 does not map is not L1's. */
+    struct ept_walk w01;
+    if (!ept_walk(&v->vm->ept, w.l1pa, &w01))
+        return vcpu_stop(v, STATUS_L1_FAILED, true,
+                         "L1's EPT12 maps L2 guest-physical 0x%lx to L1-physical 0x%lx, which is not L1's memory: "
+                         "L1 stopped (Nestor never maps it)", gpa2, w.l1pa);
+    uint64_t perms = w.perms & w01.perms;
+    if ((perms & need) != need)
+        return vcpu_stop(v, STATUS_L1_FAILED, true,
+                         "L2 %s L1-physical 0x%lx (guest-physical 0x%lx), which L1 itself may not: L1 stopped",
+                         (need & EPT_W) ? "writes" : (need & EPT_X) ? "executes" : "reads", w.l1pa, gpa2);
+    /* The shadow leaf is the smaller of the two mappings; memory type as L1 asked, unless EPT01 says uncached. */
+    uint64_t size = MIN(w.page_size, 1ull << (12 + 9 * (w01.level - 1)));
+    gpa_t base2 = ALIGN_DOWN(gpa2, size);
+    paddr_t hpa = ALIGN_DOWN(w01.hpa, size);
+    bool uc = ((w01.leaf >> EPT_MEMTYPE_SHIFT) & 7) == MEMTYPE_UC;
+    unsigned memtype = uc ? MEMTYPE_UC : w.memtype;
+    struct ept02_root *root = ept02_get(v, V12(v12, VMCS_EPT_POINTER));
+    bool replaced = false;
+    if (!root)
+        return vcpu_stop(v, STATUS_NESTOR_PANIC, true, "out of memory for a shadow EPT");
+    while (!ept_install(&root->ept, base2, hpa, level_of(size), perms, memtype, uc || w.ignore_pat, &replaced)) {
+        if (size == PAGE_SIZE) {
+            ept02_drop_all(v); /* out of table pages: start over */
+            return vcpu_stop(v, STATUS_NESTOR_PANIC, true, "cannot install a shadow EPT entry for 0x%lx", gpa2);
+        }
+        size = size == GiB ? 2 * MiB : PAGE_SIZE; /* smaller entries already live there */
+        base2 = ALIGN_DOWN(gpa2, size);
+        hpa = ALIGN_DOWN(w01.hpa, size);
+    }
+    if (replaced)
+        invalidate_hw(&root->ept);
+    n->stats.ept02_fills++;
+    n->stats.l2_by_l0[EXIT_EPT_VIOLATION]++;
+    /* Re-executing an IRET that unblocked NMIs: block them again (SDM 27.2.3). */
+    if ((qual & EPTQUAL_NMI_UNBLOCKING) && !(vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
+    log_trace("EPT02: L2 0x%lx -> L1 0x%lx -> host 0x%lx, %lu KiB, perms %lx", gpa2, w.l1pa, w01.hpa, size / KiB,
+              perms);
+    return EXIT_RESUME;
+}
+
+/* The shadow EPT for the current vmcs12 (vmcs12 enables EPT). */
+uint64_t ept02_eptp_for(struct vcpu *v, uint64_t eptp12)
+{
+    struct ept02_root *r = ept02_get(v, eptp12);
+    return r ? ept_eptp(&r->ept) : 0;
+}
