@@ -156,3 +156,23 @@ def test_vmcs_shadowing_removes_vmread_exits(basic_pair):
     assert vmx_with < vmx_without
     assert with_shadow < without
     assert with_shadow <= 300, "ghv writes HOST_RSP before each VMRESUME: at most ~2 L0 exits per reflected exit"
+
+
+@pytest.mark.parametrize("test,expect_l0", [
+    ("events", None),            # interrupt/NMI windows, preemption timer, external interrupts, #GP injection
+    ("l0", r"^nestor:   L2->L0 I/O instruction\s+\d+$"),  # L2 uses COM1 and an MSR L1 does not intercept
+    ("msrarea", None),           # VM-entry/exit MSR areas, and the entry failures they can cause
+    ("pae", None),               # L2 in 32-bit PAE paging; a bad PDPTE is a VM-entry failure
+])
+def test_more_exit_classes_match_the_hardware(test, expect_l0):
+    bare = boot_bare("ghv-bare-" + test, GHV, "test=" + test)
+    nested = boot("ghv-nested-" + test, l1=GHV, l1_args="test=" + test)
+    bare.expect(r"^ghv: %s ok$" % test)
+    nested.expect(r"^L1> ghv: %s ok$" % test)
+    ref = [l for l in bare.lines if l.startswith(("ghv: exit ", "ghv: %s " % test, "l2: "))]
+    got = [l[4:] for l in nested.lines if l.startswith(("L1> ghv: exit ", "L1> ghv: %s " % test, "L1> l2: "))]
+    assert len(ref) >= 4 and got == ref
+    if expect_l0:
+        nested.expect(expect_l0)
+        nested.expect(r"^nestor:   L2->L0 RDMSR\s+1$")
+    assert nested.status() == 0

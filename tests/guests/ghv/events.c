@@ -8,9 +8,12 @@
  * controls are offered; a control that is not offered (allowed-1 = 0)
  * skips the scenario with "ghv: events skipped <what>".
  *
- * SDM Vol. 3C: window exits 26.7.5/26.7.6, the timer 26.5.1 and 27.2
- * (saved value), external interrupts 25.2 and 27.2.2 (acknowledge on exit),
- * event injection 27.6.1.
+ * SDM Vol. 3C (by title; the numbers differ between editions): "Other
+ * Causes of VM Exits" (window exits, external interrupts, the timer),
+ * "Special Features of VM Entry" (window exits right after VM entry),
+ * "VMX-Preemption Timer", "Information for VM Exits Due to Vectored Events"
+ * (acknowledge on exit), "Saving Non-Register State" (saved timer value),
+ * "Vectored-Event Injection".
  */
 #include "xtest.h"
 
@@ -77,14 +80,16 @@ static void preemption_timer(struct xt *t)
         return;
     if (save)
         xt_show(t, "timer.saved", vmread(GUEST_PREEMPT_TIMER), 0);
-    /* "save timer value" requires "activate timer" (26.2.1.2): both off. */
+    /* "save timer value" requires "activate timer" (checks on VM-exit
+     * control fields): both off. */
     vmwrite(PIN_CONTROLS, ghv_ctls.pin);
     vmwrite(EXIT_CONTROLS, ghv_ctls.exit);
     finish_at_call(t, "timer-call");
 }
 
-/* NMI-window exiting needs virtual NMIs, which need NMI exiting
- * (26.2.1.1); with no virtual-NMI blocking the exit is immediate. */
+/* NMI-window exiting needs virtual NMIs, which need NMI exiting (checks on
+ * VM-execution control fields); with no virtual-NMI blocking the exit is
+ * immediate. */
 static void nmi_window(struct xt *t)
 {
     if (!xt_offered(t, "virtual-nmis", ghv_caps.pin, PIN_NMI_EXIT | PIN_VIRTUAL_NMIS) ||
@@ -174,7 +179,8 @@ static void inject_gp(struct xt *t)
     xt_show(t, "gp.vector", XR(XR_GP_VEC), 13);
     xt_show(t, "gp.err", XR(XR_GP_ERR), 0x10);
     xt_show(t, "gp.rip", XR(XR_GP_RIP), phys(l2_ev_call));
-    /* 27.2.3 (and 24.8.3): the valid bit of the entry field is cleared on exit. */
+    /* Every VM exit clears the valid bit of the VM-entry interruption
+     * information ("VM-Entry Controls for Event Injection"). */
     xt_show(t, "entry.intr", vmread(ENTRY_INTR_INFO), 0x80000b0d & 0x7fffffff);
 }
 

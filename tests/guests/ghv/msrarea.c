@@ -7,12 +7,13 @@
  * VMCALL; the exit store area records L2's IA32_KERNEL_GS_BASE, the exit
  * load area gives ghv its own value. Around it, the architecture also says:
  * VM entry loads IA32_SYSENTER_CS from the guest field before the area
- * (27.3.2.1, 27.4), VM exit saves it into the guest field (28.3.3) and
+ * (27.3.2.1, 27.4), VM exit saves it into the guest field (28.3.1) and
  * loads the host field (28.5.1).
  *
  * Bad runs: the second entry of the entry area cannot be loaded, so VM
  * entry fails with reason 0x80000022 (34, entry failure) and the 1-based
- * index 2 as qualification (27.4, 27.8).
+ * index 2 as qualification (27.4, "VM-Entry Failures During or After
+ * Loading Guest State").
  */
 #include "xtest.h"
 
@@ -80,7 +81,8 @@ static void good(struct xt *t)
 
 /* Entry 1 is good, entry 2 is not: VM entry fails with qualification 2.
  * Such a failure loads host state as a VM exit would, including the VM-exit
- * MSR-load area, but saves nothing into the VM-exit MSR-store area (27.8). */
+ * MSR-load area, but saves nothing into the VM-exit MSR-store area ("VM-Entry
+ * Failures During or After Loading Guest State"). */
 static void bad(struct xt *t, const char *tag, struct msr_entry second)
 {
     entry_load[0] = (struct msr_entry){MSR_SYSENTER_CS, 0, X_SYSENTER_CS};

@@ -8,7 +8,7 @@
  * PDPTEs from guest CR3 and checks them (SDM Vol. 3C 27.3.1.6); a present
  * PDPTE with a reserved bit set makes the entry fail with reason
  * 0x80000021 (33, invalid guest state) and qualification 2 (PDPTE
- * loading, 27.8).
+ * loading; "VM-Entry Failures During or After Loading Guest State").
  *
  * L2 (l2_pae_entry, .code32): CPUID (exits: ghv answers "PAE2"), reads
  * EFER, CR0 and CR4, VMCALL.
@@ -73,7 +73,7 @@ bool pae_run(void)
             vmwrite(GUEST_RIP, e.rip + e.len);
             w = (struct xexp){XR_VMCALL, 0, phys(l2_pae_vmcall), 3, 0, 0};
             if (xt_step(&t, "vmcall", &w, &e)) {
-                /* 28.2: on every VM exit "IA-32e mode guest" takes EFER.LMA. */
+                /* Every VM exit stores EFER.LMA into "IA-32e mode guest". */
                 xt_show(&t, "entry.ia32e", (vmread(ENTRY_CONTROLS) >> 9) & 1, 0);
                 if (ghv_ctls.exit & EXIT_SAVE_EFER)
                     xt_show(&t, "guest.efer", vmread(GUEST_EFER), 0);

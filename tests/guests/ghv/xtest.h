@@ -19,7 +19,8 @@
 #include "l2_more.h"
 #include "vmx.h"
 
-/* Controls beyond those ghv.h/vmx.h name (SDM Vol. 3C, 25.6 and 25.7). */
+/* Controls beyond those vmx.h names (SDM Vol. 3C, VM-execution, VM-exit
+ * and VM-entry control fields: 25.6-25.8 in the current edition). */
 #define PIN_EXT_INT_EXIT   (1u << 0)
 #define PIN_NMI_EXIT       (1u << 3)
 #define PIN_VIRTUAL_NMIS   (1u << 5)
