@@ -30,6 +30,7 @@ all: $(BUILD)/nestor $(ISO)
 
 include tests/guests/l1test/l1test.mk
 include tests/guests/ghv/ghv.mk
+-include bench/pfbench/pfbench.mk
 
 $(BUILD)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -64,6 +65,9 @@ unit: deps
 
 test: deps all $(L1TEST_MB1) $(L1TEST_MB2) $(GHV_ELF)
 	$(PYTHON) tools/run_tests.py
+
+bench: deps all $(GHV_ELF) $(PFBENCH_ELF)
+	$(PYTHON) tools/bench.py
 
 clean:
 	rm -rf $(BUILD)

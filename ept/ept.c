@@ -31,29 +31,49 @@ uint64_t ept_choose_page_size(const struct ept *e, gpa_t gpa, paddr_t hpa, uint6
     return PAGE_SIZE;
 }
 
-static bool map_one(struct ept *e, gpa_t gpa, paddr_t hpa, uint64_t page, uint64_t perms, unsigned memtype)
+/*
+ * The slot for a leaf at `level` covering gpa, creating tables on the way.
+ * A larger leaf met on the way is refused, or, with `split`, dropped (its
+ * translation is then stale: *replaced tells the caller to invalidate).
+ */
+static uint64_t *leaf_slot(struct ept *e, gpa_t gpa, unsigned level, bool split, bool *replaced)
 {
-    unsigned leaf_level = page == GiB ? EPT_LEVEL_PDPT : page == 2 * MiB ? EPT_LEVEL_PD : EPT_LEVEL_PT;
     uint64_t *table = phys_to_virt(e->pml4);
-    for (unsigned level = EPT_LEVEL_PML4; level > leaf_level; level--) {
-        uint64_t *slot = &table[index_at(gpa, level)];
+    for (unsigned l = EPT_LEVEL_PML4; l > level; l--) {
+        uint64_t *slot = &table[index_at(gpa, l)];
+        if ((*slot & EPT_RWX) && (*slot & EPT_LARGE)) {
+            if (!split)
+                return NULL;
+            *slot = 0;
+            *replaced = true;
+        }
         if (!(*slot & EPT_RWX)) {
             paddr_t next = page_try_alloc_zeroed();
             if (!next)
-                return false;
+                return NULL;
             e->table_pages++;
             /* Non-leaf entries grant everything: permissions live in the leaves. */
             *slot = next | EPT_RWX;
-        } else if (*slot & EPT_LARGE) {
-            return false; /* already mapped by a larger page */
         }
         table = table_of(*slot);
     }
-    uint64_t *slot = &table[index_at(gpa, leaf_level)];
-    if (*slot & EPT_RWX)
-        return false;
-    *slot = hpa | (perms & EPT_RWX) | ((uint64_t)memtype << EPT_MEMTYPE_SHIFT) |
-            (leaf_level > EPT_LEVEL_PT ? EPT_LARGE : 0);
+    return &table[index_at(gpa, level)];
+}
+
+static uint64_t leaf_entry(paddr_t hpa, unsigned level, uint64_t perms, unsigned memtype, bool ignore_pat)
+{
+    return hpa | (perms & EPT_RWX) | ((uint64_t)memtype << EPT_MEMTYPE_SHIFT) | (ignore_pat ? EPT_IGNORE_PAT : 0) |
+           (level > EPT_LEVEL_PT ? EPT_LARGE : 0);
+}
+
+static bool map_one(struct ept *e, gpa_t gpa, paddr_t hpa, uint64_t page, uint64_t perms, unsigned memtype)
+{
+    unsigned leaf_level = page == GiB ? EPT_LEVEL_PDPT : page == 2 * MiB ? EPT_LEVEL_PD : EPT_LEVEL_PT;
+    bool replaced = false;
+    uint64_t *slot = leaf_slot(e, gpa, leaf_level, false, &replaced);
+    if (!slot || (*slot & EPT_RWX))
+        return false; /* already mapped, by a larger page or by this one */
+    *slot = leaf_entry(hpa, leaf_level, perms, memtype, false);
     if (page == GiB)
         e->mapped_1g++;
     else if (page == 2 * MiB)
@@ -97,33 +117,11 @@ bool ept_install(struct ept *e, gpa_t gpa, paddr_t hpa, unsigned level, uint64_t
     if (level < EPT_LEVEL_PT || level > EPT_LEVEL_PDPT || !leaf_ok(perms, memtype) || !IS_ALIGNED(gpa | hpa, size) ||
         gpa >= BIT(48) || (hpa & ~EPT_PFN_MASK))
         return false;
-    uint64_t *table = phys_to_virt(e->pml4);
-    for (unsigned l = EPT_LEVEL_PML4; l > level; l--) {
-        uint64_t *slot = &table[index_at(gpa, l)];
-        if (!(*slot & EPT_RWX)) {
-            paddr_t next = page_try_alloc_zeroed();
-            if (!next)
-                return false;
-            e->table_pages++;
-            *slot = next | EPT_RWX;
-        } else if (*slot & EPT_LARGE) {
-            /* A larger leaf covers this address: it is being narrowed; drop it, the rest refills on demand. */
-            *slot = 0;
-            *replaced = true;
-            paddr_t next = page_try_alloc_zeroed();
-            if (!next)
-                return false;
-            e->table_pages++;
-            *slot = next | EPT_RWX;
-        }
-        table = table_of(*slot);
-    }
-    uint64_t *slot = &table[index_at(gpa, level)];
-    if ((*slot & EPT_RWX) && level > EPT_LEVEL_PT && !(*slot & EPT_LARGE))
-        return false; /* a table of smaller entries is here */
+    uint64_t *slot = leaf_slot(e, gpa, level, true, replaced);
+    if (!slot || ((*slot & EPT_RWX) && level > EPT_LEVEL_PT && !(*slot & EPT_LARGE)))
+        return false; /* out of memory, or a table of smaller entries is here */
     *replaced |= (*slot & EPT_RWX) != 0;
-    *slot = hpa | (perms & EPT_RWX) | ((uint64_t)memtype << EPT_MEMTYPE_SHIFT) | (ignore_pat ? EPT_IGNORE_PAT : 0) |
-            (level > EPT_LEVEL_PT ? EPT_LARGE : 0);
+    *slot = leaf_entry(hpa, level, perms, memtype, ignore_pat);
     return true;
 }
 

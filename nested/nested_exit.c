@@ -13,20 +13,6 @@
 #include "nestor/platform.h"
 #include "nestor/vmx_ops.h"
 
-/* Guest state saved on every exit (27.3); EFER, PAT, DR7, DEBUGCTL, timer only when asked. */
-static const uint32_t saved_guest_fields[] = {
-    VMCS_GUEST_ES_SEL, VMCS_GUEST_CS_SEL, VMCS_GUEST_SS_SEL, VMCS_GUEST_DS_SEL, VMCS_GUEST_FS_SEL,
-    VMCS_GUEST_GS_SEL, VMCS_GUEST_LDTR_SEL, VMCS_GUEST_TR_SEL, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_CS_LIMIT,
-    VMCS_GUEST_SS_LIMIT, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_LDTR_LIMIT,
-    VMCS_GUEST_TR_LIMIT, VMCS_GUEST_GDTR_LIMIT, VMCS_GUEST_IDTR_LIMIT, VMCS_GUEST_ES_AR, VMCS_GUEST_CS_AR,
-    VMCS_GUEST_SS_AR, VMCS_GUEST_DS_AR, VMCS_GUEST_FS_AR, VMCS_GUEST_GS_AR, VMCS_GUEST_LDTR_AR, VMCS_GUEST_TR_AR,
-    VMCS_GUEST_INTERRUPTIBILITY, VMCS_GUEST_ACTIVITY_STATE, VMCS_GUEST_SYSENTER_CS, VMCS_GUEST_CR0,
-    VMCS_GUEST_CR3, VMCS_GUEST_CR4, VMCS_GUEST_ES_BASE, VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_BASE,
-    VMCS_GUEST_DS_BASE, VMCS_GUEST_FS_BASE, VMCS_GUEST_GS_BASE, VMCS_GUEST_LDTR_BASE, VMCS_GUEST_TR_BASE,
-    VMCS_GUEST_GDTR_BASE, VMCS_GUEST_IDTR_BASE, VMCS_GUEST_RSP, VMCS_GUEST_RIP, VMCS_GUEST_RFLAGS,
-    VMCS_GUEST_PENDING_DBG, VMCS_GUEST_SYSENTER_ESP, VMCS_GUEST_SYSENTER_EIP,
-};
-
 /* Exit information (27.2), recorded from the hardware's exit from vmcs02. */
 static const uint32_t exit_info_fields[] = {
     VMCS_EXIT_INTR_INFO, VMCS_EXIT_INTR_ERROR_CODE, VMCS_IDT_VECTORING_INFO, VMCS_IDT_VECTORING_ERROR_CODE,
@@ -39,8 +25,8 @@ static void put12(struct vmcs12 *v12, uint32_t enc, uint64_t value) { vmcs12_wri
 static void save_l2_state(struct vmcs12 *v12)
 {
     uint32_t exit12 = (uint32_t)V12(v12, VMCS_EXIT_CONTROLS);
-    for (unsigned i = 0; i < ARRAY_SIZE(saved_guest_fields); i++)
-        put12(v12, saved_guest_fields[i], vmread(saved_guest_fields[i]));
+    for (unsigned i = 0; i < vmcs12_guest_field_count; i++)
+        put12(v12, vmcs12_guest_fields[i], vmread(vmcs12_guest_fields[i]));
     /* 27.3.1: the exit stores EFER.LMA into the IA-32e mode guest entry control. */
     uint64_t entry12 = V12(v12, VMCS_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
     V12(v12, VMCS_ENTRY_CONTROLS) = entry12 | (vmread(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST);

@@ -44,6 +44,9 @@ void ept02_drop(struct vcpu *v, uint64_t eptp12);
 void ept02_drop_all(struct vcpu *v);
 enum exit_action ept02_violation(struct vcpu *v);
 
+/* vmcs02.c: the guest-state fields vmcs12 and vmcs02 exchange as they are. */
+extern const uint32_t vmcs12_guest_fields[];
+extern const unsigned vmcs12_guest_field_count;
 /* vmcs02.c: builds vmcs02 (made current) from vmcs12 and Nestor's needs. */
 void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12);
 /* Loads L2's PDPTEs for PAE paging without EPT12 into vmcs02; false if one is invalid (26.3.1.6). */

@@ -13,8 +13,11 @@
 #include "nestor/vmx.h"
 #include "nestor/vmx_ops.h"
 
-/* Guest-state fields copied verbatim from vmcs12 (EFER, PAT, DEBUGCTL, DR7 and PDPTEs are computed). */
-static const uint32_t plain_guest_fields[] = {
+/*
+ * Guest-state fields loaded from vmcs12 on every entry and saved back on every exit (SDM 26.3.2,
+ * 27.3); EFER, PAT, DEBUGCTL, DR7, PDPTEs and the timer depend on controls and are handled apart.
+ */
+const uint32_t vmcs12_guest_fields[] = {
     VMCS_GUEST_ES_SEL, VMCS_GUEST_CS_SEL, VMCS_GUEST_SS_SEL, VMCS_GUEST_DS_SEL, VMCS_GUEST_FS_SEL,
     VMCS_GUEST_GS_SEL, VMCS_GUEST_LDTR_SEL, VMCS_GUEST_TR_SEL, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_CS_LIMIT,
     VMCS_GUEST_SS_LIMIT, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_LDTR_LIMIT,
@@ -26,6 +29,7 @@ static const uint32_t plain_guest_fields[] = {
     VMCS_GUEST_GDTR_BASE, VMCS_GUEST_IDTR_BASE, VMCS_GUEST_RSP, VMCS_GUEST_RIP, VMCS_GUEST_RFLAGS,
     VMCS_GUEST_PENDING_DBG, VMCS_GUEST_SYSENTER_ESP, VMCS_GUEST_SYSENTER_EIP,
 };
+const unsigned vmcs12_guest_field_count = ARRAY_SIZE(vmcs12_guest_fields);
 
 /* Control fields copied verbatim: what L1 decides for L2 and the CPU enforces as is. */
 static const uint32_t plain_control_fields[] = {
@@ -135,8 +139,8 @@ void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
         w(VMCS_PREEMPTION_TIMER_VALUE, V12(v12, VMCS_PREEMPTION_TIMER_VALUE));
     w(VMCS_LINK_POINTER, ~0ull);
 
-    for (unsigned i = 0; i < ARRAY_SIZE(plain_guest_fields); i++)
-        w(plain_guest_fields[i], get12(v12, plain_guest_fields[i]));
+    for (unsigned i = 0; i < vmcs12_guest_field_count; i++)
+        w(vmcs12_guest_fields[i], get12(v12, vmcs12_guest_fields[i]));
     /* SDM 26.3.2.1: what the entry loads only when vmcs12 asks; otherwise L1's values carry over. */
     uint64_t efer = (entry12 & ENTRY_LOAD_EFER) ? V12(v12, VMCS_GUEST_EFER)
                     : (entry12 & ENTRY_IA32E_MODE_GUEST) ? l1.efer | EFER_LMA | EFER_LME

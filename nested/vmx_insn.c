@@ -103,20 +103,28 @@ enum exit_action nested_handle_vmxoff(struct vcpu *v)
     return EXIT_RESUME;
 }
 
+/* The VMCS-address operand of VMCLEAR and VMPTRLD, with their first checks; false: the instruction ended. */
+static bool vmcs_address_operand(struct vcpu *v, unsigned err_bad_addr, unsigned err_vmxon_ptr, uint64_t *addr)
+{
+    if (!vmx_insn_checks(v, true) || !read_addr_operand(v, addr))
+        return false;
+    if (bad_phys_addr(*addr)) {
+        nested_vmfail(v, err_bad_addr);
+        return false;
+    }
+    if (*addr == v->nested.vmxon_ptr) {
+        nested_vmfail(v, err_vmxon_ptr);
+        return false;
+    }
+    return true;
+}
+
 enum exit_action nested_handle_vmclear(struct vcpu *v)
 {
     struct nested_vmx *n = &v->nested;
     uint64_t addr;
-    if (!vmx_insn_checks(v, true) || !read_addr_operand(v, &addr))
+    if (!vmcs_address_operand(v, VMERR_VMCLEAR_INVALID_ADDR, VMERR_VMCLEAR_VMXON_PTR, &addr))
         return EXIT_RESUME;
-    if (bad_phys_addr(addr)) {
-        nested_vmfail(v, VMERR_VMCLEAR_INVALID_ADDR);
-        return EXIT_RESUME;
-    }
-    if (addr == n->vmxon_ptr) {
-        nested_vmfail(v, VMERR_VMCLEAR_VMXON_PTR);
-        return EXIT_RESUME;
-    }
     bool was_current = addr == n->current_ptr;
     if (was_current) {
         vmcs_shadow_drain(v);
@@ -135,16 +143,8 @@ enum exit_action nested_handle_vmptrld(struct vcpu *v)
 {
     struct nested_vmx *n = &v->nested;
     uint64_t addr;
-    if (!vmx_insn_checks(v, true) || !read_addr_operand(v, &addr))
+    if (!vmcs_address_operand(v, VMERR_VMPTRLD_INVALID_ADDR, VMERR_VMPTRLD_VMXON_PTR, &addr))
         return EXIT_RESUME;
-    if (bad_phys_addr(addr)) {
-        nested_vmfail(v, VMERR_VMPTRLD_INVALID_ADDR);
-        return EXIT_RESUME;
-    }
-    if (addr == n->vmxon_ptr) {
-        nested_vmfail(v, VMERR_VMPTRLD_VMXON_PTR);
-        return EXIT_RESUME;
-    }
     /* Bit 31 (shadow VMCS) is refused: VMCS shadowing is not offered to L1. */
     if (vmcs12_peek_revision(v, addr) != VMCS12_REVISION) {
         nested_vmfail(v, VMERR_VMPTRLD_BAD_REVISION);

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""`make bench`: the page-fault/context-switch workload (bench/pfbench) run with the same
+binary as Nestor's L1 and as an L2 under a guest hypervisor (ghv, test=runl2) with nested
+EPT, in Bochs with `clock: sync=none`, where the guest TSC counts instructions: repeatable.
+
+Prints a table and writes it to build/bench/results.md. Not a test: it asserts nothing
+about speed; it fails only if a run does not complete.
+"""
+import argparse
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import nestor_run  # noqa: E402
+
+OUT = os.path.join(ROOT, "build", "bench")
+NESTOR = os.path.join(ROOT, "build", "nestor")
+PFBENCH = os.path.join(ROOT, "build", "bench", "pfbench.elf")
+GHV = os.path.join(ROOT, "build", "tests", "ghv.elf")
+
+RESULT = re.compile(r"pfbench: result cycles=(\d+) faults=(\d+) cr3_switches=(\d+) touches=(\d+) checksum=(0x[0-9a-f]+)")
+EXIT_LINE = re.compile(r"^nestor:   (L1->L0|L2->L0|L2->L1) (.+?)\s+(\d+)$")
+FILLS = re.compile(r"^nestor: nested: EPT02: (\d+) shadow entries filled, (\d+) shadow EPTs created")
+
+
+def run(name, nestor_args, l1, l1_args, modules=(), megs=256):
+    iso = os.path.join(OUT, name + ".iso")
+    nestor_run.build_iso(iso, l1=l1, l1_args=l1_args, modules=modules, nestor_args=nestor_args)
+    r = nestor_run.run_bochs(iso, os.path.join(OUT, name), megs=megs, timeout=1200)
+    if r.timed_out:
+        sys.exit("bench: %s did not finish" % name)
+    m = None
+    for line in r.lines:
+        m = RESULT.search(line) or m
+    if not m:
+        sys.exit("bench: %s printed no result; see %s/serial.txt" % (name, os.path.join(OUT, name)))
+    exits = {}
+    fills = 0
+    for line in r.lines:
+        e = EXIT_LINE.match(line)
+        if e:
+            exits[(e.group(1), e.group(2))] = int(e.group(3))
+        f = FILLS.match(line)
+        if f:
+            fills = int(f.group(1))
+    return {"cycles": int(m.group(1)), "faults": int(m.group(2)), "cr3": int(m.group(3)),
+            "touches": int(m.group(4)), "checksum": m.group(5), "exits": exits, "fills": fills}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--args", default="spaces=16 pages=128 rounds=4 copy=1", help="pfbench command line")
+    ap.add_argument("--l2mem", default="64", help="MiB of RAM ghv gives the L2")
+    a = ap.parse_args()
+    os.makedirs(OUT, exist_ok=True)
+    l1 = run("pfbench-l1", "loglevel=info", PFBENCH, a.args)
+    l2 = run("pfbench-l2-nested-ept", "loglevel=info", GHV, "test=runl2 l2mem=%s" % a.l2mem,
+             modules=[PFBENCH + ":" + a.args])
+    l2_4k = run("pfbench-l2-nested-ept-4k", "loglevel=info", GHV, "test=runl2 l2mem=%s ept12_4k=1" % a.l2mem,
+                modules=[PFBENCH + ":" + a.args])
+    rows = [("L1 (Nestor's guest)", l1), ("L2, nested EPT, EPT12 2 MiB pages", l2),
+            ("L2, nested EPT, EPT12 4 KiB pages", l2_4k)]
+    lines = ["# pfbench: L1 vs L2 under nested EPT", "",
+             "Workload: `pfbench %s` (same binary in every row). Bochs 2.7, corei7_skylake_x, "
+             "`clock: sync=none`: cycles = guest TSC = instructions executed by the whole machine "
+             "(L0, L1 and L2) while the workload ran." % a.args, "",
+             "| run | cycles | ratio to L1 | page faults | CR3 switches | page touches | EPT02 fills | checksum |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for name, r in rows:
+        lines.append("| %s | %d | %.3f | %d | %d | %d | %d | %s |" % (
+            name, r["cycles"], r["cycles"] / l1["cycles"], r["faults"], r["cr3"], r["touches"], r["fills"],
+            r["checksum"]))
+    for name, r in rows[1:]:
+        lines += ["", "L0 exits per 1000 L2 page touches, %s:" % name, "",
+                  "| exit | path | per 1000 touches | count |", "| --- | --- | ---: | ---: |"]
+        for (path, reason), n in sorted(r["exits"].items(), key=lambda kv: -kv[1]):
+            if path != "L1->L0" or True:
+                lines.append("| %s | %s | %.2f | %d |" % (reason, path, 1000.0 * n / max(r["touches"], 1), n))
+    same = len({r["checksum"] for _, r in rows}) == 1
+    lines += ["", "Checksums %s." % ("identical: every run computed the same data" if same else "DIFFER")]
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(OUT, "results.md"), "w") as f:
+        f.write(text)
+    sys.stdout.write(text)
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
