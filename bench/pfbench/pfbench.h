@@ -18,11 +18,12 @@ typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
 
-#define PAGE_SIZE 4096ull
-#define LARGE_PAGE_SIZE 0x200000ull
-#define KiB 1024ull
-#define MiB (1024ull * 1024)
-#define GiB (1024ull * 1024 * 1024)
+/* u64 (unsigned long) constants, so that %lu / %lx fit whatever they end up in. */
+#define PAGE_SIZE ((u64)4096)
+#define LARGE_PAGE_SIZE ((u64)0x200000)
+#define KiB ((u64)1024)
+#define MiB ((u64)1024 * 1024)
+#define GiB ((u64)1024 * 1024 * 1024)
 
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((u64)(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((u64)(a) - 1))
@@ -49,11 +50,15 @@ typedef uint64_t u64;
 /*
  * The per-space regions. Both sit under PML4 entry 1 (512 GiB .. 1 TiB),
  * well away from the identity map under PML4 entry 0, which every address
- * space shares with the kernel.
+ * space shares with the kernel. The copy region is 1 GiB + 2 MiB above the
+ * private one: page p of one and page p of the other then differ by 512 in
+ * their page numbers, so a direct-mapped TLB (Bochs' has 1024 or more
+ * entries, indexed by the low bits of the page number) does not evict one
+ * with the other on every quadword of a page copy.
  */
 #define PF_SPACE_PML4_INDEX 1
-#define PF_PRIV_BASE 0x0000008000000000ull  /* PML4[1], PDPT[0] */
-#define PF_COPY_BASE 0x0000008040000000ull  /* PML4[1], PDPT[1] */
+#define PF_PRIV_BASE 0x0000008000000000ull  /* PML4[1], PDPT[0], PD[0] */
+#define PF_COPY_BASE 0x0000008040200000ull  /* PML4[1], PDPT[1], PD[1] */
 #define PF_REGION_MAX_PAGES (GiB / PAGE_SIZE)
 
 /* The frame isr.S builds: pushed registers, then vector and error code, then the CPU's frame. */
