@@ -107,7 +107,7 @@ const char *entry_check_controls(const struct vmcs12 *v, const struct entry_chec
         CHECK(!!(info & INTR_INFO_ERROR_CODE_VALID) == needs_error,
               "26.2.1.3 event injection: deliver-error-code must be 1 exactly for #DF, #TS, #NP, #SS, #GP, #PF, #AC in protected mode");
         CHECK((info & 0x7ffff000u) == 0, "26.2.1.3 event injection: reserved bits 30:12 must be 0");
-        CHECK(!(info & INTR_INFO_ERROR_CODE_VALID) || (V12(v, VMCS_ENTRY_EXCEPTION_ERROR_CODE) & 0xffff8000u) == 0,
+        CHECK(!(info & INTR_INFO_ERROR_CODE_VALID) || (V12(v, VMCS_ENTRY_EXCEPTION_ERROR_CODE) & 0xffff0000u) == 0,
               "26.2.1.3 event injection: error code bits 31:16 must be 0");
         if (type == INTR_TYPE_SW_INTR || type == INTR_TYPE_PRIV_SW_EXCEPTION || type == INTR_TYPE_SW_EXCEPTION) {
             uint64_t len = V12(v, VMCS_ENTRY_INSTRUCTION_LEN);

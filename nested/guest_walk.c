@@ -61,7 +61,9 @@ enum walk_result guest_walk(const struct paging_ctx *c, const struct gpa_io *io,
         return WALK_OK;
     }
     bool nx = c->efer & EFER_NXE;
-    uint64_t rsvd_phys = (BIT(52) - 1) & ~c->maxphyaddr_mask; /* bits 62:52 are ignored, not reserved */
+    /* 4-level paging ignores bits 62:52; PAE paging reserves everything from MAXPHYADDR to 62 (SDM vol. 3A 4.4, 4.5). */
+    bool four_level_paging = c->efer & EFER_LMA;
+    uint64_t rsvd_phys = (four_level_paging ? BIT(52) - 1 : BIT(63) - 1) & ~c->maxphyaddr_mask;
     uint64_t rsvd_xd = nx ? 0 : PTE_XD;
 
     if (!(c->cr4 & CR4_PAE)) { /* 32-bit paging: two levels of 4-byte entries */
@@ -75,7 +77,14 @@ enum walk_result guest_walk(const struct paging_ctx *c, const struct gpa_io *io,
         w.writable &= !!(pde & PTE_W);
         w.user_ok &= !!(pde & PTE_U);
         if ((pde & PTE_PS) && (c->cr4 & CR4_PSE)) {
-            if (pde & BIT(21)) /* bit 21 is reserved in a 4 MiB PDE */
+            /* Bits 21:(M-19) of a 4 MiB PDE are reserved, M = min(MAXPHYADDR, 40) (SDM vol. 3A Table 4-4). */
+            unsigned m = 0;
+            while (m < 40 && (c->maxphyaddr_mask >> m) & 1)
+                m++;
+            if (m < 32)
+                m = 32; /* every CPU with PSE-36 has at least 32 address bits */
+            uint64_t rsvd_pse = (BIT(22) - 1) & ~(BIT(m - 19) - 1) & ~0x1fffull;
+            if (pde & rsvd_pse)
                 return *pf_error = fault(&w, true, true), WALK_PAGE_FAULT;
             if (!allowed(&w))
                 return *pf_error = fault(&w, true, false), WALK_PAGE_FAULT;
@@ -104,7 +113,7 @@ enum walk_result guest_walk(const struct paging_ctx *c, const struct gpa_io *io,
     }
 
     /* PAE (3 levels, PDPTEs from registers) or 4-level paging: 8-byte entries. */
-    bool four_level = c->efer & EFER_LMA;
+    bool four_level = four_level_paging;
     int level;
     uint64_t entry;
     gpa_t at = 0;

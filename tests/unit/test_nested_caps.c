@@ -190,6 +190,54 @@ TEST(caps_ept_option_offers_ept_and_ug)
     assert_false(caps.present[IDX(MSR_IA32_VMX_VMFUNC)]);
 }
 
+TEST(caps_nested_ept_capabilities)
+{
+    struct vmx_caps hw = bochs_caps();
+    compute(&hw, true);
+    uint64_t c = msr(MSR_IA32_VMX_EPT_VPID_CAP), h = bochs[IDX(MSR_IA32_VMX_EPT_VPID_CAP)];
+    assert_int_equal(c & ~h, 0); /* nothing the CPU lacks */
+    uint64_t need = EPT_CAP_WALK_4 | EPT_CAP_MEMTYPE_WB | EPT_CAP_INVEPT | EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL;
+    assert_int_equal(c & need, need);
+    assert_true(c & EPT_CAP_MEMTYPE_UC);
+    assert_true(c & EPT_CAP_2MB_PAGE);
+    assert_true(c & EPT_CAP_1GB_PAGE);
+    assert_true(c & EPT_CAP_EXEC_ONLY);
+    assert_int_equal(c & EPT_CAP_AD, 0); /* A/D flags not emulated */
+    assert_int_equal(c & VPID_CAP_INVVPID, VPID_CAP_INVVPID);
+    assert_int_equal(c, 0x00000f0106134141ull);
+    assert_int_equal(caps.ept_vpid, c);
+    assert_int_equal(caps.v12_features, V12F_VPID | V12F_EPT | V12F_PREEMPT);
+    assert_int_equal(msr(MSR_IA32_VMX_VMCS_ENUM), (uint64_t)vmcs12_max_index(caps.v12_features) << 1);
+    /* Still a subset of the hardware everywhere, allowed-0 within allowed-1. */
+    for (size_t i = 0; i < ARRAY_SIZE(control_msrs); i++) {
+        uint64_t o = msr(control_msrs[i]), hw_msr = bochs[IDX(control_msrs[i])];
+        assert_int_equal((uint32_t)(o >> 32) & ~(uint32_t)(hw_msr >> 32), 0);
+        assert_int_equal((uint32_t)hw_msr & ~(uint32_t)o, 0);
+        assert_int_equal((uint32_t)o & ~(uint32_t)(o >> 32), 0);
+    }
+}
+
+TEST(caps_nested_ept_dropped_without_cpu_support)
+{
+    static const uint64_t needed[] = {EPT_CAP_WALK_4, EPT_CAP_MEMTYPE_WB, EPT_CAP_INVEPT, EPT_CAP_INVEPT_SINGLE,
+                                      EPT_CAP_INVEPT_ALL};
+    for (size_t i = 0; i < ARRAY_SIZE(needed); i++) {
+        struct vmx_caps hw = bochs_caps();
+        hw.ept_vpid &= ~needed[i];
+        compute(&hw, true);
+        assert_int_equal(caps.proc2.allowed1 & (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST), 0);
+        assert_int_equal(msr(MSR_IA32_VMX_EPT_VPID_CAP) & 0xffffffffull, 0);
+        assert_true(msr(MSR_IA32_VMX_EPT_VPID_CAP) & VPID_CAP_INVVPID);
+        assert_int_equal(caps.v12_features & V12F_EPT, 0);
+    }
+    /* A CPU without enable EPT in its secondary controls: no EPT bits at all. */
+    struct vmx_caps hw = bochs_caps();
+    hw.proc2.allowed1 &= ~(uint32_t)(PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST);
+    compute(&hw, true);
+    assert_int_equal(msr(MSR_IA32_VMX_EPT_VPID_CAP) & 0xffffffffull, 0);
+    assert_int_equal(caps.v12_features & V12F_EPT, 0);
+}
+
 TEST(caps_misc)
 {
     compute_bochs();
@@ -365,6 +413,8 @@ int main(void)
         cmocka_unit_test(caps_exact_values_on_bochs),
         cmocka_unit_test(caps_never_offered),
         cmocka_unit_test(caps_ept_option_offers_ept_and_ug),
+        cmocka_unit_test(caps_nested_ept_capabilities),
+        cmocka_unit_test(caps_nested_ept_dropped_without_cpu_support),
         cmocka_unit_test(caps_misc),
         cmocka_unit_test(caps_misc_cr3_targets_capped),
         cmocka_unit_test(caps_legacy_msrs_fix_default1),
