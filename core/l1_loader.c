@@ -3,6 +3,7 @@
  * per its ELF program headers, copy the other modules after it, and write its
  * Multiboot information. Every failure names the module and the reason.
  */
+#include "nestor/bzimage.h"
 #include "nestor/fmt.h"
 #include "nestor/l1.h"
 #include "nestor/lib.h"
@@ -96,8 +97,13 @@ static bool load_kernel(struct l1_vm *vm, const struct boot_module *m)
             return false;
         }
     }
-    vm->entry_rip = ki->entry;
-    vm->entry_eax = ki->protocol == KIMG_MULTIBOOT2 ? MB2_BOOTLOADER_MAGIC : MB1_BOOTLOADER_MAGIC;
+    vm->entry = (struct l1_entry){
+        .rip = ki->entry,
+        .rax = ki->protocol == KIMG_MULTIBOOT2 ? MB2_BOOTLOADER_MAGIC : MB1_BOOTLOADER_MAGIC,
+        .cs = 0x08,
+        .ds = 0x10,
+        .gdtr_limit = 0xffff,
+    };
     log_info("L1 kernel: %s ELF%u, loaded at 0x%lx-0x%lx, entry 0x%lx, command line '%s'",
              ki->protocol == KIMG_MULTIBOOT2 ? "Multiboot2" : "Multiboot", ki->elf_class, ki->load_start,
              ki->load_end, ki->entry, m->cmdline);
@@ -125,7 +131,10 @@ bool l1_build(const struct boot_info *bi, uint64_t ram_bytes, uint64_t ept_caps,
              vm->mem.ram_bytes / MiB, L1_RAM_BASE, vm->mem.ram_end - 1, vm->ram_hpa_chunks, vm->ept.mapped_1g,
              vm->ept.mapped_2m, vm->ept.mapped_4k, vm->ept.table_pages);
 
-    if (!load_kernel(vm, &bi->modules[0]))
+    const struct boot_module *m0 = &bi->modules[0];
+    if (bzimage_detect(phys_to_virt(m0->start), m0->end - m0->start))
+        return l1_load_linux(bi, vm);
+    if (!load_kernel(vm, m0))
         return false;
 
     /* Further modules follow the kernel image, page aligned. */
@@ -162,6 +171,7 @@ bool l1_build(const struct boot_info *bi, uint64_t ram_bytes, uint64_t ept_caps,
         return false;
     }
     vm->boot_info_gpa = cursor;
+    vm->entry.rbx = cursor;
     log_debug("L1 boot information: %zu bytes at guest-physical 0x%lx", size, cursor);
     return true;
 }

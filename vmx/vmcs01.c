@@ -122,20 +122,21 @@ static void setup_guest_state(struct vcpu *v, const struct l1_vm *vm)
     w(VMCS_GUEST_CR4, vmx_apply_fixed(cr4_view, v->cr4_fixed0, v->cr4_fixed1));
     w(VMCS_GUEST_CR3, 0);
 
-    set_segment(VMCS_GUEST_CS_SEL, 0x08, 0, 0xffffffff, AR_CODE32);
-    set_segment(VMCS_GUEST_SS_SEL, 0x10, 0, 0xffffffff, AR_DATA32);
-    set_segment(VMCS_GUEST_DS_SEL, 0x10, 0, 0xffffffff, AR_DATA32);
-    set_segment(VMCS_GUEST_ES_SEL, 0x10, 0, 0xffffffff, AR_DATA32);
-    set_segment(VMCS_GUEST_FS_SEL, 0x10, 0, 0xffffffff, AR_DATA32);
-    set_segment(VMCS_GUEST_GS_SEL, 0x10, 0, 0xffffffff, AR_DATA32);
+    const struct l1_entry *e = &vm->entry;
+    set_segment(VMCS_GUEST_CS_SEL, e->cs, 0, 0xffffffff, AR_CODE32);
+    set_segment(VMCS_GUEST_SS_SEL, e->ds, 0, 0xffffffff, AR_DATA32);
+    set_segment(VMCS_GUEST_DS_SEL, e->ds, 0, 0xffffffff, AR_DATA32);
+    set_segment(VMCS_GUEST_ES_SEL, e->ds, 0, 0xffffffff, AR_DATA32);
+    set_segment(VMCS_GUEST_FS_SEL, e->ds, 0, 0xffffffff, AR_DATA32);
+    set_segment(VMCS_GUEST_GS_SEL, e->ds, 0, 0xffffffff, AR_DATA32);
     set_segment(VMCS_GUEST_TR_SEL, 0, 0, 0xffff, AR_TSS32_BUSY);
     set_segment(VMCS_GUEST_LDTR_SEL, 0, 0, 0xffff, AR_LDT | VMX_AR_UNUSABLE);
-    w(VMCS_GUEST_GDTR_BASE, 0);
-    w(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+    w(VMCS_GUEST_GDTR_BASE, e->gdtr_base);
+    w(VMCS_GUEST_GDTR_LIMIT, e->gdtr_limit);
     w(VMCS_GUEST_IDTR_BASE, 0);
     w(VMCS_GUEST_IDTR_LIMIT, 0xffff);
 
-    w(VMCS_GUEST_RIP, vm->entry_rip);
+    w(VMCS_GUEST_RIP, vm->entry.rip);
     w(VMCS_GUEST_RSP, 0);
     w(VMCS_GUEST_RFLAGS, 0x2);
     w(VMCS_GUEST_DR7, 0x400);
@@ -151,8 +152,9 @@ static void setup_guest_state(struct vcpu *v, const struct l1_vm *vm)
     w(VMCS_LINK_POINTER, ~0ull);
 
     memset(&v->regs, 0, sizeof v->regs);
-    v->regs.gpr[GPR_RAX] = vm->entry_eax;
-    v->regs.gpr[GPR_RBX] = vm->boot_info_gpa;
+    v->regs.gpr[GPR_RAX] = e->rax;
+    v->regs.gpr[GPR_RBX] = e->rbx;
+    v->regs.gpr[GPR_RSI] = e->rsi;
 }
 
 static void setup_io_bitmaps(struct vcpu *v)
@@ -183,6 +185,7 @@ static void init_virtual_msrs(struct vcpu *v)
     s->apic_base = rdmsr(MSR_IA32_APIC_BASE) & ~APIC_BASE_X2APIC;
     s->feature_control = FEATURE_CONTROL_LOCK; /* locked with VMX off: L1 gets no VMX yet */
     s->misc_enable = BIT(0) | BIT(11) | BIT(12); /* fast strings; no BTS, no PEBS */
+    s->read_tsc = read_tsc;
     unsigned maxphys = 36;
     if (cpuid(0x80000000, 0).eax >= 0x80000008)
         maxphys = cpuid(0x80000008, 0).eax & 0xff;

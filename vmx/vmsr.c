@@ -31,8 +31,11 @@ bool vmsr_intercepted(uint32_t msr, bool write)
     case MSR_IA32_APIC_BASE:
     case MSR_IA32_FEATURE_CONTROL:
     case MSR_IA32_BIOS_UPDT_TRIG:
+    case MSR_IA32_BIOS_SIGN_ID:
     case MSR_IA32_SMM_MONITOR_CTL:
     case MSR_IA32_MISC_ENABLE:
+    case MSR_IA32_MPERF:
+    case MSR_IA32_APERF:
         return true;
     default:
         return is_vmx_cap_msr(msr) || is_mtrr_msr(msr);
@@ -53,7 +56,12 @@ enum vmsr_result vmsr_read(struct vmsr_state *s, uint32_t msr, uint64_t *value)
         *value = s->misc_enable;
         return VMSR_OK;
     case MSR_IA32_BIOS_UPDT_TRIG:
+    case MSR_IA32_BIOS_SIGN_ID: /* microcode revision 0 in bits 63:32, as Bochs reports in CPUID */
         *value = 0;
+        return VMSR_OK;
+    case MSR_IA32_MPERF:
+    case MSR_IA32_APERF: /* both count at the TSC rate: the CPU always runs at its nominal frequency */
+        *value = s->read_tsc ? s->read_tsc() : 0;
         return VMSR_OK;
     case MSR_IA32_MTRRCAP:
         if (!s->have_mtrr)
@@ -103,7 +111,10 @@ enum vmsr_result vmsr_write(struct vmsr_state *s, uint32_t msr, uint64_t v)
         s->misc_enable = v;
         return VMSR_OK;
     case MSR_IA32_BIOS_UPDT_TRIG:
-        return VMSR_OK; /* a microcode update from L1 is accepted and ignored */
+    case MSR_IA32_BIOS_SIGN_ID: /* writing 0 before CPUID.1 is how software asks for the revision */
+    case MSR_IA32_MPERF:
+    case MSR_IA32_APERF:
+        return VMSR_OK; /* accepted and ignored (a microcode update from L1 included) */
     default:
         break;
     }

@@ -94,6 +94,13 @@ static inline uint64_t xgetbv(uint32_t index)
 int rdmsr_safe(uint32_t msr, uint64_t *value);
 int wrmsr_safe(uint32_t msr, uint64_t value);
 
+static inline uint64_t read_tsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
 static inline void cpu_relax(void) { __asm__ volatile("pause"); }
 static inline void wbinvd(void) { __asm__ volatile("wbinvd" ::: "memory"); }
 static inline NORETURN void halt_forever(void)
@@ -107,7 +114,10 @@ static inline NORETURN void halt_forever(void)
 #define MSR_IA32_APIC_BASE 0x1bu
 #define MSR_IA32_FEATURE_CONTROL 0x3au
 #define MSR_IA32_BIOS_UPDT_TRIG 0x79u
+#define MSR_IA32_BIOS_SIGN_ID 0x8bu
 #define MSR_IA32_SMM_MONITOR_CTL 0x9bu
+#define MSR_IA32_MPERF 0xe7u
+#define MSR_IA32_APERF 0xe8u
 #define MSR_IA32_MTRRCAP 0xfeu
 #define MSR_IA32_SYSENTER_CS 0x174u
 #define MSR_IA32_SYSENTER_ESP 0x175u

@@ -64,12 +64,20 @@ struct l1_bootinfo_src {
 size_t mbi1_build(uint8_t *buf, size_t cap, gpa_t buf_gpa, const struct l1_bootinfo_src *src);
 size_t mbi2_build(uint8_t *buf, size_t cap, gpa_t buf_gpa, const struct l1_bootinfo_src *src);
 
+/* The machine state L1 starts in: 32-bit flat protected mode, paging off, as its boot protocol says. */
+struct l1_entry {
+    uint64_t rip;
+    uint64_t rax, rbx, rsi;   /* Multiboot: magic and boot information; Linux: the zero page in rsi */
+    uint16_t cs, ds;          /* flat 4 GiB code and data selectors */
+    gpa_t gdtr_base;          /* a GDT holding them (Linux needs one); 0 with limit 0xffff for Multiboot */
+    uint16_t gdtr_limit;
+};
+
 struct l1_vm {
     struct ept ept;
     struct l1_memplan mem;
     struct kernel_image kimg;
-    uint64_t entry_rip;
-    uint32_t entry_eax; /* bootloader magic */
+    struct l1_entry entry;
     gpa_t boot_info_gpa;
     uint64_t ram_hpa_chunks; /* how many host blocks back L1's RAM */
 };
@@ -81,5 +89,7 @@ bool gmem_zero(const struct ept *e, gpa_t gpa, size_t n);
 
 /* Allocates and maps L1's memory, loads its kernel, modules and boot information. Logs why on failure. */
 bool l1_build(const struct boot_info *bi, uint64_t ram_bytes, uint64_t ept_caps, struct l1_vm *vm);
+/* core/l1_linux.c: module 0 is a Linux bzImage (memory already mapped): load it per the boot protocol. */
+bool l1_load_linux(const struct boot_info *bi, struct l1_vm *vm);
 
 #endif

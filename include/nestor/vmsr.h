@@ -4,7 +4,9 @@
  * lacks). These are intercepted because passing them through would either
  * break L1 (IA32_APIC_BASE: the Bochs APIC dies when globally disabled),
  * expose what Nestor does not emulate (VMX), or let L1 change the host
- * (IA32_FEATURE_CONTROL, MTRRs, microcode update).
+ * (IA32_FEATURE_CONTROL, MTRRs, microcode update), or because CPUs Nestor runs
+ * on (Bochs) lack them although guests read them unguarded (IA32_MISC_ENABLE,
+ * IA32_BIOS_SIGN_ID, MPERF/APERF).
  */
 #ifndef NESTOR_VMSR_H
 #define NESTOR_VMSR_H
@@ -24,6 +26,8 @@ struct vmsr_state {
     uint64_t mtrr_cap, mtrr_def_type;
     uint64_t mtrr_var[2 * VMSR_MTRR_VAR_MAX];
     uint64_t mtrr_fixed[VMSR_MTRR_FIXED];
+    /* Time source for MPERF/APERF (the TSC); NULL in unit tests that do not need it. */
+    uint64_t (*read_tsc)(void);
     /* VMX capability MSRs 0x480-0x491 offered to L1 (nested VMX); NULL: none, they #GP. */
     const uint64_t *vmx_caps;
     const bool *vmx_caps_present;

@@ -102,8 +102,8 @@ TEST(l1_build_loads_a_multiboot2_kernel)
     if (!built)
         print_error("%s", capture_text());
     assert_true(built);
-    assert_int_equal(vm.entry_rip, 0x100010);
-    assert_int_equal(vm.entry_eax, MB2_BOOTLOADER_MAGIC);
+    assert_int_equal(vm.entry.rip, 0x100010);
+    assert_int_equal(vm.entry.rax, MB2_BOOTLOADER_MAGIC);
     assert_int_equal(vm.kimg.protocol, KIMG_MULTIBOOT2);
     assert_int_equal(vm.mem.ram_end, L1_RAM_BASE + RAM);
 
@@ -209,7 +209,7 @@ TEST(l1_build_loads_a_multiboot1_kernel)
     add_module(img, sizeof img, "l1.elf mb1");
     add_module(module_bytes, sizeof module_bytes, "demo-module");
     assert_true(l1_build(&bi, RAM, CAPS, &vm));
-    assert_int_equal(vm.entry_eax, MB1_BOOTLOADER_MAGIC);
+    assert_int_equal(vm.entry.rax, MB1_BOOTLOADER_MAGIC);
     gpa_t info = vm.boot_info_gpa;
     assert_int_equal(l1_rd32(info), 0x24d);
     assert_int_equal(l1_rd32(info + 4), 636);
