@@ -31,6 +31,7 @@ all: $(BUILD)/nestor $(ISO)
 include tests/guests/l1test/l1test.mk
 include tests/guests/ghv/ghv.mk
 -include bench/pfbench/pfbench.mk
+include tests/guests/kvmtest/kvmtest.mk
 
 $(BUILD)/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -63,7 +64,7 @@ run-qemu: deps all
 unit: deps
 	$(MAKE) --no-print-directory -C tests/unit BUILD=$(abspath $(BUILD))/unit
 
-test: deps all $(L1TEST_MB1) $(L1TEST_MB2) $(GHV_ELF)
+test: deps all $(L1TEST_MB1) $(L1TEST_MB2) $(GHV_ELF) $(KVMTEST_BIN)
 	$(PYTHON) tools/run_tests.py
 
 bench: deps all $(GHV_ELF) $(PFBENCH_ELF)
