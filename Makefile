@@ -25,12 +25,12 @@ MODULES    ?= tests/guests/demo-module.txt:demo-module
 NESTOR_ARGS ?= loglevel=info
 ISO        ?= $(BUILD)/nestor.iso
 
-.PHONY: all iso run run-qemu test unit boot-test deps clean bench
+.PHONY: all iso run run-qemu test unit boot-test deps clean bench bench-kvm
 all: $(BUILD)/nestor $(ISO)
 
 include tests/guests/l1test/l1test.mk
 include tests/guests/ghv/ghv.mk
--include bench/pfbench/pfbench.mk
+include bench/pfbench/pfbench.mk
 include tests/guests/kvmtest/kvmtest.mk
 
 $(BUILD)/obj/%.c.o: %.c
@@ -69,6 +69,9 @@ test: deps all $(L1TEST_MB1) $(L1TEST_MB2) $(GHV_ELF) $(KVMTEST_BIN)
 
 bench: deps all $(GHV_ELF) $(PFBENCH_ELF)
 	$(PYTHON) tools/bench.py
+
+bench-kvm: deps all $(KVMTEST_BIN) $(PFBENCH_ELF)
+	$(PYTHON) tools/bench_kvm.py
 
 clean:
 	rm -rf $(BUILD)

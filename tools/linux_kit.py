@@ -20,6 +20,7 @@ CACHE = os.environ.get("NESTOR_CACHE", os.path.join(os.path.expanduser("~"), ".c
 KERNEL_META = "linux-image-cloud-amd64"
 INIT = os.path.join(ROOT, "tests", "linux", "init")
 KVMTEST = os.path.join(ROOT, "build", "tests", "kvmtest")
+PFBENCH = os.path.join(ROOT, "build", "bench", "pfbench.elf")
 
 
 def sh(cmd, **kw):
@@ -104,6 +105,8 @@ def build(out_dir):
                ("bin/busybox", x, open(busybox, "rb").read()), ("init", x, open(INIT, "rb").read()),
                ("kvmtest", x, open(KVMTEST, "rb").read())]
     entries += [("lib/" + n, f, data) for n, data in mods.items()]
+    if os.path.exists(PFBENCH):  # for `make bench-kvm`: pfbench as KVM's guest
+        entries.append(("pfbench.elf", f, open(PFBENCH, "rb").read()))
     cpio_newc(entries, os.path.join(out_dir, "initramfs.cpio"))
     return os.path.join(out_dir, "vmlinuz"), os.path.join(out_dir, "initramfs.cpio")
 
