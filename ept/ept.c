@@ -112,9 +112,11 @@ bool ept_map(struct ept *e, gpa_t gpa, paddr_t hpa, uint64_t size, uint64_t perm
 bool ept_install(struct ept *e, gpa_t gpa, paddr_t hpa, unsigned level, uint64_t perms, unsigned memtype,
                  bool ignore_pat, bool *replaced)
 {
-    uint64_t size = level_size(level);
     *replaced = false;
-    if (level < EPT_LEVEL_PT || level > EPT_LEVEL_PDPT || !leaf_ok(perms, memtype) || !IS_ALIGNED(gpa | hpa, size) ||
+    if (level < EPT_LEVEL_PT || level > EPT_LEVEL_PDPT)
+        return false;
+    uint64_t size = level_size(level);
+    if (!leaf_ok(perms, memtype) || !IS_ALIGNED(gpa | hpa, size) ||
         gpa >= BIT(48) || (hpa & ~EPT_PFN_MASK))
         return false;
     uint64_t *slot = leaf_slot(e, gpa, level, true, replaced);

@@ -36,8 +36,10 @@ enum ept12_result ept12_walk(uint64_t eptp, gpa_t gpa, const struct ept12_caps *
         w->level = level;
         unsigned shift = 12 + 9 * (level - 1);
         uint64_t e = read(ctx, table + ((gpa >> shift) & 511) * 8);
-        if (!(e & EPT_RWX))
-            return EPT12_NOT_PRESENT; /* perms stay 0: the AND includes this entry */
+        if (!(e & EPT_RWX)) {
+            w->perms = 0; /* the AND includes this entry, which grants nothing */
+            return EPT12_NOT_PRESENT;
+        }
         bool large = level > 1 && (e & EPT_LARGE);
         if (large && ((level == 3 && !c->large_1g) || (level == 2 && !c->large_2m) || level == 4))
             return EPT12_MISCONFIG; /* a page size not offered: bit 7 is reserved there */
