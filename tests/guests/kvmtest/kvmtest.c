@@ -10,6 +10,10 @@
  * Usage: kvmtest [--exit-port]
  *   --exit-port  after the summary, iopl(3) and a 32-bit OUT of the status
  *                (0 all ok, 1 otherwise) to port 0xf4 (isa-debug-exit).
+ *
+ *        kvmtest --mb2 FILE [--mem MiB] [--exit-port] [--] [CMDLINE words...]
+ *   runs a Multiboot2 ELF kernel as the guest instead (mb2.c); the guest's
+ *   own serial lines are printed without the "kvmtest: " prefix.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,6 +30,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "kvmtest.h"
 
 /* Guest payloads, guests.S. */
 extern const uint8_t kvmtest_real_start[], kvmtest_real_end[];
@@ -59,8 +65,31 @@ extern const uint8_t kvmtest_long64_start[], kvmtest_long64_end[];
  */
 static int use_kmsg = 1;
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
+/* line[0..n) is one whole line, '\n' included: to stdout and /dev/kmsg. */
+static void emit(const char *line, size_t n)
+{
+	int saved_errno = errno;
+
+	if (write(STDOUT_FILENO, line, n) < 0) {
+		/* nothing useful to do */
+	}
+	if (use_kmsg) {
+		int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			use_kmsg = 0;           /* stdout only from now on */
+		} else {
+			/* One write per line: each write is one kernel log record. */
+			if (write(fd, line, n) < 0) {
+				/* stdout has it */
+			}
+			close(fd);
+		}
+	}
+	errno = saved_errno;
+}
+
+void say(const char *fmt, ...)
 {
 	char line[512];
 	int n = snprintf(line, sizeof(line), "kvmtest: ");
@@ -71,26 +100,18 @@ static void say(const char *fmt, ...)
 	va_end(ap);
 	n = (int)strlen(line);
 	line[n++] = '\n';
+	emit(line, (size_t)n);
+}
 
-	int saved_errno = errno;
+void say_raw(const char *text, size_t len)
+{
+	char line[SAY_RAW_MAX + 1];
 
-	if (write(STDOUT_FILENO, line, (size_t)n) < 0) {
-		/* nothing useful to do */
-	}
-	if (use_kmsg) {
-		int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-
-		if (fd < 0) {
-			use_kmsg = 0;           /* stdout only from now on */
-		} else {
-			/* One write per line: each write is one kernel log record. */
-			if (write(fd, line, (size_t)n) < 0) {
-				/* stdout has it */
-			}
-			close(fd);
-		}
-	}
-	errno = saved_errno;
+	if (len > SAY_RAW_MAX)
+		len = SAY_RAW_MAX;
+	memcpy(line, text, len);
+	line[len++] = '\n';
+	emit(line, len);
 }
 
 /* ----------------------------------------------------------------- timeout */
@@ -185,7 +206,7 @@ static uint64_t le_value(const uint8_t *p, unsigned len)
 	return v;
 }
 
-static const char *exit_name(uint32_t r)
+const char *exit_name(uint32_t r)
 {
 	switch (r) {
 	case KVM_EXIT_UNKNOWN:         return "unknown";
@@ -208,7 +229,7 @@ static const char *exit_name(uint32_t r)
 
 static struct kvm_cpuid2 *supported_cpuid;   /* NULL if unavailable */
 
-static struct kvm_cpuid2 *get_supported_cpuid(int kvm)
+struct kvm_cpuid2 *get_supported_cpuid(int kvm)
 {
 	for (unsigned n = 64; n <= 4096; n *= 2) {
 		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
@@ -558,18 +579,58 @@ static int finish(int status, int exit_port)
 	return status;
 }
 
+static int usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [--exit-port]\n"
+		"       %s --mb2 FILE [--mem MiB] [--exit-port] [--] [CMDLINE words...]\n",
+		prog, prog);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
-	int exit_port = 0, all_ok = 1;
+	int exit_port = 0, all_ok = 1, i;
+	const char *mb2_file = NULL, *mem_arg = NULL;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--exit-port") == 0)
+	/* Options first; in --mb2 mode the first other word (or whatever
+	 * follows "--") starts the guest's command line. */
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--exit-port") == 0) {
 			exit_port = 1;
-		else {
-			fprintf(stderr, "usage: %s [--exit-port]\n", argv[0]);
-			return 2;
+		} else if (strcmp(argv[i], "--mb2") == 0 && i + 1 < argc) {
+			mb2_file = argv[++i];
+		} else if (strcmp(argv[i], "--mem") == 0 && i + 1 < argc) {
+			mem_arg = argv[++i];
+		} else if (strcmp(argv[i], "--") == 0 && mb2_file) {
+			i++;
+			break;
+		} else if (mb2_file && strncmp(argv[i], "--", 2) != 0) {
+			break;
+		} else {
+			return usage(argv[0]);
 		}
 	}
+	if (mb2_file) {
+		unsigned long mem_mib = MB2_DEFAULT_MEM_MIB;
+
+		if (mem_arg) {
+			char *end;
+
+			errno = 0;
+			mem_mib = strtoul(mem_arg, &end, 0);
+			if (errno || end == mem_arg || *end ||
+			    mem_mib < MB2_MIN_MEM_MIB || mem_mib > MB2_MAX_MEM_MIB) {
+				fprintf(stderr, "%s: --mem wants %u..%u (MiB)\n",
+					argv[0], MB2_MIN_MEM_MIB, MB2_MAX_MEM_MIB);
+				return 2;
+			}
+		}
+		return mb2_main(mb2_file, (unsigned)mem_mib, exit_port,
+				argc - i, argv + i);
+	}
+	if (mem_arg || i < argc)
+		return usage(argv[0]);
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

@@ -1,6 +1,7 @@
 # kvmtest: static Linux user program that runs three tiny guests through
-# /dev/kvm (real mode, 32-bit protected mode, 64-bit long mode). It runs in
-# the initramfs of a Linux L1 guest of Nestor, so those guests are L2.
+# /dev/kvm (real mode, 32-bit protected mode, 64-bit long mode), or with
+# --mb2 a Multiboot2 ELF kernel. It runs in the initramfs of a Linux L1 guest
+# of Nestor, so those guests are L2.
 #
 # Included by the top-level Makefile, which runs from the repository root.
 # Every variable is prefixed KVMTEST_ so nothing collides with the includer's
@@ -20,11 +21,12 @@ KVMTEST_SRC := tests/guests/kvmtest
 KVMTEST_BIN := build/tests/kvmtest
 
 KVMTEST_CFLAGS  := -static -O2 -Wall -Wextra -Werror -std=gnu11
-KVMTEST_SOURCES := $(KVMTEST_SRC)/kvmtest.c $(KVMTEST_SRC)/guests.S
+KVMTEST_SOURCES := $(KVMTEST_SRC)/kvmtest.c $(KVMTEST_SRC)/mb2.c $(KVMTEST_SRC)/guests.S
 
-# One compiler invocation (C + the guest payloads in guests.S): the binary's
-# only inputs are these two files and this fragment, listed explicitly.
-$(KVMTEST_BIN): $(KVMTEST_SOURCES) $(KVMTEST_SRC)/kvmtest.mk
+# One compiler invocation (C, the --mb2 loader in mb2.c, the guest payloads
+# in guests.S): the binary's only inputs are these files, kvmtest.h and this
+# fragment, listed explicitly.
+$(KVMTEST_BIN): $(KVMTEST_SOURCES) $(KVMTEST_SRC)/kvmtest.h $(KVMTEST_SRC)/kvmtest.mk
 	@mkdir -p $(@D)
 	$(KVMTEST_CC) $(KVMTEST_CFLAGS) -o $@ $(KVMTEST_SOURCES)
 
