@@ -9,7 +9,8 @@
 
 #define MB2_BOOT_MAGIC 0x36d76289u
 
-const char *const ghv_test_names[] = {"basic", "neg", "all", "events", "l0", "msrarea", "pae", "every"};
+const char *const ghv_test_names[] = {"basic", "neg", "all", "events", "l0", "msrarea", "pae", "every",
+                                     "ept", "ept-ug", "ept-hostile", "ept-outside", "runl2"};
 
 static const char *find_cmdline(u32 mbi)
 {
@@ -47,7 +48,7 @@ bool cmdline_parse(u32 magic, u32 mbi, enum ghv_test *test)
             const char *v = w + 5;
             size_t vn = n - 5;
             bool known = false;
-            for (int i = 0; i <= GHV_TEST_EVERY; i++) {
+            for (int i = 0; i < GHV_TEST_COUNT; i++) {
                 const char *name = ghv_test_names[i];
                 size_t len = 0;
                 while (name[len])
@@ -62,7 +63,8 @@ bool cmdline_parse(u32 magic, u32 mbi, enum ghv_test *test)
                 ok = false;
             }
         }
-        /* Other words (a loader may pass the kernel path first) are ignored. */
+        /* Other words (a loader may pass the kernel path first, runl2 takes
+         * l2mem= and ept12_4k=) are ignored here. */
     }
     return ok;
 }

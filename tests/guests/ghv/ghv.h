@@ -132,5 +132,7 @@ bool events_run(void);
 bool l0_run(void);
 bool msrarea_run(void);
 bool pae_run(void);
+/* ---- eptlib.c: ept, ept-ug, ept-hostile, ept-outside, runl2 (ept.h) ---- */
+bool eptx_run(int test, u32 mbi);
 
 #endif

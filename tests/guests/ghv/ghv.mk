@@ -39,9 +39,18 @@ GHV_X_C_NAMES := xtest events l0 msrarea pae
 
 GHV_S_OBJS := $(GHV_S_NAMES:%=$(GHV_OBJ)/%.S.o)
 GHV_C_OBJS := $(GHV_C_NAMES:%=$(GHV_OBJ)/%.c.o)
+# The nested-EPT tests and runl2 (ept, ept-ug, ept-hostile, ept-outside,
+# runl2). Objects in x/e/, linked after the extended tests: code and
+# read-only data go on in the extended tests' segment, their .data/.bss into
+# a fourth segment after it (link.ld), so no earlier address moves.
+GHV_XE_S_NAMES := l2_ept
+GHV_XE_C_NAMES := eptlib ept eptug epthostile runl2
+
 GHV_XS_OBJS := $(GHV_X_S_NAMES:%=$(GHV_OBJ)/x/%.S.o)
 GHV_XC_OBJS := $(GHV_X_C_NAMES:%=$(GHV_OBJ)/x/%.c.o)
-GHV_ALL_OBJS := $(GHV_S_OBJS) $(GHV_C_OBJS) $(GHV_XS_OBJS) $(GHV_XC_OBJS)
+GHV_XES_OBJS := $(GHV_XE_S_NAMES:%=$(GHV_OBJ)/x/e/%.S.o)
+GHV_XEC_OBJS := $(GHV_XE_C_NAMES:%=$(GHV_OBJ)/x/e/%.c.o)
+GHV_ALL_OBJS := $(GHV_S_OBJS) $(GHV_C_OBJS) $(GHV_XS_OBJS) $(GHV_XC_OBJS) $(GHV_XES_OBJS) $(GHV_XEC_OBJS)
 
 # Static pattern rules: explicit, so they win over any generic rule upstairs.
 $(GHV_C_OBJS): $(GHV_OBJ)/%.c.o: $(GHV_SRC)/%.c $(GHV_SRC)/ghv.mk
@@ -52,11 +61,19 @@ $(GHV_XC_OBJS): $(GHV_OBJ)/x/%.c.o: $(GHV_SRC)/%.c $(GHV_SRC)/ghv.mk
 	@mkdir -p $(@D)
 	$(GHV_CC) $(GHV_CFLAGS) -c $< -o $@
 
+$(GHV_XEC_OBJS): $(GHV_OBJ)/x/e/%.c.o: $(GHV_SRC)/%.c $(GHV_SRC)/ghv.mk
+	@mkdir -p $(@D)
+	$(GHV_CC) $(GHV_CFLAGS) -c $< -o $@
+
 $(GHV_S_OBJS): $(GHV_OBJ)/%.S.o: $(GHV_SRC)/%.S $(GHV_SRC)/ghv.mk
 	@mkdir -p $(@D)
 	$(GHV_CC) $(GHV_ASFLAGS) -c $< -o $@
 
 $(GHV_XS_OBJS): $(GHV_OBJ)/x/%.S.o: $(GHV_SRC)/%.S $(GHV_SRC)/ghv.mk
+	@mkdir -p $(@D)
+	$(GHV_CC) $(GHV_ASFLAGS) -c $< -o $@
+
+$(GHV_XES_OBJS): $(GHV_OBJ)/x/e/%.S.o: $(GHV_SRC)/%.S $(GHV_SRC)/ghv.mk
 	@mkdir -p $(@D)
 	$(GHV_CC) $(GHV_ASFLAGS) -c $< -o $@
 

@@ -73,5 +73,7 @@ void ghv_main(u32 magic, u32 mbi)
         ok &= msrarea_run();
     if (test == GHV_TEST_PAE || every)
         ok &= pae_run();
+    if (test >= GHV_TEST_EPT)
+        ok &= eptx_run(test, mbi);
     ghv_finish(ok ? 0 : 1);
 }
