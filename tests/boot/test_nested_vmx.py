@@ -176,3 +176,73 @@ def test_more_exit_classes_match_the_hardware(test, expect_l0):
         nested.expect(expect_l0)
         nested.expect(r"^nestor:   L2->L0 RDMSR\s+1$")
     assert nested.status() == 0
+
+
+@pytest.mark.parametrize("test", ["ept", "ept-ug"])
+def test_nested_ept_matches_the_hardware(test):
+    """L2 under an EPT12 (non-identity, holes, RO/XO/no-access pages, 2 MiB and 1 GiB leaves):
+    every EPT violation and misconfiguration L1 sees under Nestor has exactly the qualification,
+    guest-physical and guest-linear address the hardware reports; upgrades without INVEPT and
+    remaps with INVEPT behave as on hardware; an event interrupted by a violation is re-delivered."""
+    bare = boot_bare("ghv-bare-" + test, GHV, "test=" + test)
+    nested = boot("ghv-nested-" + test, l1=GHV, l1_args="test=" + test)
+    bare.expect(r"^ghv: %s ok$" % test)
+    nested.expect(r"^L1> ghv: %s ok$" % test)
+    prefixes = ("ghv: exit ", "ghv: ept ", "ghv: %s " % test)
+    ref = [l for l in bare.lines if l.startswith(prefixes)]
+    got = [l[4:] for l in nested.lines if l.startswith(tuple("L1> " + p for p in prefixes))]
+    assert len(ref) >= 6 and got == ref
+    if test == "ept":
+        nested.expect(r"^nestor: nested: EPT02: [1-9]\d* shadow entries filled, [1-9]\d* shadow EPTs created, [1-9]\d* INVEPTs$")
+        nested.expect(r"^nestor:   L2->L1 EPT violation\s+[1-9]")
+        nested.expect(r"^nestor:   L2->L1 EPT misconfiguration\s+1$")
+    assert nested.status() == 0
+
+
+def test_hostile_ept12_gets_architectural_outcomes():
+    bare = boot_bare("ghv-bare-ept-hostile", GHV, "test=ept-hostile")
+    nested = boot("ghv-nested-ept-hostile", l1=GHV, l1_args="test=ept-hostile")
+    nested.expect(r"^L1> ghv: ept-hostile eptp-ad = VMfailValid\(7\)$")  # EPT A/D is not offered by Nestor
+    for case, outcome in (("eptp-walk3", "VMfailValid(7)"), ("eptp-memtype7", "VMfailValid(7)"),
+                          ("invept-type3", "VMfailValid(28)"), ("invept-single-bad-eptp", "VMfailValid(28)"),
+                          ("invept-single", "ok"), ("invept-all", "ok")):
+        nested.expect(r"^L1> ghv: ept-hostile %s = %s$" % (case, re.escape(outcome)))
+    nested.expect(r"^nestor: L1 VMLAUNCH of vmcs12 0x[0-9a-f]+: VMfailValid\(7\): 26\.2\.1\.1 EPTP page-walk length must be 4")
+    def keep(lines, pre):  # everything but the capability line and the A/D case, which differ by design
+        return [l[len(pre):] for l in lines if l.startswith(pre) and not l.startswith(pre + "vmx basic=")
+                and " skipped ad" not in l and "eptp-ad" not in l]
+    assert len(keep(bare.lines, "ghv: ")) >= 10
+    assert keep(nested.lines, "L1> ghv: ") == keep(bare.lines, "ghv: ")
+    nested.expect(r"^L1> ghv: ept-hostile ok$")
+    assert nested.status() == 0
+
+
+def test_ept12_pointing_outside_l1_memory_never_leaks():
+    b = boot("ghv-nested-ept-outside", l1=GHV, l1_args="test=ept-outside")
+    b.expect(r"^L1> ghv: ept-outside reading 0x20000000 gpa=0x400000$")
+    b.expect(r"^nestor: L1 stopped: L1's EPT12 maps L2 guest-physical 0x400000 to L1-physical 0x20000000, which "
+             r"is not L1's memory")
+    b.expect_not(r"ept-outside read=")
+    b.expect(r"^nestor: image checksum ok ")
+    assert b.status() == 0xFE
+
+
+def test_runl2_runs_a_multiboot2_kernel_as_l2_under_nested_ept():
+    from conftest import L1_MB2
+    b = boot("ghv-nested-runl2", l1=GHV, l1_args="test=runl2", modules=[L1_MB2 + ":test=hello status=0x11"])
+    b.expect(r"^L1> l1test: start proto=mb2$")
+    b.expect(r"^L1> l1test: hello from L1$")
+    b.expect(r"^L1> ghv: runl2 l2 exit status=0x11$")
+    b.expect(r"^nestor: nested: EPT02: [1-9]\d* shadow entries filled")
+    assert b.status() == 0x11
+
+
+def test_nested_ept_0_hides_ept_from_l1():
+    b = boot("ghv-nested-noept", l1=GHV, l1_args="test=basic", nestor_args="loglevel=info nested_ept=0")
+    b.expect(r"^nestor: nested VMX: nested EPT not offered \(nested_ept=0\)$")
+    m = b.expect(r"^L1> ghv: vmx basic=0x[0-9a-f]+ .* proc2=0x([0-9a-f]+) .* ept_vpid=0x([0-9a-f]+)$")
+    proc2_allowed1, ept_vpid = int(m.group(1), 16) >> 32, int(m.group(2), 16)
+    assert not proc2_allowed1 & ((1 << 1) | (1 << 7)), "enable EPT and unrestricted guest must not be offered"
+    assert ept_vpid & 0xFFFFFFFF == 0, "no EPT capabilities"
+    assert ept_vpid & (1 << 32), "INVVPID stays"
+    b.expect(r"^L1> ghv: basic ok$")
