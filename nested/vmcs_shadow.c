@@ -30,7 +30,7 @@ static const uint32_t shadow_rw[] = {
 static const uint32_t shadow_ro[] = {
     VMCS_EXIT_REASON, VMCS_EXIT_QUALIFICATION, VMCS_EXIT_INTR_INFO, VMCS_EXIT_INTR_ERROR_CODE,
     VMCS_IDT_VECTORING_INFO, VMCS_IDT_VECTORING_ERROR_CODE, VMCS_EXIT_INSTRUCTION_LEN, VMCS_EXIT_INSTRUCTION_INFO,
-    VMCS_GUEST_LINEAR_ADDR,
+    VMCS_GUEST_LINEAR_ADDR, VMCS_GUEST_PHYSICAL_ADDR, /* read by KVM on every EPT violation */
 };
 
 static void set_exits(uint8_t *bitmap, uint32_t field, bool exit)
