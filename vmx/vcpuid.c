@@ -8,6 +8,15 @@
 #define C1_ECX_X2APIC BIT(21)
 #define C1_ECX_OSXSAVE BIT(27)
 #define C1_ECX_HYPERVISOR BIT(31)
+#define C1_ECX_TM2 BIT(8)
+#define C1_ECX_PDCM BIT(15) /* IA32_PERF_CAPABILITIES */
+#define C1_EDX_ACPI BIT(22) /* thermal monitor and clock control MSRs (IA32_THERM_*) */
+#define C1_EDX_TM BIT(29)
+#define C6_EAX_DTS BIT(0)
+#define C6_EAX_PTM BIT(6)
+#define C6_ECX_EPB BIT(3) /* IA32_ENERGY_PERF_BIAS */
+#define C6_ECX_APERFMPERF BIT(0)
+#define C6_EAX_HWP_BITS (0x1full << 7) /* HWP and its MSRs */
 #define C7_EBX_INVPCID BIT(10)
 #define C7_ECX_WAITPKG BIT(5)
 #define C7_ECX_PKU BIT(3)
@@ -30,9 +39,20 @@ void vcpuid_filter(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r, const 
         r->ecx &= ~(C1_ECX_MONITOR | C1_ECX_VMX | C1_ECX_SMX | C1_ECX_X2APIC);
         set_bit32(&r->ecx, C1_ECX_VMX, c->vmx);
         r->ecx |= C1_ECX_HYPERVISOR;
+        /* Thermal monitoring: its MSRs are the platform's, which L1 does not own (and Bochs lacks). */
+        r->ecx &= ~(C1_ECX_TM2 | C1_ECX_PDCM);
+        r->edx &= ~(C1_EDX_ACPI | C1_EDX_TM);
         set_bit32(&r->ecx, C1_ECX_OSXSAVE, c->guest_cr4 & BIT(18));
         break;
     case 5: /* MONITOR/MWAIT leaf: MONITOR is hidden */
+        r->eax = r->ebx = r->ecx = r->edx = 0;
+        break;
+    case 6: /* no digital thermal sensor, package thermal management or energy bias for L1 either */
+        r->eax &= ~(C6_EAX_DTS | C6_EAX_PTM | C6_EAX_HWP_BITS);
+        /* Frequency control (APERF/MPERF, HWP, P-state MSRs) belongs to the platform: L1 gets none. */
+        r->ecx &= ~(C6_ECX_EPB | C6_ECX_APERFMPERF);
+        break;
+    case 0xa: /* no architectural performance monitoring: its counters are not virtualized */
         r->eax = r->ebx = r->ecx = r->edx = 0;
         break;
     case 7:

@@ -36,6 +36,7 @@ bool vmsr_intercepted(uint32_t msr, bool write)
     case MSR_IA32_MISC_ENABLE:
     case MSR_IA32_MPERF:
     case MSR_IA32_APERF:
+    case MSR_IA32_DEBUGCTL: /* lives in the VMCS (vmx/exit_msr.c); Bochs has no MSR behind it */
         return true;
     default:
         return is_vmx_cap_msr(msr) || is_mtrr_msr(msr);

@@ -1,7 +1,9 @@
 /*
  * CPUID as L1 sees it: the host's values with the hypervisor bit set and
- * every feature Nestor does not give L1 hidden (VMX and SMX, x2APIC,
- * MONITOR/MWAIT, and the instructions whose VM-execution controls are off).
+ * every feature Nestor does not give L1 hidden (SMX, x2APIC, MONITOR/MWAIT,
+ * thermal monitoring and energy bias, performance monitoring (leaf 0xA,
+ * PDCM), VMX when nested=0, and the instructions whose
+ * VM-execution controls are off).
  */
 #ifndef NESTOR_VCPUID_H
 #define NESTOR_VCPUID_H

@@ -18,9 +18,10 @@ TEST(vcpuid_leaf1_hides_and_sets)
     struct cpuid_regs r = filter(1, 0, ALL, plain);
     assert_int_equal(r.eax, 0xffffffff);
     assert_int_equal(r.ebx, 0xffffffff);
-    assert_int_equal(r.edx, 0xffffffff);
-    /* MONITOR (3), VMX (5), SMX (6), x2APIC (21) hidden; OSXSAVE (27) follows CR4, which is 0. */
-    assert_int_equal(r.ecx, 0xffffffffu & ~(BIT(3) | BIT(5) | BIT(6) | BIT(21) | BIT(27)));
+    /* Thermal monitor and ACPI thermal/clock control (EDX 29, 22): the platform's, not L1's. */
+    assert_int_equal(r.edx, 0xffffffffu & ~(BIT(22) | BIT(29)));
+    /* MONITOR (3), VMX (5), SMX (6), TM2 (8), PDCM (15), x2APIC (21) hidden; OSXSAVE (27) follows CR4, which is 0. */
+    assert_int_equal(r.ecx, 0xffffffffu & ~(BIT(3) | BIT(5) | BIT(6) | BIT(8) | BIT(15) | BIT(21) | BIT(27)));
     r = filter(1, 0, NONE, plain);
     assert_int_equal(r.ecx, BIT(31)); /* the hypervisor bit */
     assert_int_equal(r.eax | r.ebx | r.edx, 0);
@@ -108,9 +109,20 @@ TEST(vcpuid_other_hypervisor_leaves_zeroed)
     assert_int_equal(r.eax & r.ebx & r.ecx & r.edx, 0xffffffff);
 }
 
+TEST(vcpuid_power_and_perfmon_leaves_hide_platform_features)
+{
+    struct cpuid_regs r = filter(6, 0, ALL, plain);
+    /* DTS (0), PTM (6), HWP (7-11) and APERF/MPERF (ECX 0), energy bias (ECX 3) hidden; the rest kept. */
+    assert_int_equal(r.eax, 0xffffffffu & ~(BIT(0) | BIT(6) | (0x1fu << 7)));
+    assert_int_equal(r.ecx, 0xffffffffu & ~(BIT(0) | BIT(3)));
+    assert_int_equal(r.ebx, 0xffffffff);
+    r = filter(0xa, 0, ALL, plain);
+    assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0); /* no architectural performance monitoring */
+}
+
 TEST(vcpuid_unrelated_leaves_untouched)
 {
-    static const uint32_t leaves[] = {0, 2, 4, 6, 0xb, 0x3fffffff, 0x80000000, 0x80000008, 0xffffffff};
+    static const uint32_t leaves[] = {0, 2, 4, 0xb, 0x3fffffff, 0x80000000, 0x80000008, 0xffffffff};
     struct cpuid_regs in = {0x12345678, 0x9abcdef0, 0x0fedcba9, 0x87654321};
     for (unsigned i = 0; i < ARRAY_SIZE(leaves); i++) {
         struct cpuid_regs r = filter(leaves[i], 3, in, plain);
@@ -130,6 +142,7 @@ int main(void)
         cmocka_unit_test(vcpuid_rdtscp_follows_its_control),
         cmocka_unit_test(vcpuid_hypervisor_leaf_signature),
         cmocka_unit_test(vcpuid_other_hypervisor_leaves_zeroed),
+        cmocka_unit_test(vcpuid_power_and_perfmon_leaves_hide_platform_features),
         cmocka_unit_test(vcpuid_unrelated_leaves_untouched),
     };
     return RUN_GROUP("vcpuid", tests, NULL, NULL);
