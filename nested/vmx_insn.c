@@ -170,16 +170,27 @@ enum exit_action nested_handle_vmptrst(struct vcpu *v)
     return EXIT_RESUME;
 }
 
+/* VMREAD and VMWRITE start alike: instruction checks, then VMfailInvalid without a current VMCS. */
+static bool needs_current_vmcs(struct vcpu *v)
+{
+    if (!vmx_insn_checks(v, true))
+        return false;
+    if (!v->nested.current) {
+        nested_vmfail_invalid(v);
+        return false;
+    }
+    return true;
+}
+
+/* VMREAD/VMWRITE memory operands are 64-bit in 64-bit mode and 32-bit elsewhere (SDM vol. 3C 31.3). */
+static size_t operand_size(void) { return l1_long_mode_code() ? 8 : 4; }
+
 enum exit_action nested_handle_vmread(struct vcpu *v)
 {
     struct nested_vmx *n = &v->nested;
     uint32_t info = insn_info();
-    if (!vmx_insn_checks(v, true))
+    if (!needs_current_vmcs(v))
         return EXIT_RESUME;
-    if (!n->current) {
-        nested_vmfail_invalid(v);
-        return EXIT_RESUME;
-    }
     uint64_t field = vmx_operand_reg_read(v, INSNINFO_REG2(info)), value;
     log_trace("L1 VMREAD field 0x%lx", field);
     if (vmcs12_read(&n->current->v, field, n->caps.v12_features, &value) != V12_OK) {
@@ -189,8 +200,7 @@ enum exit_action nested_handle_vmread(struct vcpu *v)
     if (info & INSNINFO_REG_OPERAND) {
         vmx_operand_reg_write(v, INSNINFO_REG1(info), value);
     } else {
-        size_t size = l1_long_mode_code() ? 8 : 4;
-        if (!vmx_operand_mem_write(v, info, v->exit_qual, &value, size))
+        if (!vmx_operand_mem_write(v, info, v->exit_qual, &value, operand_size()))
             return EXIT_RESUME;
     }
     nested_vmsucceed(v);
@@ -201,18 +211,13 @@ enum exit_action nested_handle_vmwrite(struct vcpu *v)
 {
     struct nested_vmx *n = &v->nested;
     uint32_t info = insn_info();
-    if (!vmx_insn_checks(v, true))
+    if (!needs_current_vmcs(v))
         return EXIT_RESUME;
-    if (!n->current) {
-        nested_vmfail_invalid(v);
-        return EXIT_RESUME;
-    }
     uint64_t value = 0;
     if (info & INSNINFO_REG_OPERAND) {
         value = vmx_operand_reg_read(v, INSNINFO_REG1(info));
     } else {
-        size_t size = l1_long_mode_code() ? 8 : 4;
-        if (!vmx_operand_mem_read(v, info, v->exit_qual, &value, size))
+        if (!vmx_operand_mem_read(v, info, v->exit_qual, &value, operand_size()))
             return EXIT_RESUME; /* operand faults come before the field checks */
     }
     uint64_t field = vmx_operand_reg_read(v, INSNINFO_REG2(info));

@@ -8,47 +8,13 @@ about speed; it fails only if a run does not complete.
 """
 import argparse
 import os
-import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
-import nestor_run  # noqa: E402
+from benchlib import OUT, PFBENCH, run_pfbench  # noqa: E402
 
-OUT = os.path.join(ROOT, "build", "bench")
-NESTOR = os.path.join(ROOT, "build", "nestor")
-PFBENCH = os.path.join(ROOT, "build", "bench", "pfbench.elf")
 GHV = os.path.join(ROOT, "build", "tests", "ghv.elf")
-
-STEADY = re.compile(r"pfbench: steady cycles=(\d+) rounds=(\d+)")
-RESULT = re.compile(r"pfbench: result cycles=(\d+) faults=(\d+) cr3_switches=(\d+) touches=(\d+) checksum=(0x[0-9a-f]+)")
-EXIT_LINE = re.compile(r"^nestor:   (L1->L0|L2->L0|L2->L1) (.+?)\s+(\d+)$")
-FILLS = re.compile(r"^nestor: nested: EPT02: (\d+) shadow entries filled, (\d+) shadow EPTs created")
-
-
-def run(name, nestor_args, l1, l1_args, modules=(), megs=256):
-    iso = os.path.join(OUT, name + ".iso")
-    nestor_run.build_iso(iso, l1=l1, l1_args=l1_args, modules=modules, nestor_args=nestor_args)
-    r = nestor_run.run_bochs(iso, os.path.join(OUT, name), megs=megs, timeout=1200)
-    if r.timed_out:
-        sys.exit("bench: %s did not finish" % name)
-    m = st = None
-    for line in r.lines:
-        m = RESULT.search(line) or m
-        st = STEADY.search(line) or st
-    if not m:
-        sys.exit("bench: %s printed no result; see %s/serial.txt" % (name, os.path.join(OUT, name)))
-    exits = {}
-    fills = 0
-    for line in r.lines:
-        e = EXIT_LINE.match(line)
-        if e:
-            exits[(e.group(1), e.group(2))] = int(e.group(3))
-        f = FILLS.match(line)
-        if f:
-            fills = int(f.group(1))
-    return {"cycles": int(m.group(1)), "faults": int(m.group(2)), "cr3": int(m.group(3)),
-            "touches": int(m.group(4)), "checksum": m.group(5), "steady": int(st.group(1)) if st else 0, "exits": exits, "fills": fills}
 
 
 def main():
@@ -57,11 +23,10 @@ def main():
     ap.add_argument("--l2mem", default="64", help="MiB of RAM ghv gives the L2")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
-    l1 = run("pfbench-l1", "loglevel=info", PFBENCH, a.args)
-    l2 = run("pfbench-l2-nested-ept", "loglevel=info", GHV, "test=runl2 l2mem=%s" % a.l2mem,
-             modules=[PFBENCH + ":" + a.args])
-    l2_4k = run("pfbench-l2-nested-ept-4k", "loglevel=info", GHV, "test=runl2 l2mem=%s ept12_4k=1" % a.l2mem,
-                modules=[PFBENCH + ":" + a.args])
+    l1 = run_pfbench("pfbench-l1", PFBENCH, a.args)
+    l2 = run_pfbench("pfbench-l2-nested-ept", GHV, "test=runl2 l2mem=%s" % a.l2mem, modules=[PFBENCH + ":" + a.args])
+    l2_4k = run_pfbench("pfbench-l2-nested-ept-4k", GHV, "test=runl2 l2mem=%s ept12_4k=1" % a.l2mem,
+                        modules=[PFBENCH + ":" + a.args])
     rows = [("L1 (Nestor's guest)", l1), ("L2, nested EPT, EPT12 2 MiB pages", l2),
             ("L2, nested EPT, EPT12 4 KiB pages", l2_4k)]
     lines = ["# pfbench: L1 vs L2 under nested EPT", "",

@@ -8,40 +8,12 @@ Writes build/bench/kvm.md. Not a test: it fails only if a run does not complete.
 """
 import argparse
 import os
-import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import linux_kit  # noqa: E402
-import nestor_run  # noqa: E402
-
-OUT = os.path.join(ROOT, "build", "bench")
-PFBENCH = os.path.join(ROOT, "build", "bench", "pfbench.elf")
-STEADY = re.compile(r"pfbench: steady cycles=(\d+) rounds=(\d+)")
-RESULT = re.compile(r"pfbench: result cycles=(\d+) faults=(\d+) cr3_switches=(\d+) touches=(\d+) checksum=(0x[0-9a-f]+)")
-EXIT_LINE = re.compile(r"^nestor:   (L1->L0|L2->L0|L2->L1) (.+?)\s+(\d+)$")
-LINUX = "console=ttyS0,115200 panic=-1 quiet mitigations=off nokaslr cryptomgr.notests=1 idle=halt"
-
-
-def run(name, l1, l1_args, modules=(), megs=256):
-    iso = os.path.join(OUT, name + ".iso")
-    nestor_run.build_iso(iso, l1=l1, l1_args=l1_args, modules=modules, nestor_args="loglevel=info")
-    r = nestor_run.run_bochs(iso, os.path.join(OUT, name), megs=megs, timeout=3000)
-    m = st = None
-    for line in r.lines:
-        m = RESULT.search(line) or m
-        st = STEADY.search(line) or st
-    if r.timed_out or not m:
-        sys.exit("bench-kvm: %s gave no result; see %s/serial.txt" % (name, os.path.join(OUT, name)))
-    exits = {}
-    for line in r.lines:
-        e = EXIT_LINE.match(line)
-        if e:
-            exits[(e.group(1), e.group(2))] = int(e.group(3))
-    return {"cycles": int(m.group(1)), "faults": int(m.group(2)), "touches": int(m.group(4)),
-            "checksum": m.group(5), "steady": int(st.group(1)) if st else 0, "exits": exits}
-
+from benchlib import OUT, PFBENCH, run_pfbench  # noqa: E402
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -51,11 +23,11 @@ def main():
     vmlinuz, initrd = linux_kit.build(os.path.join(ROOT, "build", "linux"))
     bench = "bench=" + a.args.replace(" ", ",")
     rows = [
-        ("(a) L1: pfbench as Nestor's guest", run("kvm-a-l1", PFBENCH, a.args)),
+        ("(a) L1: pfbench as Nestor's guest", run_pfbench("kvm-a-l1", PFBENCH, a.args)),
         ("(b) L2 under L1 KVM, ept=1 (nested EPT)",
-         run("kvm-b-ept1", vmlinuz, LINUX + " kvm_intel.ept=1 " + bench, [initrd + ":initrd"], megs=512)),
+         run_pfbench("kvm-b-ept1", vmlinuz, LINUX + " kvm_intel.ept=1 " + bench, [initrd + ":initrd"], megs=512)),
         ("(c) L2 under L1 KVM, ept=0 (shadow on EPT)",
-         run("kvm-c-ept0", vmlinuz, LINUX + " kvm_intel.ept=0 " + bench, [initrd + ":initrd"], megs=512)),
+         run_pfbench("kvm-c-ept0", vmlinuz, LINUX + " kvm_intel.ept=0 " + bench, [initrd + ":initrd"], megs=512)),
     ]
     a_, b_, c_ = (r for _, r in rows)
     lines = ["# KVM over Nestor: pfbench in L1 and in L2", "",

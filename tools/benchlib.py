@@ -1,0 +1,39 @@
+"""Shared by tools/bench.py and tools/bench_kvm.py: boot a pfbench run in Bochs and read its figures
+(pfbench's result and steady lines, Nestor's exit statistics and shadow-EPT fills)."""
+import os
+import re
+import sys
+
+import nestor_run
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "build", "bench")
+PFBENCH = os.path.join(ROOT, "build", "bench", "pfbench.elf")
+
+STEADY = re.compile(r"pfbench: steady cycles=(\d+) rounds=(\d+)")
+RESULT = re.compile(r"pfbench: result cycles=(\d+) faults=(\d+) cr3_switches=(\d+) touches=(\d+) checksum=(0x[0-9a-f]+)")
+EXIT_LINE = re.compile(r"^nestor:   (L1->L0|L2->L0|L2->L1) (.+?)\s+(\d+)$")
+FILLS = re.compile(r"^nestor: nested: EPT02: (\d+) shadow entries filled, (\d+) shadow EPTs created")
+
+
+def run_pfbench(name, l1, l1_args, modules=(), megs=256, nestor_args="loglevel=info", timeout=3000):
+    os.makedirs(OUT, exist_ok=True)
+    iso = os.path.join(OUT, name + ".iso")
+    nestor_run.build_iso(iso, l1=l1, l1_args=l1_args, modules=modules, nestor_args=nestor_args)
+    r = nestor_run.run_bochs(iso, os.path.join(OUT, name), megs=megs, timeout=timeout)
+    res = steady = None
+    exits, fills = {}, 0
+    for line in r.lines:
+        res = RESULT.search(line) or res
+        steady = STEADY.search(line) or steady
+        e = EXIT_LINE.match(line)
+        if e:
+            exits[(e.group(1), e.group(2))] = int(e.group(3))
+        f = FILLS.match(line)
+        if f:
+            fills = int(f.group(1))
+    if r.timed_out or not res:
+        sys.exit("bench: %s gave no result; see %s/serial.txt" % (name, os.path.join(OUT, name)))
+    return {"cycles": int(res.group(1)), "faults": int(res.group(2)), "cr3": int(res.group(3)),
+            "touches": int(res.group(4)), "checksum": res.group(5),
+            "steady": int(steady.group(1)) if steady else 0, "exits": exits, "fills": fills}
