@@ -25,7 +25,7 @@ MODULES    ?= tests/guests/demo-module.txt:demo-module
 NESTOR_ARGS ?= loglevel=info
 ISO        ?= $(BUILD)/nestor.iso
 
-.PHONY: all iso run run-qemu test unit boot-test deps clean bench bench-kvm
+.PHONY: all iso run run-nested run-linux run-qemu test unit boot-test deps clean bench bench-kvm
 all: $(BUILD)/nestor $(ISO)
 
 include tests/guests/l1test/l1test.mk
@@ -57,6 +57,19 @@ deps:
 
 run: deps all
 	$(PYTHON) tools/nestor_run.py bochs --iso $(ISO) --live
+
+# Nested demos: our guest hypervisor running L2 under nested EPT; Linux with KVM as L1.
+run-nested: deps all $(GHV_ELF)
+	tools/mkiso.sh --out $(BUILD)/nested-demo.iso --nestor $(BUILD)/nestor --nestor-args "loglevel=info" \
+	    --l1 $(GHV_ELF) --l1-args "test=ept"
+	$(PYTHON) tools/nestor_run.py bochs --iso $(BUILD)/nested-demo.iso --live
+
+run-linux: deps all $(KVMTEST_BIN)
+	$(PYTHON) tools/linux_kit.py build
+	tools/mkiso.sh --out $(BUILD)/linux-demo.iso --nestor $(BUILD)/nestor --nestor-args "loglevel=info" \
+	    --l1 $(BUILD)/linux/vmlinuz --l1-args "console=ttyS0,115200 panic=-1 mitigations=off nokaslr cryptomgr.notests=1 idle=halt" \
+	    --module $(BUILD)/linux/initramfs.cpio:initrd
+	$(PYTHON) tools/nestor_run.py bochs --iso $(BUILD)/linux-demo.iso --megs 512 --live
 
 run-qemu: deps all
 	tools/run-qemu.sh $(ISO)
