@@ -126,16 +126,37 @@ enum exit_action ept02_violation(struct vcpu *v)
     paddr_t hpa = ALIGN_DOWN(w01.hpa, size);
     bool uc = ((w01.leaf >> EPT_MEMTYPE_SHIFT) & 7) == MEMTYPE_UC;
     unsigned memtype = uc ? MEMTYPE_UC : w.memtype;
+    /* A fill that does not stop the violation would loop forever: that is a Nestor bug, say so. */
+    if (gpa2 >> PAGE_SHIFT == n->last_fill_gpa >> PAGE_SHIFT) {
+        if (++n->same_fill_count > 8)
+            return vcpu_stop(v, STATUS_NESTOR_PANIC, true, "shadow EPT fill for 0x%lx does not take (a Nestor bug)", gpa2);
+    } else {
+        n->last_fill_gpa = gpa2;
+        n->same_fill_count = 0;
+    }
+    /* Shadows are a cache: whatever L1 maps, they never take Nestor's last pages. */
+    if (palloc_free_pages(&g_palloc) < EPT02_MIN_FREE_PAGES) {
+        ept02_drop_all(v);
+        n->stats.ept02_flushes++;
+    }
+    bool replaced = false, retried = false;
     struct ept02_root *root = ept02_get(v, V12(v12, VMCS_EPT_POINTER));
-    bool replaced = false;
-    if (!root)
-        return vcpu_stop(v, STATUS_NESTOR_PANIC, true, "out of memory for a shadow EPT");
-    while (!ept_install(&root->ept, base2, hpa, level_of(size), perms, memtype, uc || w.ignore_pat, &replaced)) {
-        if (size == PAGE_SIZE) {
-            ept02_drop_all(v); /* out of table pages: start over */
+    for (;;) {
+        if (!root)
+            return vcpu_stop(v, STATUS_NESTOR_PANIC, true, "out of memory for a shadow EPT");
+        vmwrite(VMCS_EPT_POINTER, ept_eptp(&root->ept)); /* the root may be new after a flush */
+        if (ept_install(&root->ept, base2, hpa, level_of(size), perms, memtype, uc || w.ignore_pat, &replaced))
+            break;
+        if (size > PAGE_SIZE) {
+            size = size == GiB ? 2 * MiB : PAGE_SIZE; /* smaller entries already live there */
+        } else if (!retried) {
+            ept02_drop_all(v); /* out of table pages: free every shadow and refill from scratch */
+            n->stats.ept02_flushes++;
+            root = ept02_get(v, V12(v12, VMCS_EPT_POINTER));
+            retried = true;
+        } else {
             return vcpu_stop(v, STATUS_NESTOR_PANIC, true, "cannot install a shadow EPT entry for 0x%lx", gpa2);
         }
-        size = size == GiB ? 2 * MiB : PAGE_SIZE; /* smaller entries already live there */
         base2 = ALIGN_DOWN(gpa2, size);
         hpa = ALIGN_DOWN(w01.hpa, size);
     }

@@ -40,9 +40,14 @@ static bool loadable(uint32_t msr)
 
 static bool efer_ok(uint64_t efer) { return (efer & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)) == 0; }
 
+/* IA32_VMX_MISC[27:25] = 0 offers 512 entries (SDM A.6); past that the entry fails, as KVM does. */
+#define MSR_AREA_MAX 512
+
 uint32_t nested_load_msr_area(struct vcpu *v, gpa_t addr, uint32_t count)
 {
     for (uint32_t i = 0; i < count; i++) {
+        if (i == MSR_AREA_MAX)
+            return i + 1;
         struct msr_entry e;
         l1_phys_read(v, addr + 16ull * i, &e, sizeof e);
         if (e.reserved || !loadable(e.index))
@@ -65,6 +70,8 @@ uint32_t nested_load_msr_area(struct vcpu *v, gpa_t addr, uint32_t count)
 uint32_t nested_store_msr_area(struct vcpu *v, gpa_t addr, uint32_t count)
 {
     for (uint32_t i = 0; i < count; i++) {
+        if (i == MSR_AREA_MAX)
+            return i + 1;
         struct msr_entry e;
         l1_phys_read(v, addr + 16ull * i, &e, sizeof e);
         if (e.reserved || (e.index >= 0x800 && e.index <= 0x8ff) || e.index == 0x9e)

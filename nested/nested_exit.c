@@ -263,8 +263,8 @@ void nested_stats_print(const struct vcpu *v)
         return;
     log_always("nested: %lu entries to L2, %lu L2 exits handled by L0, %lu reflected to L1", s->entries, by_l0, to_l1);
     if (s->ept02_roots)
-        log_always("nested: EPT02: %lu shadow entries filled, %lu shadow EPTs created, %lu INVEPTs", s->ept02_fills,
-                   s->ept02_roots, s->invepts);
+        log_always("nested: EPT02: %lu shadow entries filled, %lu shadow EPTs created, %lu INVEPTs, %lu low-memory flushes",
+                   s->ept02_fills, s->ept02_roots, s->invepts, s->ept02_flushes);
     if (to_l1) {
         /* What an L2 exit that L1 handles costs in L0 exits: itself plus L1's VMX instructions (VMREAD, VMWRITE, VMRESUME...). */
         uint64_t per100 = (to_l1 + s->l1_vmx_exits_nested) * 100 / to_l1;

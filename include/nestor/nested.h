@@ -22,6 +22,7 @@ struct vmcs12_cache_entry {
 };
 
 #define EPT02_ROOTS 4
+#define EPT02_MIN_FREE_PAGES 256 /* below this much free memory (1 MiB), shadows are dropped before a fill */
 
 /* One shadow EPT02, for one EPTP12. */
 struct ept02_root {
@@ -39,6 +40,7 @@ struct nested_stats {
     uint64_t ept02_fills;                  /* shadow EPT entries installed on L2 EPT violations */
     uint64_t ept02_roots;                  /* shadow EPTs created */
     uint64_t invepts;                      /* INVEPTs emulated */
+    uint64_t ept02_flushes;                /* all shadows dropped because memory ran low */
 };
 
 struct nested_vmx {
@@ -61,6 +63,8 @@ struct nested_vmx {
 
     bool ept;            /* nested EPT offered (nested_ept=1) */
     struct ept02_root ept02[EPT02_ROOTS];
+    gpa_t last_fill_gpa;
+    unsigned same_fill_count;
 
     bool shadowing;      /* VMCS shadowing in use for L1 (vmcs_shadowing=1 and the CPU has it) */
     bool shadow_ro;      /* the exit-information fields are shadowed too (CPU has VMWRITE to any field) */
