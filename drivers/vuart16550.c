@@ -4,6 +4,8 @@
 #include "nestor/vuart.h"
 
 #define MCR_LOOPBACK 0x10
+#define IER_ETBEI 0x02
+#define IIR_THRI 0x02
 #define IIR_NO_INTERRUPT 0x01
 #define IIR_FIFO_ENABLED 0xc0
 #define MSR_CTS 0x10
@@ -23,6 +25,23 @@ void vuart_flush(struct vuart *u)
     if (u->len && u->emit)
         u->emit(u->line, u->len);
     u->len = 0;
+}
+
+/* THR is empty again (at once): with ETBEI that is an interrupt condition and, if new, an edge. */
+static void thr_empty(struct vuart *u)
+{
+    if (!(u->ier & IER_ETBEI))
+        return;
+    if (!u->thre_pending)
+        u->irq_edge = true;
+    u->thre_pending = true;
+}
+
+bool vuart_take_irq(struct vuart *u)
+{
+    bool edge = u->irq_edge;
+    u->irq_edge = false;
+    return edge;
 }
 
 static void transmit(struct vuart *u, uint8_t c)
@@ -49,8 +68,14 @@ uint8_t vuart_read(struct vuart *u, unsigned reg)
         return dlab ? u->dll : 0;
     case UART_IER:
         return dlab ? u->dlm : u->ier;
-    case UART_IIR_FCR:
-        return IIR_NO_INTERRUPT | ((u->fcr & 1) ? IIR_FIFO_ENABLED : 0);
+    case UART_IIR_FCR: {
+        uint8_t fifo = (u->fcr & 1) ? IIR_FIFO_ENABLED : 0;
+        if ((u->ier & IER_ETBEI) && u->thre_pending) {
+            u->thre_pending = false; /* reading IIR with THRE as the source clears it */
+            return IIR_THRI | fifo;
+        }
+        return IIR_NO_INTERRUPT | fifo;
+    }
     case UART_LCR:
         return u->lcr;
     case UART_MCR:
@@ -74,16 +99,24 @@ void vuart_write(struct vuart *u, unsigned reg, uint8_t v)
     bool dlab = u->lcr & UART_LCR_DLAB;
     switch (reg) {
     case UART_RBR_THR:
-        if (dlab)
+        if (dlab) {
             u->dll = v;
-        else if (!(u->mcr & MCR_LOOPBACK))
+            break;
+        }
+        u->thre_pending = false; /* writing THR clears the interrupt; it empties again at once */
+        if (!(u->mcr & MCR_LOOPBACK))
             transmit(u, v);
+        thr_empty(u);
         break;
     case UART_IER:
-        if (dlab)
+        if (dlab) {
             u->dlm = v;
-        else
+        } else {
             u->ier = v & 0x0f;
+            if (!(u->ier & IER_ETBEI))
+                u->thre_pending = false;
+            thr_empty(u); /* enabling ETBEI with THR empty interrupts at once */
+        }
         break;
     case UART_IIR_FCR:
         u->fcr = v;

@@ -21,6 +21,10 @@ enum exit_action handle_undefined_opcode(struct vcpu *v);
 enum exit_action handle_ept_violation(struct vcpu *v);
 enum exit_action handle_ept_misconfig(struct vcpu *v);
 enum exit_action handle_entry_failure(struct vcpu *v);
+enum exit_action handle_interrupt_window(struct vcpu *v);
+
+/* vmx/vcpu_irq.c: interrupts of Nestor's emulated devices, before each entry to L1. */
+void vcpu_deliver_device_irqs(struct vcpu *v);
 
 /* Sets up L1's emulated devices (vmx/exit_io.c). */
 void vcpu_io_init(struct vcpu *v);

@@ -44,8 +44,10 @@ uint32_t vcpu_run(struct vcpu *v)
              v->regs.gpr[GPR_RBX]);
     for (unsigned n = 0;; n++) {
         bool l2 = v->nested.in_l2;
-        if (!l2)
+        if (!l2) {
             forward_host_nmi(v);
+            vcpu_deliver_device_irqs(v);
+        }
         bool *launched = l2 ? &v->nested.vmcs02_launched : &v->launched;
         int r = vmx_enter(&v->regs, *launched);
         if (r != VMX_OK) {

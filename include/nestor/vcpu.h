@@ -45,6 +45,7 @@ struct vcpu {
     uint64_t exit_qual;
     bool injected; /* an event was queued for the next entry */
     uint32_t nmis_delivered;
+    uint8_t irq_vector; /* an emulated device's interrupt waiting for L1 to accept it */
 
     /* Why L1 stopped, and the status the run ends with. */
     bool stopped;

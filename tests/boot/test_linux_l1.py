@@ -47,6 +47,9 @@ def test_kvm_in_l1_runs_l2_guests(kit, ept):
         b.expect(r"kvmtest: %s hlt$" % guest)
         b.expect(r"kvmtest: %s ok$" % guest)
     b.expect(r"kvmtest: all ok$")
+    # Also through the tty (stdout, no kernel timestamp): the emulated COM1's THRE interrupt reaches Linux.
+    b.expect(r"^L1> kvmtest: all ok$")
+    b.expect(r"^nestor:   L1->L0 interrupt window\s+[1-9]")
     b.expect(r"^nestor: nested: \d+ entries to L2, \d+ L2 exits handled by L0, \d+ reflected to L1$")
     if ept:
         b.expect(r"^nestor: nested: EPT02: \d+ shadow entries filled")

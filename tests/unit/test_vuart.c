@@ -231,6 +231,52 @@ TEST(vuart_without_sink_is_safe)
     assert_int_equal(nlines, 0);
 }
 
+/* ------------------------------------------------------------ the THRE interrupt (IRQ 4) */
+
+TEST(vuart_no_interrupt_without_etbei)
+{
+    vuart_write(&u, UART_RBR_THR, 'x');
+    assert_false(vuart_take_irq(&u));
+    assert_int_equal(vuart_read(&u, UART_IIR_FCR) & 0x0f, 0x01); /* no interrupt pending */
+}
+
+TEST(vuart_enabling_etbei_with_thr_empty_interrupts_once)
+{
+    vuart_write(&u, UART_IER, 0x02);
+    assert_true(vuart_take_irq(&u));
+    assert_false(vuart_take_irq(&u)); /* one edge, taken once */
+    assert_int_equal(vuart_read(&u, UART_IIR_FCR) & 0x0f, 0x02); /* THRE is the source ... */
+    assert_int_equal(vuart_read(&u, UART_IIR_FCR) & 0x0f, 0x01); /* ... and reading IIR cleared it */
+    vuart_write(&u, UART_IER, 0x02);                          /* rewriting IER: THR still empty */
+    assert_true(vuart_take_irq(&u));
+}
+
+TEST(vuart_every_byte_raises_thre_again)
+{
+    vuart_write(&u, UART_IER, 0x02);
+    assert_true(vuart_take_irq(&u));
+    assert_int_equal(vuart_read(&u, UART_IIR_FCR) & 0x0f, 0x02);
+    for (int i = 0; i < 3; i++) {
+        vuart_write(&u, UART_RBR_THR, 'a');
+        assert_true(vuart_take_irq(&u)); /* the byte left at once: THR empty again, new edge */
+        assert_int_equal(vuart_read(&u, UART_IIR_FCR) & 0x0f, 0x02);
+    }
+    /* Without reading IIR in between, each THR write still clears the condition and raises it anew. */
+    vuart_write(&u, UART_RBR_THR, 'b');
+    assert_true(vuart_take_irq(&u));
+    vuart_write(&u, UART_RBR_THR, 'c');
+    assert_true(vuart_take_irq(&u)); /* writing THR cleared and re-raised it */
+}
+
+TEST(vuart_disabling_etbei_clears_the_condition)
+{
+    vuart_write(&u, UART_IER, 0x02);
+    assert_true(vuart_take_irq(&u));
+    vuart_write(&u, UART_IER, 0x00);
+    assert_int_equal(vuart_read(&u, UART_IIR_FCR) & 0x0f, 0x01);
+    assert_false(vuart_take_irq(&u));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup(f, setup)
@@ -250,6 +296,10 @@ int main(void)
         T(vuart_long_line_split_at_max),
         T(vuart_line_of_exactly_max_then_newline_is_one_line),
         T(vuart_without_sink_is_safe),
+        T(vuart_no_interrupt_without_etbei),
+        T(vuart_enabling_etbei_with_thr_empty_interrupts_once),
+        T(vuart_every_byte_raises_thre_again),
+        T(vuart_disabling_etbei_clears_the_condition),
     };
 #undef T
     return RUN_GROUP("vuart", tests, NULL, NULL);
