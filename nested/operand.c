@@ -12,11 +12,9 @@
 #include "nestor/guest_walk.h"
 #include "nestor/l1.h"
 #include "nestor/lib.h"
+#include "nestor/operand_addr.h"
 #include "nestor/vmx_ops.h"
 
-#define SEG_SS 2
-#define SEG_FS 4
-#define SEG_GS 5
 
 void l1_phys_read(struct vcpu *v, gpa_t gpa, void *buf, size_t n)
 {
@@ -52,49 +50,28 @@ void vmx_operand_reg_write(struct vcpu *v, unsigned reg, uint64_t value)
     vcpu_gpr_write(v, reg, l1_long_mode_code() ? value : value & 0xffffffffull);
 }
 
-static void fault(struct vcpu *v, unsigned seg)
-{
-    vcpu_inject_exception(v, seg == SEG_SS ? VEC_SS : VEC_GP, true, 0);
-}
-
-/* Effective address -> linear address, with the checks segmentation makes (false: fault injected). */
+/* Effective address -> linear address (nested/operand_addr.c); false: a fault was injected. */
 static bool linear_address(struct vcpu *v, uint32_t info, uint64_t disp, size_t n, bool write, uint64_t *out)
 {
-    unsigned asz = INSNINFO_ADDR_SIZE(info), seg = INSNINFO_SEG(info);
-    uint64_t ea = disp;
-    if (!(info & INSNINFO_BASE_INVALID))
-        ea += vcpu_gpr_read(v, INSNINFO_BASE(info));
-    if (!(info & INSNINFO_INDEX_INVALID))
-        ea += vcpu_gpr_read(v, INSNINFO_INDEX(info)) << INSNINFO_SCALE(info);
-    ea &= asz == 0 ? 0xffffull : asz == 1 ? 0xffffffffull : ~0ull;
-
-    if (l1_long_mode_code()) {
-        uint64_t lin = ea + (seg == SEG_FS ? vmread(VMCS_GUEST_FS_BASE) : seg == SEG_GS ? vmread(VMCS_GUEST_GS_BASE) : 0);
-        if (!is_canonical(lin) || !is_canonical(lin + n - 1)) {
-            fault(v, seg);
-            return false;
-        }
-        *out = lin;
+    struct operand_ctx c;
+    for (unsigned i = 0; i < 16; i++)
+        c.gpr[i] = vcpu_gpr_read(v, i);
+    c.long_mode = l1_long_mode_code();
+    for (unsigned s = 0; s < 6; s++) {
+        c.seg[s].base = vmread(VMCS_GUEST_ES_BASE + 2 * s);
+        c.seg[s].limit = (uint32_t)vmread(VMCS_GUEST_ES_LIMIT + 2 * s);
+        c.seg[s].ar = (uint32_t)vmread(VMCS_GUEST_ES_AR + 2 * s);
+    }
+    switch (operand_linear(&c, info, disp, n, write, out)) {
+    case OPERAND_OK:
         return true;
-    }
-    uint64_t ar = vmread(VMCS_GUEST_ES_AR + 2 * seg), limit = vmread(VMCS_GUEST_ES_LIMIT + 2 * seg);
-    unsigned type = VMX_AR_TYPE(ar);
-    bool code = type & 8, expand_down = !code && (type & 4);
-    bool usable = !(ar & VMX_AR_UNUSABLE);
-    bool rights = write ? (!code && (type & 2)) : (!code || (type & 2));
-    bool in_limit;
-    if (expand_down) {
-        uint64_t top = (ar & VMX_AR_DB) ? 0xffffffffull : 0xffffull;
-        in_limit = ea > limit && ea + n - 1 <= top;
-    } else {
-        in_limit = ea + n - 1 <= limit;
-    }
-    if (!usable || !rights || !in_limit) {
-        fault(v, seg);
+    case OPERAND_SS:
+        vcpu_inject_exception(v, VEC_SS, true, 0);
+        return false;
+    default:
+        vcpu_inject_exception(v, VEC_GP, true, 0);
         return false;
     }
-    *out = (vmread(VMCS_GUEST_ES_BASE + 2 * seg) + ea) & 0xffffffffull;
-    return true;
 }
 
 static bool access(struct vcpu *v, uint32_t info, uint64_t qual, void *buf, size_t n, bool write)
