@@ -261,7 +261,8 @@ void nested_stats_print(const struct vcpu *v)
     }
     if (!s->entries && !by_l0 && !to_l1)
         return;
-    log_always("nested: %lu entries to L2, %lu L2 exits handled by L0, %lu reflected to L1", s->entries, by_l0, to_l1);
+    log_always("nested: %lu entries to L2, %lu L2 exits handled by L0, %lu reflected to L1, %lu events re-injected into L2",
+               s->entries, by_l0, to_l1, s->l2_reinjected);
     if (s->ept02_roots)
         log_always("nested: EPT02: %lu shadow entries filled, %lu shadow EPTs created, %lu INVEPTs, %lu low-memory flushes",
                    s->ept02_fills, s->ept02_roots, s->invepts, s->ept02_flushes);

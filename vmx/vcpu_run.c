@@ -16,6 +16,8 @@ static void reinject_vectoring_event(struct vcpu *v)
     uint32_t info = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
     if (!(info & INTR_INFO_VALID) || v->injected)
         return;
+    if (v->nested.in_l2)
+        v->nested.stats.l2_reinjected++;
     vmwrite(VMCS_ENTRY_INTR_INFO, info & ~(uint32_t)INTR_INFO_NMI_UNBLOCKING);
     if (info & INTR_INFO_ERROR_CODE_VALID)
         vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, vmread(VMCS_IDT_VECTORING_ERROR_CODE));

@@ -41,6 +41,7 @@ struct nested_stats {
     uint64_t ept02_roots;                  /* shadow EPTs created */
     uint64_t invepts;                      /* INVEPTs emulated */
     uint64_t ept02_flushes;                /* all shadows dropped because memory ran low */
+    uint64_t l2_reinjected;                /* events re-delivered to L2 after an exit L0 handled */
 };
 
 struct nested_vmx {

@@ -50,7 +50,7 @@ def test_kvm_in_l1_runs_l2_guests(kit, ept):
     # Also through the tty (stdout, no kernel timestamp): the emulated COM1's THRE interrupt reaches Linux.
     b.expect(r"^L1> kvmtest: all ok$")
     b.expect(r"^nestor:   L1->L0 interrupt window\s+[1-9]")
-    b.expect(r"^nestor: nested: \d+ entries to L2, \d+ L2 exits handled by L0, \d+ reflected to L1$")
+    b.expect(r"^nestor: nested: \d+ entries to L2, \d+ L2 exits handled by L0, \d+ reflected to L1, \d+ events re-injected into L2$")
     if ept:
         b.expect(r"^nestor: nested: EPT02: \d+ shadow entries filled")
     assert b.status() == 0
