@@ -27,10 +27,16 @@ static void reinject_vectoring_event(struct vcpu *v)
     v->injected = true;
 }
 
-/* NMIs arrive at Nestor's IDT while it runs (NMI exiting is off): they belong to L1. */
+/*
+ * NMIs arrive at Nestor's IDT while it runs (NMI exiting is off): they belong to L1, or to
+ * L2 when L1 lets NMIs reach it (no NMI exiting in vmcs12), as on hardware. An NMI L1
+ * intercepts waits until L1 runs again and is delivered to L1 itself then.
+ */
 static void forward_host_nmi(struct vcpu *v)
 {
     if (v->nmis_delivered == host_nmi_count || v->injected)
+        return;
+    if (v->nested.in_l2 && (V12(&v->nested.current->v, VMCS_PIN_CONTROLS) & PIN_NMI_EXITING))
         return;
     uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
     if (blocking & (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
@@ -46,10 +52,9 @@ uint32_t vcpu_run(struct vcpu *v)
              v->regs.gpr[GPR_RBX]);
     for (unsigned n = 0;; n++) {
         bool l2 = v->nested.in_l2;
-        if (!l2) {
-            forward_host_nmi(v);
+        forward_host_nmi(v);
+        if (!l2)
             vcpu_deliver_device_irqs(v);
-        }
         bool *launched = l2 ? &v->nested.vmcs02_launched : &v->launched;
         int r = vmx_enter(&v->regs, *launched);
         if (r != VMX_OK) {
