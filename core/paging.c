@@ -24,9 +24,14 @@ void paging_init(const struct boot_info *bi);
 
 void paging_init(const struct boot_info *bi)
 {
+    /* RAM and ACPI memory: what Nestor may touch above 4 GiB (reserved ranges such as an
+     * AMD HyperTransport hole at 1 TiB are never accessed). */
     uint64_t top = 4 * GiB;
-    for (unsigned i = 0; i < bi->mmap_count; i++)
-        top = MAX(top, bi->mmap[i].base + bi->mmap[i].len);
+    for (unsigned i = 0; i < bi->mmap_count; i++) {
+        uint32_t t = bi->mmap[i].type;
+        if (t == MMAP_USABLE || t == MMAP_ACPI_RECLAIMABLE || t == MMAP_ACPI_NVS)
+            top = MAX(top, bi->mmap[i].base + bi->mmap[i].len);
+    }
     if (top > DIRECT_MAP_MAX) {
         log_warn("memory above 512 GiB (map ends at 0x%lx) is ignored", top);
         top = DIRECT_MAP_MAX;
