@@ -15,6 +15,9 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import linux_kit  # noqa: E402
 from benchlib import OUT, PFBENCH, run_pfbench  # noqa: E402
 
+LINUX = "console=ttyS0,115200 panic=-1 quiet mitigations=off nokaslr cryptomgr.notests=1 idle=halt"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--args", default="spaces=16 pages=128 rounds=16 copy=1")
