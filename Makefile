@@ -77,7 +77,7 @@ run-qemu: deps all
 unit: deps
 	$(MAKE) --no-print-directory -C tests/unit BUILD=$(abspath $(BUILD))/unit
 
-test: deps all $(L1TEST_MB1) $(L1TEST_MB2) $(GHV_ELF) $(KVMTEST_BIN)
+test: deps all $(L1TEST_MB1) $(L1TEST_MB2) $(GHV_ELF) $(KVMTEST_BIN) $(PFBENCH_ELF)
 	$(PYTHON) tools/run_tests.py
 
 bench: deps all $(GHV_ELF) $(PFBENCH_ELF)
