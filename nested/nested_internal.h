@@ -47,6 +47,8 @@ enum exit_action ept02_violation(struct vcpu *v);
 /* vmcs02.c: the guest-state fields vmcs12 and vmcs02 exchange as they are. */
 extern const uint32_t vmcs12_guest_fields[];
 extern const unsigned vmcs12_guest_field_count;
+/* vmcs02.c: indexes one of Nestor's bitmap pages (at init; they never change). */
+void sparse_page_index(struct sparse_page *sp, paddr_t page);
 /* vmcs02.c: builds vmcs02 (made current) from vmcs12 and Nestor's needs. */
 void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12);
 /* Loads L2's PDPTEs for PAE paging without EPT12 into vmcs02; false if one is invalid (26.3.1.6). */

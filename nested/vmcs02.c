@@ -60,17 +60,46 @@ static uint32_t fit(const char *what, struct vmx_ctl_cap cap, uint32_t value)
     return v;
 }
 
-/* Nestor's own bitmap OR L1's: an access exits if either wants it. */
+/*
+ * Nestor's own bitmap OR L1's: an access exits if either wants it. Nestor's bitmaps have a
+ * few dozen bits set, so L1's page is copied and only Nestor's nonzero words are ORed in
+ * (this runs at every emulated VM entry).
+ */
 static void merge_page(struct vcpu *v, paddr_t dst, paddr_t l0, bool with_l1, gpa_t l1_gpa)
 {
     uint64_t *d = phys_to_virt(dst);
-    memcpy(d, phys_to_virt(l0), PAGE_SIZE);
-    if (!with_l1)
+    const uint64_t *own = phys_to_virt(l0);
+    if (!with_l1) {
+        memcpy(d, own, PAGE_SIZE);
         return;
-    uint64_t buf[PAGE_SIZE / 8];
-    l1_phys_read(v, l1_gpa, buf, sizeof buf);
+    }
+    l1_phys_read(v, l1_gpa, d, PAGE_SIZE);
+    const struct sparse_page *sp = l0 == v->msr_bitmap ? &v->nested.msr_bitmap01_words
+                                   : l0 == v->io_bitmap[0] ? &v->nested.io_bitmap01_words[0]
+                                                           : &v->nested.io_bitmap01_words[1];
+    if (sp->complete) {
+        for (unsigned i = 0; i < sp->count; i++)
+            d[sp->index[i]] |= own[sp->index[i]];
+        return;
+    }
     for (size_t i = 0; i < PAGE_SIZE / 8; i++)
-        d[i] |= buf[i];
+        d[i] |= own[i];
+}
+
+void sparse_page_index(struct sparse_page *sp, paddr_t page)
+{
+    const uint64_t *w = phys_to_virt(page);
+    sp->count = 0;
+    sp->complete = true;
+    for (uint16_t i = 0; i < PAGE_SIZE / 8; i++) {
+        if (!w[i])
+            continue;
+        if (sp->count == SPARSE_PAGE_MAX) {
+            sp->complete = false; /* too dense: merge word by word */
+            return;
+        }
+        sp->index[sp->count++] = i;
+    }
 }
 
 /* L1's state that L2 inherits when vmcs12 does not load it (read while vmcs01 is current). */

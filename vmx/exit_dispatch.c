@@ -102,6 +102,11 @@ enum exit_action exit_dispatch(struct vcpu *v)
 void exit_stats_print(const struct vcpu *v)
 {
     log_always("exit statistics: %lu L1 exits handled by L0", v->exit_total);
+    uint64_t exits = v->exit_total; /* every VM exit Nestor took: L1's, and L2's below */
+    for (unsigned r = 0; r < EXIT_REASON_COUNT; r++)
+        exits += v->nested.stats.l2_by_l0[r] + v->nested.stats.l2_to_l1[r];
+    log_always("time in Nestor: %lu TSC cycles over %lu VM exits, %lu per exit", v->l0_cycles, exits,
+               exits ? v->l0_cycles / exits : 0);
     for (unsigned r = 0; r < EXIT_REASON_COUNT; r++)
         if (v->exit_count[r])
             log_always("  L1->L0 %-28s %10lu", exit_reason_name(r), v->exit_count[r]);

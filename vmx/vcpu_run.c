@@ -1,5 +1,6 @@
 /* The L1 run loop: enter, take the exit, dispatch, re-inject what was in flight. */
 #include "exit_handlers.h"
+#include "nestor/arch.h"
 #include "nestor/console.h"
 #include "nestor/cpu.h"
 #include "nestor/log.h"
@@ -50,7 +51,10 @@ uint32_t vcpu_run(struct vcpu *v)
 {
     log_info("entering L1 at 0x%lx (eax=0x%lx ebx=0x%lx)", vmread(VMCS_GUEST_RIP), v->regs.gpr[GPR_RAX],
              v->regs.gpr[GPR_RBX]);
+    uint64_t left_guest = 0;
     for (unsigned n = 0;; n++) {
+        if (left_guest)
+            v->l0_cycles += read_tsc() - left_guest; /* time Nestor spent on the last exit */
         bool l2 = v->nested.in_l2;
         forward_host_nmi(v);
         if (!l2)
@@ -68,6 +72,7 @@ uint32_t vcpu_run(struct vcpu *v)
                       err ? vm_instruction_error_name(err) : "no current VMCS");
             return v->status;
         }
+        left_guest = read_tsc();
         *launched = true;
         v->injected = false;
         v->vmcs_switched = false;

@@ -44,6 +44,14 @@ struct nested_stats {
     uint64_t l2_reinjected;                /* events re-delivered to L2 after an exit L0 handled */
 };
 
+/* The nonzero 64-bit words of one of Nestor's own bitmap pages, for cheap merging into vmcs02's. */
+#define SPARSE_PAGE_MAX 64
+struct sparse_page {
+    bool complete; /* false: more nonzero words than fit, merge the whole page */
+    unsigned count;
+    uint16_t index[SPARSE_PAGE_MAX];
+};
+
 struct nested_vmx {
     bool offered;   /* VMX visible to L1 at all (nested= option) */
     struct nested_caps caps;
@@ -61,6 +69,7 @@ struct nested_vmx {
     uint16_t last_vpid12;
     bool vpid12_seen;
     paddr_t io_bitmap02[2], msr_bitmap02;
+    struct sparse_page io_bitmap01_words[2], msr_bitmap01_words; /* Nestor's own exits, indexed */
 
     bool ept;            /* nested EPT offered (nested_ept=1) */
     struct ept02_root ept02[EPT02_ROOTS];

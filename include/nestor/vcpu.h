@@ -57,6 +57,7 @@ struct vcpu {
 
     uint64_t exit_count[EXIT_REASON_COUNT];
     uint64_t exit_total;
+    uint64_t l0_cycles; /* TSC spent in Nestor between exits and entries (instructions under Bochs sync=none) */
 };
 
 /* vmx/vcpu_regs.c */
