@@ -25,8 +25,10 @@ static void put12(struct vmcs12 *v12, uint32_t enc, uint64_t value) { vmcs12_wri
 static void save_l2_state(struct vmcs12 *v12)
 {
     uint32_t exit12 = (uint32_t)V12(v12, VMCS_EXIT_CONTROLS);
+    /* VMREAD zero-extends to the field's width, which is how vmcs12 stores every field. */
+    const uint8_t *slots = vmcs12_guest_slots();
     for (unsigned i = 0; i < vmcs12_guest_field_count; i++)
-        put12(v12, vmcs12_guest_fields[i], vmread(vmcs12_guest_fields[i]));
+        v12->f[slots[i]] = vmread(vmcs12_guest_fields[i]);
     /* 27.3.1: the exit stores EFER.LMA into the IA-32e mode guest entry control. */
     uint64_t entry12 = V12(v12, VMCS_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
     V12(v12, VMCS_ENTRY_CONTROLS) = entry12 | (vmread(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST);

@@ -47,6 +47,8 @@ enum exit_action ept02_violation(struct vcpu *v);
 /* vmcs02.c: the guest-state fields vmcs12 and vmcs02 exchange as they are. */
 extern const uint32_t vmcs12_guest_fields[];
 extern const unsigned vmcs12_guest_field_count;
+/* Their vmcs12 slots, in the same order. */
+const uint8_t *vmcs12_guest_slots(void);
 /* vmcs02.c: indexes one of Nestor's bitmap pages (at init; they never change). */
 void sparse_page_index(struct sparse_page *sp, paddr_t page);
 /* vmcs02.c: builds vmcs02 (made current) from vmcs12 and Nestor's needs. */

@@ -45,11 +45,23 @@ static void w(uint32_t field, uint64_t value)
         log_warn("vmcs02: VMWRITE of field 0x%x failed", field);
 }
 
-static uint64_t get12(const struct vmcs12 *v12, uint32_t enc)
+/* Slots of the field lists, looked up once: this copy runs at every emulated VM entry. */
+static uint8_t guest_slots[ARRAY_SIZE(vmcs12_guest_fields)], control_slots[ARRAY_SIZE(plain_control_fields)];
+
+static void index_fields(void)
 {
-    uint64_t value = 0;
-    vmcs12_read(v12, enc, ~0u, &value);
-    return value;
+    static bool done;
+    if (done)
+        return;
+    vmcs12_slots(vmcs12_guest_fields, vmcs12_guest_field_count, guest_slots);
+    vmcs12_slots(plain_control_fields, ARRAY_SIZE(plain_control_fields), control_slots);
+    done = true;
+}
+
+const uint8_t *vmcs12_guest_slots(void)
+{
+    index_fields();
+    return guest_slots;
 }
 
 static uint32_t fit(const char *what, struct vmx_ctl_cap cap, uint32_t value)
@@ -155,8 +167,9 @@ void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
     w(VMCS_PROC_CONTROLS2, fit("secondary", hw->proc2, proc2_02));
     w(VMCS_EXIT_CONTROLS, fit("VM-exit", hw->exit, exit02));
     w(VMCS_ENTRY_CONTROLS, fit("VM-entry", hw->entry, entry02));
+    index_fields();
     for (unsigned i = 0; i < ARRAY_SIZE(plain_control_fields); i++)
-        w(plain_control_fields[i], get12(v12, plain_control_fields[i]));
+        w(plain_control_fields[i], v12->f[control_slots[i]]);
     w(VMCS_TSC_OFFSET, (proc12 & PROC_TSC_OFFSETTING) ? V12(v12, VMCS_TSC_OFFSET) : 0);
     w(VMCS_EXIT_MSR_STORE_COUNT, 0); /* MSR areas are emulated by nested/msr_area.c */
     w(VMCS_EXIT_MSR_LOAD_COUNT, 0);
@@ -169,7 +182,7 @@ void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
     w(VMCS_LINK_POINTER, ~0ull);
 
     for (unsigned i = 0; i < vmcs12_guest_field_count; i++)
-        w(vmcs12_guest_fields[i], get12(v12, vmcs12_guest_fields[i]));
+        w(vmcs12_guest_fields[i], v12->f[guest_slots[i]]);
     /* SDM 26.3.2.1: what the entry loads only when vmcs12 asks; otherwise L1's values carry over. */
     uint64_t efer = (entry12 & ENTRY_LOAD_EFER) ? V12(v12, VMCS_GUEST_EFER)
                     : (entry12 & ENTRY_IA32E_MODE_GUEST) ? l1.efer | EFER_LMA | EFER_LME

@@ -15,6 +15,14 @@ static const uint8_t feature_by_slot[VMCS12_NFIELDS] = {VMCS12_FIELDS(FEATURE_EN
 
 _Static_assert(VMCS12_NFIELDS < 255, "slot numbers must fit the lookup table");
 
+void vmcs12_slots(const uint32_t *encodings, unsigned count, uint8_t *slots)
+{
+    for (unsigned i = 0; i < count; i++) {
+        int s = vmcs12_slot_of(encodings[i], ~0u);
+        slots[i] = (uint8_t)(s < 0 ? 0 : s);
+    }
+}
+
 uint32_t vmcs12_encoding_of(unsigned slot) { return slot < VMCS12_NFIELDS ? encoding_by_slot[slot] : 0; }
 
 int vmcs12_slot_of(uint64_t e, unsigned features)

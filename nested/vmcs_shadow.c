@@ -33,6 +33,9 @@ static const uint32_t shadow_ro[] = {
     VMCS_GUEST_LINEAR_ADDR, VMCS_GUEST_PHYSICAL_ADDR, /* read by KVM on every EPT violation */
 };
 
+/* vmcs12 slots of the two lists (filled by vmcs_shadow_init): the copies run on every exit. */
+static uint8_t rw_slots[ARRAY_SIZE(shadow_rw)], ro_slots[ARRAY_SIZE(shadow_ro)];
+
 static void set_exits(uint8_t *bitmap, uint32_t field, bool exit)
 {
     /* Bitmaps are indexed by encoding bits 14:0 (SDM 24.6.15). */
@@ -51,6 +54,8 @@ bool vmcs_shadow_init(struct vcpu *v, bool want)
         return false;
     /* Nestor writes the exit information into the shadow: that needs VMWRITE to read-only fields. */
     n->shadow_ro = hw->misc & VMX_MISC_VMWRITE_ANY_FIELD;
+    vmcs12_slots(shadow_rw, ARRAY_SIZE(shadow_rw), rw_slots);
+    vmcs12_slots(shadow_ro, ARRAY_SIZE(shadow_ro), ro_slots);
     n->shadow_vmcs = page_alloc_zeroed();
     *(uint32_t *)phys_to_virt(n->shadow_vmcs) = (uint32_t)(hw->basic & VMX_BASIC_REVISION_MASK) | (1u << 31);
     paddr_t rd = page_alloc_zeroed(), wr = page_alloc_zeroed();
@@ -70,14 +75,11 @@ bool vmcs_shadow_init(struct vcpu *v, bool want)
     return true;
 }
 
-static void copy_to_shadow(struct vcpu *v, const uint32_t *fields, unsigned count)
+static void copy_to_shadow(struct vcpu *v, const uint32_t *fields, const uint8_t *slots, unsigned count)
 {
     const struct vmcs12 *v12 = &v->nested.current->v;
-    for (unsigned i = 0; i < count; i++) {
-        uint64_t value = 0;
-        vmcs12_read(v12, fields[i], ~0u, &value);
-        vmwrite(fields[i], value);
-    }
+    for (unsigned i = 0; i < count; i++)
+        vmwrite(fields[i], v12->f[slots[i]]);
 }
 
 /* vmcs12 -> shadow. vmcs01 must be current and stays current. */
@@ -87,9 +89,9 @@ void vmcs_shadow_fill(struct vcpu *v)
     if (!n->shadowing || !n->current)
         return;
     vmptrld(n->shadow_vmcs);
-    copy_to_shadow(v, shadow_rw, ARRAY_SIZE(shadow_rw));
+    copy_to_shadow(v, shadow_rw, rw_slots, ARRAY_SIZE(shadow_rw));
     if (n->shadow_ro)
-        copy_to_shadow(v, shadow_ro, ARRAY_SIZE(shadow_ro));
+        copy_to_shadow(v, shadow_ro, ro_slots, ARRAY_SIZE(shadow_ro));
     vmptrld(v->vmcs);
 }
 
@@ -102,7 +104,7 @@ void vmcs_shadow_drain(struct vcpu *v)
     struct vmcs12 *v12 = &n->current->v;
     vmptrld(n->shadow_vmcs);
     for (unsigned i = 0; i < ARRAY_SIZE(shadow_rw); i++)
-        vmcs12_write(v12, shadow_rw[i], ~0u, true, vmread(shadow_rw[i]));
+        v12->f[rw_slots[i]] = vmread(shadow_rw[i]); /* VMREAD zero-extends to the field's width */
     vmptrld(v->vmcs);
 }
 

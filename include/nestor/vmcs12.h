@@ -130,6 +130,8 @@ enum vmcs12_result vmcs12_write(struct vmcs12 *v, uint64_t encoding, unsigned fe
                                 uint64_t value);
 /* Highest field index offered (IA32_VMX_VMCS_ENUM bits 9:1). */
 unsigned vmcs12_max_index(unsigned features);
+/* Slots of a list of field encodings, for copying many fields without a lookup each (all must exist). */
+void vmcs12_slots(const uint32_t *encodings, unsigned count, uint8_t *slots);
 /* Encoding of a slot (for iterating over all fields). */
 uint32_t vmcs12_encoding_of(unsigned slot);
 
