@@ -145,12 +145,9 @@ const char *entry_check_host_state(const struct vmcs12 *v, const struct entry_ch
     }
 
     /* 26.2.3 host segment and descriptor-table registers */
-    static const uint32_t sels[] = {VMCS_HOST_ES_SEL, VMCS_HOST_CS_SEL, VMCS_HOST_SS_SEL, VMCS_HOST_DS_SEL,
-                                    VMCS_HOST_FS_SEL, VMCS_HOST_GS_SEL, VMCS_HOST_TR_SEL};
     uint64_t es = V12(v, VMCS_HOST_ES_SEL), cs = V12(v, VMCS_HOST_CS_SEL), ss = V12(v, VMCS_HOST_SS_SEL);
     uint64_t ds = V12(v, VMCS_HOST_DS_SEL), fs = V12(v, VMCS_HOST_FS_SEL), gs = V12(v, VMCS_HOST_GS_SEL);
     uint64_t tr = V12(v, VMCS_HOST_TR_SEL);
-    (void)sels;
     CHECK(((es | cs | ss | ds | fs | gs | tr) & 7) == 0,
           "26.2.3 host selector fields must have RPL = 0 and TI = 0");
     CHECK(cs != 0, "26.2.3 host CS selector must not be 0");
@@ -239,7 +236,7 @@ const char *entry_check_guest_state(const struct vmcs12 *v, const struct entry_c
     CHECK((V12(v, VMCS_GUEST_CR3) & ~c->maxphyaddr_mask) == 0,
           "26.3.1.1 guest CR3 must be within the physical-address width");
     if (entry & ENTRY_LOAD_DEBUG_CONTROLS) {
-        CHECK((V12(v, VMCS_GUEST_DEBUGCTL) & ~0xdfc3ull) == 0,
+        CHECK((V12(v, VMCS_GUEST_DEBUGCTL) & ~DEBUGCTL_VALID_BITS) == 0,
               "26.3.1.1 guest IA32_DEBUGCTL reserved bits must be 0 when load debug controls is 1");
         CHECK((V12(v, VMCS_GUEST_DR7) >> 32) == 0, "26.3.1.1 guest DR7 bits 63:32 must be 0 when load debug controls is 1");
     }

@@ -6,6 +6,7 @@
 #include "nested_internal.h"
 #include "nestor/arch.h"
 #include "nestor/log.h"
+#include "nestor/vmx.h"
 #include "nestor/vmx_ops.h"
 
 #define ARITH_FLAGS (RFLAGS_CF | BIT(2) | BIT(4) | RFLAGS_ZF | BIT(7) | BIT(11)) /* CF PF AF ZF SF OF */
@@ -15,13 +16,8 @@ bool l1_long_mode_code(void)
     return (vmread(VMCS_GUEST_EFER) & EFER_LMA) && (vmread(VMCS_GUEST_CS_AR) & VMX_AR_L);
 }
 
-uint64_t nested_maxphy_mask(void)
-{
-    unsigned bits = 36;
-    if (cpuid(0x80000000, 0).eax >= 0x80000008)
-        bits = cpuid(0x80000008, 0).eax & 0xff;
-    return BIT(bits) - 1;
-}
+/* L1 sees the CPU's MAXPHYADDR (CPUID.80000008H is passed through). */
+uint64_t nested_maxphy_mask(void) { return g_vmx_caps.phys_addr_mask; }
 
 bool vmx_insn_checks(struct vcpu *v, bool needs_vmx_operation)
 {

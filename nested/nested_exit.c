@@ -134,15 +134,8 @@ static bool load_l1_host_state(struct vcpu *v, const struct vmcs12 *v12, bool nm
     vmwrite(VMCS_ENTRY_INTR_INFO, 0);
 
     /* 27.5.4: a 32-bit PAE host needs its PDPTEs; an invalid one is a VMX abort. */
-    if (!host64 && (cr0 & CR0_PG) && (cr4 & CR4_PAE)) {
-        uint64_t pdpte[4];
-        l1_phys_read(v, V12(v12, VMCS_HOST_CR3) & 0xffffffe0ull, pdpte, sizeof pdpte);
-        for (int i = 0; i < 4; i++) {
-            if ((pdpte[i] & 1) && (pdpte[i] & (0x1e6ull | ~nested_maxphy_mask())))
-                return false;
-            vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
-        }
-    }
+    if (!host64 && (cr0 & CR0_PG) && (cr4 & CR4_PAE))
+        return vcpu_load_pdptes(v, V12(v12, VMCS_HOST_CR3));
     return true;
 }
 

@@ -77,7 +77,8 @@ static uint32_t fit(const char *what, struct vmx_ctl_cap cap, uint32_t value)
  * few dozen bits set, so L1's page is copied and only Nestor's nonzero words are ORed in
  * (this runs at every emulated VM entry).
  */
-static void merge_page(struct vcpu *v, paddr_t dst, paddr_t l0, bool with_l1, gpa_t l1_gpa)
+static void merge_page(struct vcpu *v, paddr_t dst, paddr_t l0, const struct sparse_page *sp, bool with_l1,
+                       gpa_t l1_gpa)
 {
     uint64_t *d = phys_to_virt(dst);
     const uint64_t *own = phys_to_virt(l0);
@@ -86,9 +87,6 @@ static void merge_page(struct vcpu *v, paddr_t dst, paddr_t l0, bool with_l1, gp
         return;
     }
     l1_phys_read(v, l1_gpa, d, PAGE_SIZE);
-    const struct sparse_page *sp = l0 == v->msr_bitmap ? &v->nested.msr_bitmap01_words
-                                   : l0 == v->io_bitmap[0] ? &v->nested.io_bitmap01_words[0]
-                                                           : &v->nested.io_bitmap01_words[1];
     if (sp->complete) {
         for (unsigned i = 0; i < sp->count; i++)
             d[sp->index[i]] |= own[sp->index[i]];
@@ -138,14 +136,16 @@ void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
         proc02 |= PROC_UNCOND_IO_EXITING; /* every port exits, and all of them are L1's */
     } else {
         bool l1_bitmaps = proc12 & PROC_USE_IO_BITMAPS;
-        merge_page(v, n->io_bitmap02[0], v->io_bitmap[0], l1_bitmaps, V12(v12, VMCS_IO_BITMAP_A));
-        merge_page(v, n->io_bitmap02[1], v->io_bitmap[1], l1_bitmaps, V12(v12, VMCS_IO_BITMAP_B));
+        merge_page(v, n->io_bitmap02[0], v->io_bitmap[0], &n->io_bitmap01_words[0], l1_bitmaps,
+                   V12(v12, VMCS_IO_BITMAP_A));
+        merge_page(v, n->io_bitmap02[1], v->io_bitmap[1], &n->io_bitmap01_words[1], l1_bitmaps,
+                   V12(v12, VMCS_IO_BITMAP_B));
         proc02 |= PROC_USE_IO_BITMAPS;
         w(VMCS_IO_BITMAP_A, n->io_bitmap02[0]);
         w(VMCS_IO_BITMAP_B, n->io_bitmap02[1]);
     }
     if (proc12 & PROC_USE_MSR_BITMAPS) { /* without them every MSR access exits to L1 */
-        merge_page(v, n->msr_bitmap02, v->msr_bitmap, true, V12(v12, VMCS_MSR_BITMAP));
+        merge_page(v, n->msr_bitmap02, v->msr_bitmap, &n->msr_bitmap01_words, true, V12(v12, VMCS_MSR_BITMAP));
         proc02 |= PROC_USE_MSR_BITMAPS;
         w(VMCS_MSR_BITMAP, n->msr_bitmap02);
     }
@@ -212,19 +212,8 @@ bool vmcs02_load_pdptes(struct vcpu *v, const struct vmcs12 *v12)
     bool ept12 = (proc12 & PROC_SECONDARY_CONTROLS) && (V12(v12, VMCS_PROC_CONTROLS2) & PROC2_ENABLE_EPT);
     if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || ia32e)
         return true;
-    uint64_t pdpte[4];
-    if (ept12) { /* with EPT the entry takes them from the VMCS fields (26.3.2.4) */
-        for (int i = 0; i < 4; i++)
-            pdpte[i] = v12->f[SLOT_VMCS_GUEST_PDPTE0 + i];
-    } else {
-        l1_phys_read(v, V12(v12, VMCS_GUEST_CR3) & 0xffffffe0ull, pdpte, sizeof pdpte);
-    }
-    uint64_t rsvd = 0x1e6ull | ~nested_maxphy_mask(); /* SDM vol. 3A 4.4.1 */
-    for (int i = 0; i < 4; i++) {
-        if ((pdpte[i] & 1) && (pdpte[i] & rsvd))
-            return false;
-    }
-    for (int i = 0; i < 4; i++)
-        w(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
-    return true;
+    if (!ept12) /* L2's CR3 is an L1-physical address */
+        return vcpu_load_pdptes(v, V12(v12, VMCS_GUEST_CR3));
+    /* With EPT the entry takes them from the VMCS fields (26.3.2.4). */
+    return vmcs_write_pdptes(&v12->f[SLOT_VMCS_GUEST_PDPTE0], nested_maxphy_mask());
 }

@@ -2,6 +2,7 @@
 #include "exit_handlers.h"
 #include "nestor/arch.h"
 #include "nestor/cr_emul.h"
+#include "nestor/guest_walk.h"
 #include "nestor/l1.h"
 #include "nestor/log.h"
 #include "nestor/vmx_ops.h"
@@ -13,19 +14,23 @@ static void flush_l1_tlb(struct vcpu *v)
         invvpid(INVVPID_ALL_CONTEXT, 0, 0);
 }
 
+bool vmcs_write_pdptes(const uint64_t pdpte[4], uint64_t maxphyaddr_mask)
+{
+    for (int i = 0; i < 4; i++)
+        if (!pae_pdpte_valid(pdpte[i], maxphyaddr_mask))
+            return false;
+    for (int i = 0; i < 4; i++)
+        vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
+    return true;
+}
+
 /* PAE paging outside long mode: VM entry loads PDPTEs from the VMCS (SDM 26.3.2.4), so read them now. */
-static bool load_pdptes(struct vcpu *v, uint64_t cr3)
+bool vcpu_load_pdptes(struct vcpu *v, uint64_t cr3)
 {
     uint64_t pdpte[4];
     if (!gmem_read(&v->vm->ept, cr3 & 0xffffffe0ull, pdpte, sizeof pdpte))
-        return false;
-    for (int i = 0; i < 4; i++) {
-        /* Reserved bits of a present PDPTE (SDM vol. 3A 4.4.1): bits 2:1, 8:5, above MAXPHYADDR. */
-        if ((pdpte[i] & 1) && (pdpte[i] & (0x1e6ull | ~v->msr.phys_addr_mask)))
-            return false;
-        vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
-    }
-    return true;
+        return false; /* not L1's memory: no valid PDPTEs there */
+    return vmcs_write_pdptes(pdpte, v->msr.phys_addr_mask);
 }
 
 static void fill_ctx(struct vcpu *v, struct cr_ctx *c)
@@ -58,7 +63,7 @@ static enum exit_action apply(struct vcpu *v, unsigned cr, const struct cr_updat
         vmwrite(VMCS_ENTRY_CONTROLS, v->entry_ctls);
         log_debug("L1 %s long mode", (u->efer & EFER_LMA) ? "entered" : "left");
     }
-    if (u->pae_paging && !load_pdptes(v, vmread(VMCS_GUEST_CR3))) {
+    if (u->pae_paging && !vcpu_load_pdptes(v, vmread(VMCS_GUEST_CR3))) {
         vcpu_inject_exception(v, VEC_GP, true, 0);
         return EXIT_RESUME;
     }
@@ -85,7 +90,7 @@ static enum exit_action mov_to_cr(struct vcpu *v, unsigned cr, uint64_t value)
     case 3:
         /* Only when the CPU forces CR3-load exiting (no TRUE controls). */
         vmwrite(VMCS_GUEST_CR3, value & ~BIT(63));
-        if ((c.cr0_view & CR0_PG) && (c.cr4_view & CR4_PAE) && !(c.efer & EFER_LMA) && !load_pdptes(v, value))
+        if ((c.cr0_view & CR0_PG) && (c.cr4_view & CR4_PAE) && !(c.efer & EFER_LMA) && !vcpu_load_pdptes(v, value))
             break;
         if (!(c.cr4_view & CR4_PCIDE) || !(value & BIT(63)))
             flush_l1_tlb(v);

@@ -8,13 +8,9 @@
 #include "nestor/log.h"
 #include "nestor/vmx_ops.h"
 
-/* IA32_DEBUGCTL bits a CPU may implement (SDM vol. 3B 17.4.1); the rest #GP. */
-#define DEBUGCTL_VALID 0xdfc3ull
-
 /* MSRs the VMCS switches on entry and exit: the guest's value is a VMCS field, not the MSR. */
-static bool vmcs_msr(struct vcpu *v, uint32_t msr, bool write, uint64_t *value)
+static bool vmcs_msr(uint32_t msr, bool write, uint64_t *value)
 {
-    (void)v;
     if (msr != MSR_IA32_DEBUGCTL)
         return false;
     if (!write)
@@ -31,7 +27,7 @@ enum exit_action handle_rdmsr(struct vcpu *v)
 {
     uint32_t msr = (uint32_t)v->regs.gpr[GPR_RCX];
     uint64_t value;
-    if (!vmcs_msr(v, msr, false, &value) && vmsr_read(&v->msr, msr, &value) != VMSR_OK) {
+    if (!vmcs_msr(msr, false, &value) && vmsr_read(&v->msr, msr, &value) != VMSR_OK) {
         log_debug("L1 RDMSR 0x%x: #GP", msr);
         vcpu_inject_exception(v, VEC_GP, true, 0);
         return EXIT_RESUME;
@@ -47,8 +43,8 @@ enum exit_action handle_wrmsr(struct vcpu *v)
 {
     uint32_t msr = (uint32_t)v->regs.gpr[GPR_RCX];
     uint64_t value = edx_eax(v);
-    if (vmcs_msr(v, msr, true, &value)) {
-        if (value & ~DEBUGCTL_VALID) {
+    if (vmcs_msr(msr, true, &value)) {
+        if (value & ~DEBUGCTL_VALID_BITS) {
             vcpu_inject_exception(v, VEC_GP, true, 0);
             return EXIT_RESUME;
         }

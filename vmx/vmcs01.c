@@ -186,11 +186,7 @@ static void init_virtual_msrs(struct vcpu *v)
     s->feature_control = FEATURE_CONTROL_LOCK; /* locked with VMX off: L1 gets no VMX yet */
     s->misc_enable = BIT(0) | BIT(11) | BIT(12); /* fast strings; no BTS, no PEBS */
     s->read_tsc = read_tsc;
-    unsigned maxphys = 36;
-    if (cpuid(0x80000000, 0).eax >= 0x80000008)
-        maxphys = cpuid(0x80000008, 0).eax & 0xff;
-    s->phys_addr_mask = (BIT(maxphys) - 1) & ~0xfffull;
-    s->phys_addr_mask |= 0xfff;
+    s->phys_addr_mask = g_vmx_caps.phys_addr_mask;
     if (cpuid(1, 0).edx & BIT(12)) {
         s->have_mtrr = true;
         s->mtrr_cap = rdmsr(MSR_IA32_MTRRCAP);

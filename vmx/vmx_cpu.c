@@ -30,6 +30,10 @@ static void read_caps(struct vmx_caps *c)
     c->cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
     c->cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
     c->vmcs_enum = rdmsr(MSR_IA32_VMX_VMCS_ENUM);
+    unsigned maxphyaddr = 36;
+    if (cpuid(0x80000000, 0).eax >= 0x80000008)
+        maxphyaddr = cpuid(0x80000008, 0).eax & 0xff;
+    c->phys_addr_mask = BIT(maxphyaddr) - 1;
     /* Secondary controls and EPT exist only if the primary control can be 1 (SDM A.3.3). */
     c->has_proc2 = c->proc.allowed1 & PROC_SECONDARY_CONTROLS;
     if (c->has_proc2) {

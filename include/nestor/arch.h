@@ -160,6 +160,9 @@ static inline NORETURN void halt_forever(void)
 #define FEATURE_CONTROL_VMX_IN_SMX BIT(1)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX BIT(2)
 
+/* IA32_DEBUGCTL bits a CPU may implement (SDM vol. 3B 17.4.1); the others are reserved. */
+#define DEBUGCTL_VALID_BITS 0xdfc3ull
+
 #define EFER_SCE BIT(0)
 #define EFER_LME BIT(8)
 #define EFER_LMA BIT(10)

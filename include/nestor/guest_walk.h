@@ -32,6 +32,12 @@ struct paging_ctx {
 
 enum walk_result { WALK_OK, WALK_PAGE_FAULT, WALK_BAD_MEMORY };
 
+/* A PAE PDPTE the CPU would load: not present, or present without reserved bits (SDM vol. 3A 4.4.1). */
+static inline bool pae_pdpte_valid(uint64_t pdpte, uint64_t maxphyaddr_mask)
+{
+    return !(pdpte & 1) || !(pdpte & (0x1e6ull | ~maxphyaddr_mask));
+}
+
 /* On WALK_PAGE_FAULT, *pf_error holds the #PF error code (CR2 is the linear address). */
 enum walk_result guest_walk(const struct paging_ctx *c, const struct gpa_io *io, uint64_t linear, bool write,
                             gpa_t *gpa, uint32_t *pf_error);

@@ -69,6 +69,10 @@ void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint
 enum exit_action vcpu_stop(struct vcpu *v, uint32_t status, bool dump, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void vcpu_dump_guest_state(struct vcpu *v);
+/* vmx/exit_cr.c: PAE PDPTEs into the current VMCS, all or none (false if one is invalid, SDM vol. 3A 4.4.1). */
+bool vmcs_write_pdptes(const uint64_t pdpte[4], uint64_t maxphyaddr_mask);
+/* The same, read from the page-directory-pointer table at cr3 in L1's memory. */
+bool vcpu_load_pdptes(struct vcpu *v, uint64_t cr3);
 
 /* vmx/vmcs01.c */
 bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm);

@@ -106,6 +106,8 @@ struct vmcs12 {
 };
 _Static_assert(sizeof(struct vmcs12) <= 4096, "a vmcs12 must fit its 4 KiB region");
 
+_Static_assert(SLOT_VMCS_GUEST_PDPTE3 == SLOT_VMCS_GUEST_PDPTE0 + 3, "the PDPTEs are copied as an array");
+
 /* Field access by name: V12(v, VMCS_GUEST_RIP). */
 #define V12(v, enc) ((v)->f[SLOT_##enc])
 

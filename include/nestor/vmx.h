@@ -17,6 +17,7 @@ struct vmx_caps {
     uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
     bool true_ctls, has_proc2;
     struct vmx_ctl_cap pin, proc, proc2, exit, entry;
+    uint64_t phys_addr_mask; /* (1 << MAXPHYADDR) - 1, from CPUID.80000008H (36 bits without it) */
 };
 
 extern struct vmx_caps g_vmx_caps;
