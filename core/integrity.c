@@ -4,11 +4,9 @@
  * L1 did reached Nestor's image.
  */
 #include "nestor/log.h"
-#include "nestor/types.h"
+#include "nestor/startup.h"
 
 extern const uint8_t __text_start[], __rodata_end[];
-
-uint64_t image_checksum(void);
 
 uint64_t image_checksum(void)
 {

@@ -13,6 +13,7 @@
 #include "nestor/palloc.h"
 #include "nestor/physmem.h"
 #include "nestor/platform.h"
+#include "nestor/startup.h"
 #include "nestor/vcpu.h"
 #include "nestor/version.h"
 #include "nestor/vmx.h"
@@ -22,8 +23,6 @@
 #define L0_RESERVE (32 * MiB)
 
 extern char __image_start[], __image_end[];
-void paging_init(const struct boot_info *bi);
-uint64_t image_checksum(void);
 NORETURN void nestor_main(uint32_t magic, uint32_t mbi_phys);
 
 static struct boot_info boot_info;

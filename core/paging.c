@@ -11,6 +11,7 @@
 #include "nestor/palloc.h"
 #include "nestor/panic.h"
 #include "nestor/physmem.h"
+#include "nestor/startup.h"
 
 #define PTE_P BIT(0)
 #define PTE_W BIT(1)
@@ -19,8 +20,6 @@
 #define DIRECT_MAP_MAX (512 * GiB) /* one PML4 slot */
 
 extern uint64_t boot_pml4[512], boot_pdpt_low[512];
-
-void paging_init(const struct boot_info *bi);
 
 void paging_init(const struct boot_info *bi)
 {
