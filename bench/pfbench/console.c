@@ -1,45 +1,20 @@
 /*
- * pfbench: polled COM1 output, a small printf, and the end of the run.
- *
- * Polling keeps the output independent of interrupts (IF stays 0 for the
- * whole run) and lossless: every byte waits for LSR.THRE.
+ * pfbench: polled COM1 output (tests/guests/common/com1.h), a small printf,
+ * and the end of the run. Polling keeps the output independent of interrupts
+ * (IF stays 0 for the whole run).
  */
 #include "pfbench.h"
-
-#define COM1 0x3f8
-#define COM1_IER (COM1 + 1)
-#define COM1_FCR (COM1 + 2)
-#define COM1_LCR (COM1 + 3)
-#define COM1_MCR (COM1 + 4)
-#define COM1_LSR (COM1 + 5)
-#define LSR_THRE 0x20
-#define LSR_TEMT 0x40
+#include "com1.h"
 
 #define EXIT_PORT 0xf4      /* Nestor's status port, QEMU's isa-debug-exit */
 #define BOCHS_PORT 0x8900   /* 'D' here ends a bare Bochs run */
 
-void pf_serial_init(void)
-{
-    outb(COM1_IER, 0x00);   /* no UART interrupts */
-    outb(COM1_LCR, 0x80);   /* DLAB: divisor latch */
-    outb(COM1 + 0, 0x01);   /* 115200 / 1 */
-    outb(COM1 + 1, 0x00);
-    outb(COM1_LCR, 0x03);   /* 8N1 */
-    outb(COM1_FCR, 0xc7);   /* FIFOs on, cleared */
-    outb(COM1_MCR, 0x03);   /* DTR | RTS */
-}
-
-static void putc_raw(char c)
-{
-    while (!(inb(COM1_LSR) & LSR_THRE))
-        ;
-    outb(COM1, (u8)c);
-}
+void pf_serial_init(void) { com1_init(); }
 
 static void put_str(const char *s)
 {
     while (*s)
-        putc_raw(*s++);
+        com1_putc(*s++);
 }
 
 /* 64-bit division by a constant is a multiply on x86-64: no libgcc involved. */
@@ -52,7 +27,7 @@ static void put_udec(u64 v)
         v /= 10;
     } while (v);
     while (n)
-        putc_raw(buf[--n]);
+        com1_putc(buf[--n]);
 }
 
 static void put_hex(u64 v)
@@ -62,7 +37,7 @@ static void put_hex(u64 v)
     while (shift > 0 && !((v >> shift) & 0xf))
         shift -= 4;
     for (; shift >= 0; shift -= 4)
-        putc_raw(digits[(v >> shift) & 0xf]);
+        com1_putc(digits[(v >> shift) & 0xf]);
 }
 
 /* %s %c %u %lu %llu %d %x %lx %llx %% -- all this kernel needs. */
@@ -72,7 +47,7 @@ void pf_printf(const char *fmt, ...)
     va_start(ap, fmt);
     for (const char *p = fmt; *p; p++) {
         if (*p != '%') {
-            putc_raw(*p);
+            com1_putc(*p);
             continue;
         }
         p++;
@@ -88,7 +63,7 @@ void pf_printf(const char *fmt, ...)
             break;
         }
         case 'c':
-            putc_raw((char)va_arg(ap, int));
+            com1_putc((char)va_arg(ap, int));
             break;
         case 'u':
             put_udec(longs ? va_arg(ap, u64) : va_arg(ap, unsigned));
@@ -96,7 +71,7 @@ void pf_printf(const char *fmt, ...)
         case 'd': {
             long long v = longs ? (long long)va_arg(ap, long) : va_arg(ap, int);
             if (v < 0) {
-                putc_raw('-');
+                com1_putc('-');
                 put_udec(-(u64)v);
             } else {
                 put_udec((u64)v);
@@ -107,14 +82,14 @@ void pf_printf(const char *fmt, ...)
             put_hex(longs ? va_arg(ap, u64) : va_arg(ap, unsigned));
             break;
         case '%':
-            putc_raw('%');
+            com1_putc('%');
             break;
         case '\0':
             p--;
             break;
         default:
-            putc_raw('%');
-            putc_raw(*p);
+            com1_putc('%');
+            com1_putc(*p);
             break;
         }
     }
@@ -129,8 +104,7 @@ void pf_printf(const char *fmt, ...)
 void pf_exit(u32 status)
 {
     pf_printf("pfbench: done status=0x%x\n", status);
-    while (!(inb(COM1_LSR) & LSR_TEMT))
-        ;
+    com1_flush();
     outl(EXIT_PORT, status);
     outb(BOCHS_PORT, 'D');
     for (;;)

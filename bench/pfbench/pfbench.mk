@@ -21,7 +21,7 @@ PFBENCH_CFLAGS := -m64 -std=c11 -O2 -Wall -Wextra -mcmodel=small \
 	-ffreestanding -nostdlib -fno-pic -fno-pie -mno-red-zone -fno-stack-protector \
 	-mgeneral-regs-only -mno-sse -mno-mmx -fcf-protection=none \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables \
-	-fno-tree-loop-distribute-patterns -MMD -MP
+	-fno-tree-loop-distribute-patterns -MMD -MP -Itests/guests/common
 PFBENCH_ASFLAGS := -m64 -ffreestanding -fno-pic -fno-pie -MMD -MP
 PFBENCH_LDFLAGS := -m elf_x86_64 -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--build-id=none -T $(PFBENCH_SRC)/link.ld

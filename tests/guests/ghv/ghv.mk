@@ -21,7 +21,7 @@ GHV_CFLAGS := -m64 -std=c11 -O2 -Wall -Wextra -mcmodel=small \
 	-ffreestanding -nostdlib -fno-pic -fno-pie -mno-red-zone -fno-stack-protector \
 	-mgeneral-regs-only -mno-sse -mno-mmx -fcf-protection=none \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables \
-	-fno-tree-loop-distribute-patterns -MMD -MP
+	-fno-tree-loop-distribute-patterns -MMD -MP -Itests/guests/common
 GHV_ASFLAGS := -m64 -ffreestanding -fno-pic -fno-pie -D__ASSEMBLER__ -MMD -MP
 GHV_LDFLAGS := -m elf_x86_64 -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--build-id=none -T $(GHV_SRC)/link.ld

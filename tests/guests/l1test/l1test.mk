@@ -24,7 +24,7 @@ L1TEST_CFLAGS := -m32 -std=c11 -O2 -Wall -Wextra \
 	-ffreestanding -nostdlib -fno-pic -fno-pie -fno-stack-protector \
 	-mno-sse -mno-mmx -mgeneral-regs-only -fcf-protection=none \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables \
-	-fno-tree-loop-distribute-patterns -MMD -MP
+	-fno-tree-loop-distribute-patterns -MMD -MP -Itests/guests/common
 L1TEST_ASFLAGS := -m32 -ffreestanding -fno-pic -fno-pie -MMD -MP
 L1TEST_LDFLAGS := -m elf_i386 -nostdlib -static -z noexecstack --build-id=none \
 	-T $(L1TEST_SRC)/link.ld
