@@ -5,6 +5,7 @@
  * arena are fine: mapping never touches the page itself.
  */
 #include "fakemem.h"
+#include "ept_assert.h"
 #include "harness.h"
 #include "nestor/ept.h"
 #include "nestor/l1.h"
@@ -22,29 +23,6 @@ static int setup(void **state)
 
 static uint64_t *table(paddr_t pa) { return (uint64_t *)fake_va(pa); }
 static uint64_t *next_table(uint64_t entry) { return table(entry & EPT_PFN_MASK); }
-
-static struct ept_walk walk_or_fail_(gpa_t gpa, const char *file, int line)
-{
-    struct ept_walk w;
-    if (!ept_walk(&e, gpa, &w) || !w.present) {
-        print_error("gpa 0x%llx is not mapped\n", (unsigned long long)gpa);
-        _fail(file, line);
-    }
-    return w;
-}
-#define walk_or_fail(gpa) walk_or_fail_((gpa), __FILE__, __LINE__)
-
-static void expect_unmapped_(gpa_t gpa, const char *file, int line)
-{
-    struct ept_walk w;
-    memset(&w, 0x77, sizeof w);
-    if (ept_walk(&e, gpa, &w) || w.present || w.hpa || w.perms || w.level) {
-        print_error("gpa 0x%llx: expected no mapping, walk gave hpa 0x%llx level %u\n", (unsigned long long)gpa,
-                    (unsigned long long)w.hpa, w.level);
-        _fail(file, line);
-    }
-}
-#define expect_unmapped(gpa) expect_unmapped_((gpa), __FILE__, __LINE__)
 
 /* ------------------------------------------------------------------ init, EPTP, page-size choice */
 

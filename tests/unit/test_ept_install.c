@@ -7,6 +7,7 @@
 #include <limits.h>
 
 #include "fakemem.h"
+#include "ept_assert.h"
 #include "harness.h"
 #include "nestor/ept.h"
 
@@ -39,33 +40,11 @@ static bool install_(gpa_t gpa, paddr_t hpa, unsigned level, uint64_t perms, uns
 }
 #define install(gpa, hpa, level, perms, memtype, ipat) install_((gpa), (hpa), (level), (perms), (memtype), (ipat), true)
 
-static struct ept_walk walk_or_fail_(gpa_t gpa, const char *file, int line)
-{
-    struct ept_walk w;
-    if (!ept_walk(&e, gpa, &w) || !w.present) {
-        print_error("gpa 0x%llx is not mapped\n", (unsigned long long)gpa);
-        _fail(file, line);
-    }
-    return w;
-}
-#define walk_or_fail(gpa) walk_or_fail_((gpa), __FILE__, __LINE__)
-
-static void expect_unmapped_(gpa_t gpa, const char *file, int line)
-{
-    struct ept_walk w;
-    if (ept_walk(&e, gpa, &w) || w.present) {
-        print_error("gpa 0x%llx: expected no mapping, walk gave hpa 0x%llx level %u\n", (unsigned long long)gpa,
-                    (unsigned long long)w.hpa, w.level);
-        _fail(file, line);
-    }
-}
-#define expect_unmapped(gpa) expect_unmapped_((gpa), __FILE__, __LINE__)
-
 /* Walks gpa and checks the whole leaf: address, permissions, level and the entry's bits 7:3. */
 static void expect_leaf_(gpa_t gpa, paddr_t hpa, unsigned level, uint64_t perms, unsigned memtype, bool ipat,
                          const char *file, int line)
 {
-    struct ept_walk w = walk_or_fail_(gpa, file, line);
+    struct ept_walk w = ept_walk_or_fail(&e, gpa, file, line);
     uint64_t size = level_bytes(level);
     uint64_t want = (hpa & ~(size - 1)) | perms | MT(memtype) | (ipat ? EPT_IGNORE_PAT : 0) |
                     (level > 1 ? EPT_LARGE : 0);
@@ -321,7 +300,7 @@ static void expect_refused_(gpa_t gpa, paddr_t hpa, unsigned level, uint64_t per
                     (unsigned long long)gpa, (unsigned long long)hpa, level, (unsigned long long)perms, memtype);
         _fail(file, line);
     }
-    expect_unmapped_(gpa & (BIT(48) - 1), file, line);
+    ept_expect_unmapped(&e, gpa & (BIT(48) - 1), file, line);
 }
 #define expect_refused(gpa, hpa, level, perms, memtype) \
     expect_refused_((gpa), (hpa), (level), (perms), (memtype), __FILE__, __LINE__)
