@@ -18,7 +18,7 @@ BOCHSRC = """\
 megs: {megs}
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
-cpu: model={cpu}, count=1, ips=50000000, reset_on_triple_fault=0, ignore_bad_msrs=0
+cpu: model={cpu}, count={cpus}, ips=50000000, reset_on_triple_fault=0, ignore_bad_msrs=0
 pci: enabled=1, chipset=i440fx
 ata0-master: type=cdrom, path={iso}, status=inserted
 boot: cdrom
@@ -81,7 +81,7 @@ def _follow(path, proc, out):
         time.sleep(0.1)
 
 
-def run_bochs(iso, workdir=None, cpu="corei7_skylake_x", megs=256, timeout=300, live=False):
+def run_bochs(iso, workdir=None, cpu="corei7_skylake_x", megs=256, timeout=300, live=False, cpus=1):
     workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="nestor-bochs-"))
     os.makedirs(workdir, exist_ok=True)
     serial = os.path.join(workdir, "serial.txt")
@@ -89,7 +89,7 @@ def run_bochs(iso, workdir=None, cpu="corei7_skylake_x", megs=256, timeout=300, 
         os.unlink(serial)
     rc_path = os.path.join(workdir, "bochsrc")
     with open(rc_path, "w") as f:
-        f.write(BOCHSRC.format(megs=megs, cpu=cpu, iso=os.path.abspath(iso), serial=serial,
+        f.write(BOCHSRC.format(megs=megs, cpu=cpu, cpus=cpus, iso=os.path.abspath(iso), serial=serial,
                                log=os.path.join(workdir, "bochs.log")))
     script = os.path.join(workdir, "ci.rc")
     with open(script, "w") as f:
@@ -114,7 +114,7 @@ def run_bochs(iso, workdir=None, cpu="corei7_skylake_x", megs=256, timeout=300, 
     return RunResult(proc.returncode, text, timed_out, engine)
 
 
-def run_qemu(iso, workdir=None, timeout=120, kvm=False, live=False):
+def run_qemu(iso, workdir=None, timeout=120, kvm=False, live=False, cpus=1):
     workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="nestor-qemu-"))
     os.makedirs(workdir, exist_ok=True)
     serial = os.path.join(workdir, "serial.txt")
@@ -122,7 +122,7 @@ def run_qemu(iso, workdir=None, timeout=120, kvm=False, live=False):
         os.unlink(serial)
     cmd = ["qemu-system-x86_64", "-machine", "pc", "-m", "256", "-cdrom", iso, "-boot", "d",
            "-serial", "file:" + serial, "-display", "none", "-no-reboot",
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-smp", str(cpus)]
     if kvm:
         cmd += ["-enable-kvm", "-cpu", "host"]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -145,15 +145,16 @@ def main():
     ap.add_argument("--iso", default=os.path.join(ROOT, "build", "nestor.iso"))
     ap.add_argument("--cpu", default="corei7_skylake_x")
     ap.add_argument("--megs", type=int, default=256)
+    ap.add_argument("--cpus", type=int, default=1, help="CPUs of the emulated machine (Bochs cpu: count=, QEMU -smp)")
     ap.add_argument("--timeout", type=int, default=600)
     ap.add_argument("--kvm", action="store_true")
     ap.add_argument("--live", action="store_true", help="print the serial console while it runs")
     ap.add_argument("--workdir", default=os.path.join(ROOT, "build", "run"))
     a = ap.parse_args()
     if a.engine == "bochs":
-        r = run_bochs(a.iso, a.workdir, cpu=a.cpu, megs=a.megs, timeout=a.timeout, live=a.live)
+        r = run_bochs(a.iso, a.workdir, cpu=a.cpu, megs=a.megs, timeout=a.timeout, live=a.live, cpus=a.cpus)
     else:
-        r = run_qemu(a.iso, a.workdir, timeout=a.timeout, kvm=a.kvm, live=a.live)
+        r = run_qemu(a.iso, a.workdir, timeout=a.timeout, kvm=a.kvm, live=a.live, cpus=a.cpus)
     if not a.live:
         sys.stdout.write(r.serial)
     if r.timed_out:

@@ -53,15 +53,15 @@ class Boot:
 
 
 def boot(name, l1=L1_MB2, l1_args="", modules=(), nestor_args="loglevel=info", engine="bochs",
-         cpu="corei7_skylake_x", timeout=180, megs=256):
+         cpu="corei7_skylake_x", timeout=180, megs=256, cpus=1):
     os.makedirs(BUILD, exist_ok=True)
     iso = os.path.join(BUILD, name + ".iso")
     nestor_run.build_iso(iso, l1=l1, l1_args=l1_args, modules=modules, nestor_args=nestor_args)
     workdir = os.path.join(BUILD, name)
     if engine == "bochs":
-        r = nestor_run.run_bochs(iso, workdir, cpu=cpu, timeout=timeout, megs=megs)
+        r = nestor_run.run_bochs(iso, workdir, cpu=cpu, timeout=timeout, megs=megs, cpus=cpus)
     else:
-        r = nestor_run.run_qemu(iso, workdir, timeout=timeout)
+        r = nestor_run.run_qemu(iso, workdir, timeout=timeout, cpus=cpus)
     b = Boot(name, r)
     assert not r.timed_out, "%s did not end within %d s\n%s" % (engine, timeout, b)
     return b
