@@ -6,10 +6,9 @@
 #include "nestor/cpu.h"
 #include "nestor/log.h"
 #include "nestor/panic.h"
+#include "nestor/percpu.h"
 #include "nestor/platform.h"
 #include "nestor/vmx_arch.h"
-
-volatile uint32_t host_nmi_count;
 
 static const char *const vector_names[32] = {
     "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow", "#BR bound range",
@@ -29,7 +28,7 @@ extern const uint64_t msr_fixup_count;
 void exception_dispatch(struct exception_frame *f)
 {
     if (f->vector == 2) {
-        host_nmi_count++;
+        this_cpu()->nmi_count++;
         return;
     }
     /* rdmsr_safe/wrmsr_safe: a #GP there means "no such MSR", not a bug. */

@@ -37,6 +37,11 @@ void idt_init(void)
     set_gate(8, isr_table[8], 1);  /* #DF */
     set_gate(2, isr_table[2], 2);  /* NMI */
     set_gate(18, isr_table[18], 3); /* #MC */
+    idt_load();
+}
+
+void idt_load(void)
+{
     struct PACKED {
         uint16_t limit;
         uint64_t base;

@@ -5,6 +5,9 @@
 #include "nestor/log.h"
 
 static enum log_level threshold = LOG_INFO;
+static int (*cpu_tag)(void);
+
+void log_set_cpu_tag(int (*fn)(void)) { cpu_tag = fn; }
 
 static const char *const level_names[] = {"error", "warn", "info", "debug", "trace"};
 
@@ -30,15 +33,20 @@ bool log_enabled(enum log_level level) { return level <= threshold; }
 
 static void emit(enum log_level level, const char *fmt, va_list ap)
 {
-    char line[512];
-    int n = fmt_snprintf(line, sizeof line, "nestor: %s%s", level == LOG_INFO ? "" : log_level_name(level),
+    char line[512], tag[16] = "";
+    int cpu = cpu_tag ? cpu_tag() : -1;
+    if (cpu >= 0)
+        fmt_snprintf(tag, sizeof tag, "cpu%d: ", cpu);
+    int n = fmt_snprintf(line, sizeof line, "nestor: %s%s%s", tag, level == LOG_INFO ? "" : log_level_name(level),
                          level == LOG_INFO ? "" : ": ");
     if (n < 0 || (size_t)n >= sizeof line)
         n = 0;
     fmt_vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
     size_t len = strlen(line);
     line[len++] = '\n';
+    console_lock();
     console_write(line, len);
+    console_unlock();
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)

@@ -11,13 +11,14 @@
 #include "nestor/lib.h"
 #include "nestor/log.h"
 #include "nestor/palloc.h"
+#include "nestor/percpu.h"
 #include "nestor/physmem.h"
 #include "nestor/platform.h"
+#include "nestor/smp.h"
 #include "nestor/startup.h"
-#include "nestor/vcpu.h"
+#include "nestor/topology.h"
 #include "nestor/version.h"
 #include "nestor/vmx.h"
-#include "../vmx/exit_handlers.h"
 
 /* Memory Nestor keeps for itself (page tables, VMCSs, bitmaps, later shadow EPTs). */
 #define L0_RESERVE (32 * MiB)
@@ -27,7 +28,7 @@ NORETURN void nestor_main(uint32_t magic, uint32_t mbi_phys);
 
 static struct boot_info boot_info;
 static struct l1_vm l1;
-static struct vcpu vcpu0;
+static struct platform_info platform;
 
 static const char *mmap_type_name(uint32_t t)
 {
@@ -110,22 +111,72 @@ static uint64_t l1_ram_size(const struct boot_info *bi)
     return want > 2 * MiB ? ALIGN_DOWN(want + MiB, 2 * MiB) - MiB : want;
 }
 
-static NORETURN void finish(uint32_t status, uint64_t checksum)
+/*
+ * Every CPU the firmware lists is started and held by Nestor (core/smp.c):
+ * none may be left for L1 to start outside VMX. Each turns VMX on with the
+ * same capabilities as the BSP, or is refused and kept out of L1.
+ */
+static void cpus_init(const struct boot_info *bi)
 {
-    exit_stats_print(&vcpu0);
-    uint64_t now = image_checksum();
-    if (now == checksum)
-        log_always("image checksum ok (0x%016lx): Nestor's code and data unchanged", now);
-    else
-        log_always("image checksum MISMATCH: 0x%016lx at boot, 0x%016lx now", checksum, now);
-    platform_exit(now == checksum ? status : STATUS_NESTOR_PANIC);
+    bool found = topology_discover(bi, &platform);
+    if (!found) {
+        platform.cpu_count = 0;
+        g_cpus[0] = percpu_bsp();
+        g_cpu_count = 1;
+        g_cpus_online = 1;
+        return;
+    }
+    unsigned started = smp_start_aps(&platform);
+    log_info("%u of %u CPU(s) running Nestor", started + 1, g_cpu_count);
+}
+
+static bool cpus_vmx_on(void)
+{
+    if (!vmx_cpu_on(true))
+        return false;
+    for (unsigned i = 1; i < g_cpu_count; i++) {
+        struct percpu *p = g_cpus[i];
+        if (p->state != CPU_ALIVE)
+            continue;
+        smp_order(p, ORDER_VMX_ON);
+        smp_wait_state(p, CPU_ALIVE, 2000000000ull);
+    }
+    return true;
+}
+
+/* cpus=N: L1's CPU count; the rest stay parked in VMX root and are hidden from L1's MADT and MP table. */
+static void cpus_start_l1(const struct boot_info *bi)
+{
+    uint64_t max = MAX_CPUS;
+    if (cmdline_get_u64(bi->cmdline, "cpus", &max) && max == 0) {
+        log_warn("cpus=0 makes no sense: L1 gets one CPU");
+        max = 1;
+    }
+    struct l1_cpu_options opt = {true, true, true};
+    uint64_t nested = 1, shadowing = 1, nested_ept = 1;
+    cmdline_get_u64(bi->cmdline, "nested", &nested);
+    cmdline_get_u64(bi->cmdline, "vmcs_shadowing", &shadowing);
+    cmdline_get_u64(bi->cmdline, "nested_ept", &nested_ept);
+    opt.nested = nested != 0;
+    opt.vmcs_shadowing = shadowing != 0;
+    opt.nested_ept = nested_ept != 0;
+    unsigned n = l1_cpus_start(&l1, &opt, (unsigned)MIN(max, (uint64_t)MAX_CPUS));
+    uint32_t keep[MAX_CPUS];
+    unsigned nkeep = 0;
+    for (unsigned i = 0; i < g_cpu_count; i++)
+        if (g_cpus[i]->state == CPU_RUNNING_L1 || i == 0)
+            keep[nkeep++] = g_cpus[i]->apic_id;
+    if (platform.cpu_count)
+        topology_hide_cpus(bi, &platform, keep, nkeep);
+    log_info("L1 gets %u CPU(s)", n);
 }
 
 NORETURN void nestor_main(uint32_t magic, uint32_t mbi_phys)
 {
-    console_init();
-    gdt_init();
     idt_init();
+    percpu_load(percpu_bsp());
+    console_init();
+    l1_cpus_init_logging();
     log_always("Nestor %s, a nested-virtualization hypervisor", NESTOR_VERSION);
 
     if (magic != MB2_BOOTLOADER_MAGIC) {
@@ -149,21 +200,13 @@ NORETURN void nestor_main(uint32_t magic, uint32_t mbi_phys)
     uint64_t checksum = image_checksum();
     selftest(boot_info.cmdline);
 
-    if (!vmx_enable())
+    cpus_init(&boot_info);
+    if (!cpus_vmx_on())
         platform_exit(STATUS_NO_VMX);
 
     if (!l1_build(&boot_info, l1_ram_size(&boot_info), g_vmx_caps.ept_vpid, &l1))
         platform_exit(STATUS_BAD_BOOT);
 
-    vcpu_io_init(&vcpu0);
-    if (!vmcs01_setup(&vcpu0, &l1))
-        platform_exit(STATUS_NESTOR_PANIC);
-    uint64_t nested = 1, shadowing = 1, nested_ept = 1;
-    cmdline_get_u64(boot_info.cmdline, "nested", &nested);
-    cmdline_get_u64(boot_info.cmdline, "vmcs_shadowing", &shadowing);
-    cmdline_get_u64(boot_info.cmdline, "nested_ept", &nested_ept);
-    nested_init(&vcpu0, nested != 0, shadowing != 0, nested_ept != 0);
-
-    uint32_t status = vcpu_run(&vcpu0);
-    finish(status, checksum);
+    cpus_start_l1(&boot_info);
+    l1_cpus_run_bsp(checksum);
 }

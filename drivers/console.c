@@ -2,9 +2,27 @@
 #include "nestor/arch.h"
 #include "nestor/console.h"
 #include "nestor/log.h"
+#include "nestor/spinlock.h"
 #include "nestor/uart16550.h"
 
 static bool use_e9;
+static struct spinlock console_spin;
+
+/*
+ * Whole lines from each CPU, never interleaved. Bounded: a CPU that died
+ * holding the lock (an exception inside console_write) must not silence the
+ * panic report of another.
+ */
+void console_lock(void)
+{
+    for (unsigned long i = 0; i < 200000000ul; i++)
+        if (spin_trylock(&console_spin))
+            return;
+        else
+            cpu_relax();
+}
+
+void console_unlock(void) { spin_unlock(&console_spin); }
 
 void console_init(void) { uart16550_init(COM1_BASE, 115200); }
 

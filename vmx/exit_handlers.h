@@ -26,7 +26,13 @@ enum exit_action handle_interrupt_window(struct vcpu *v);
 /* vmx/vcpu_irq.c: interrupts of Nestor's emulated devices, before each entry to L1. */
 void vcpu_deliver_device_irqs(struct vcpu *v);
 
-/* Sets up L1's emulated devices (vmx/exit_io.c). */
+/* Sets up L1's emulated devices, shared by all its vCPUs (vmx/exit_io.c). */
 void vcpu_io_init(struct vcpu *v);
+/* COM1's interrupt condition (taken: one vCPU delivers it), and its unfinished line, under COM1's lock. */
+bool vcpu_com1_take_irq(void);
+void vcpu_com1_flush(void);
+/* vmx/exit_init_sipi.c */
+enum exit_action handle_init_signal(struct vcpu *v);
+enum exit_action handle_sipi(struct vcpu *v);
 
 #endif

@@ -4,6 +4,7 @@
  */
 #include "exit_handlers.h"
 #include "nestor/log.h"
+#include "nestor/spinlock.h"
 #include "nestor/uart16550.h"
 #include "nestor/vmx_ops.h"
 
@@ -16,13 +17,19 @@ struct io_access {
 
 typedef enum exit_action (*io_handler_fn)(struct vcpu *v, struct io_access *io);
 
+/* L1 has one COM1 whichever of its CPUs touches it: shared, behind its own lock. */
+static struct vuart com1;
+static struct spinlock com1_lock;
+
 static enum exit_action io_com1(struct vcpu *v, struct io_access *io)
 {
     unsigned reg = io->port - COM1_BASE;
+    spin_lock(&com1_lock);
     if (io->in)
-        io->value = vuart_read(&v->uart, reg);
+        io->value = vuart_read(v->uart, reg);
     else
-        vuart_write(&v->uart, reg, (uint8_t)io->value);
+        vuart_write(v->uart, reg, (uint8_t)io->value);
+    spin_unlock(&com1_lock);
     return EXIT_RESUME;
 }
 
@@ -59,12 +66,34 @@ static const struct {
 
 static void emit_l1_line(const char *line, size_t len)
 {
+    console_lock();
     console_write("L1> ", 4);
     console_write(line, len);
     console_write("\n", 1);
+    console_unlock();
 }
 
-void vcpu_io_init(struct vcpu *v) { vuart_init(&v->uart, emit_l1_line); }
+void vcpu_io_init(struct vcpu *v)
+{
+    if (!com1.emit)
+        vuart_init(&com1, emit_l1_line);
+    v->uart = &com1;
+}
+
+bool vcpu_com1_take_irq(void)
+{
+    spin_lock(&com1_lock);
+    bool irq = vuart_take_irq(&com1);
+    spin_unlock(&com1_lock);
+    return irq;
+}
+
+void vcpu_com1_flush(void)
+{
+    spin_lock(&com1_lock);
+    vuart_flush(&com1);
+    spin_unlock(&com1_lock);
+}
 
 enum exit_action handle_io(struct vcpu *v)
 {

@@ -26,7 +26,7 @@ static void window_exiting(struct vcpu *v, bool on)
 
 void vcpu_deliver_device_irqs(struct vcpu *v)
 {
-    if (!v->irq_vector && vuart_take_irq(&v->uart)) {
+    if (!v->irq_vector && !v->waiting_for_sipi && vcpu_com1_take_irq()) {
         int vector = ioapic_pin_vector(COM1_IRQ);
         if (vector > 0)
             v->irq_vector = (uint8_t)vector;

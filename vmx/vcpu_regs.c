@@ -4,6 +4,7 @@
 #include "nestor/log.h"
 #include "nestor/vcpu.h"
 #include "nestor/vmx_ops.h"
+#include "exit_handlers.h"
 
 uint64_t vcpu_gpr_read(struct vcpu *v, unsigned n)
 {
@@ -48,7 +49,7 @@ enum exit_action vcpu_stop(struct vcpu *v, uint32_t status, bool dump, const cha
     va_start(ap, fmt);
     fmt_vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    vuart_flush(&v->uart);
+    vcpu_com1_flush();
     log_always("L1 stopped: %s", why);
     if (dump)
         vcpu_dump_guest_state(v);

@@ -4,7 +4,9 @@
 #include "nestor/console.h"
 #include "nestor/cpu.h"
 #include "nestor/log.h"
+#include "nestor/percpu.h"
 #include "nestor/platform.h"
+#include "nestor/smp.h"
 #include "nestor/vmx_ops.h"
 
 /*
@@ -35,7 +37,7 @@ static void reinject_vectoring_event(struct vcpu *v)
  */
 static void forward_host_nmi(struct vcpu *v)
 {
-    if (v->nmis_delivered == host_nmi_count || v->injected)
+    if (v->nmis_delivered == this_cpu()->nmi_count || v->injected || v->waiting_for_sipi)
         return;
     if (v->nested.in_l2 && (V12(&v->nested.current->v, VMCS_PIN_CONTROLS) & PIN_NMI_EXITING))
         return;
@@ -49,8 +51,11 @@ static void forward_host_nmi(struct vcpu *v)
 
 uint32_t vcpu_run(struct vcpu *v)
 {
-    log_info("entering L1 at 0x%lx (eax=0x%lx ebx=0x%lx)", vmread(VMCS_GUEST_RIP), v->regs.gpr[GPR_RAX],
-             v->regs.gpr[GPR_RBX]);
+    if (v->waiting_for_sipi)
+        log_info("L1 CPU %u waits for SIPI", v->l1_index);
+    else
+        log_info("entering L1 at 0x%lx (eax=0x%lx ebx=0x%lx)", vmread(VMCS_GUEST_RIP), v->regs.gpr[GPR_RAX],
+                 v->regs.gpr[GPR_RBX]);
     uint64_t left_guest = 0;
     for (unsigned n = 0;; n++) {
         if (left_guest)
@@ -76,12 +81,16 @@ uint32_t vcpu_run(struct vcpu *v)
         *launched = true;
         v->injected = false;
         v->vmcs_switched = false;
+        if (g_run_ending)
+            smp_park_this_cpu(); /* another CPU is ending the run (it sent the INIT that made this exit) */
         v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
         v->exit_qual = vmread(VMCS_EXIT_QUALIFICATION);
         if ((l2 ? nested_l2_exit(v) : exit_dispatch(v)) == EXIT_STOP)
             return v->status;
         if (!v->vmcs_switched)
             reinject_vectoring_event(v);
+        if (v->init_pending)
+            vcpu_take_pending_init(v);
         if ((n & 1023) == 0 && console_poll_char() == 's')
             exit_stats_print(v);
     }

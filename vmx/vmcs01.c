@@ -10,6 +10,7 @@
 #include "nestor/lib.h"
 #include "nestor/log.h"
 #include "nestor/palloc.h"
+#include "nestor/percpu.h"
 #include "nestor/physmem.h"
 #include "nestor/vcpu.h"
 #include "nestor/vmx.h"
@@ -89,7 +90,7 @@ void vmcs_write_host_state(void)
     w(VMCS_HOST_GS_SEL, SEL_DATA);
     w(VMCS_HOST_TR_SEL, SEL_TSS);
     w(VMCS_HOST_FS_BASE, 0);
-    w(VMCS_HOST_GS_BASE, 0);
+    w(VMCS_HOST_GS_BASE, (uint64_t)(uintptr_t)this_cpu()); /* this_cpu() after every exit */
     w(VMCS_HOST_TR_BASE, tss_base());
     w(VMCS_HOST_GDTR_BASE, gdtr.base);
     w(VMCS_HOST_IDTR_BASE, idtr.base);
@@ -203,7 +204,7 @@ static void init_virtual_msrs(struct vcpu *v)
     }
 }
 
-bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm)
+bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm, bool wait_for_sipi)
 {
     const struct vmx_caps *c = &g_vmx_caps;
     v->vm = vm;
@@ -251,6 +252,14 @@ bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm)
 
     vmcs_write_host_state();
     setup_guest_state(v, vm);
+    if (wait_for_sipi) {
+        if (!(c->misc & VMX_MISC_ACTIVITY_WAIT_SIPI)) {
+            log_always("VMX on this CPU has no wait-for-SIPI activity state (IA32_VMX_MISC = 0x%lx): L1 gets one "
+                       "CPU", c->misc);
+            return false;
+        }
+        vcpu_enter_init_state(v);
+    }
     log_info("VMCS01: pin 0x%x proc 0x%x proc2 0x%x exit 0x%x entry 0x%x cr0_mask 0x%lx cr4_mask 0x%lx vpid %u", v->pin,
              v->proc, v->proc2, v->exit_ctls, v->entry_ctls, v->cr0_mask, v->cr4_mask, v->vpid);
     return !failed_write;

@@ -42,6 +42,8 @@ struct boot_info {
     unsigned module_count;
     struct boot_module modules[BOOT_MAX_MODULES];
     char loader_name[64];
+    uint8_t acpi_rsdp[36];  /* a copy of the RSDP from the ACPI old/new tag (14/15) */
+    uint32_t acpi_rsdp_len; /* 0: no tag */
     char error[160]; /* why parsing failed */
 };
 

@@ -16,10 +16,13 @@ struct exception_frame {
     uint64_t rip, cs, rflags, rsp, ss;
 };
 
-void gdt_init(void);
+struct percpu;
+/* boot/gdt.c: this CPU's GDT and TSS (in its percpu), with the given IST stack tops for #DF, NMI, #MC. */
+void gdt_load(struct percpu *p, const uint64_t ist_tops[3]);
+/* boot/idt.c: builds the shared IDT (once) and loads it on this CPU. */
 void idt_init(void);
+void idt_load(void);
+/* The running CPU's TSS, for the host state of its VMCSs. */
 uint64_t tss_base(void);
-/* NMIs taken while Nestor runs; the vcpu hands them on to L1. */
-extern volatile uint32_t host_nmi_count;
 
 #endif

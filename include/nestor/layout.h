@@ -13,6 +13,9 @@
 /* All of host-physical memory is mapped here (the "direct map"). */
 #define PHYS_MAP_BASE 0xffff800000000000
 
+/* Where the AP start-up code is copied for the SIPI (a free page below 1 MiB; its bytes are put back). */
+#define AP_TRAMP_PA 0x7000
+
 #define BOOT_STACK_SIZE 0x4000
 #define IST_STACK_SIZE 0x2000
 

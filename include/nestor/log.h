@@ -28,5 +28,10 @@ const char *log_level_name(enum log_level level);
 
 /* Where log lines go: the serial console in Nestor, a capture buffer in unit tests. */
 void console_write(const char *s, size_t n);
+/* Held around each whole line, so lines from different CPUs never interleave. */
+void console_lock(void);
+void console_unlock(void);
+/* With more than one CPU, each line names its CPU: fn returns the CPU's number, or -1 for no tag. */
+void log_set_cpu_tag(int (*fn)(void));
 
 #endif

@@ -38,5 +38,9 @@ extern struct palloc g_palloc;
 paddr_t page_alloc_zeroed(void);
 /* Like page_alloc_zeroed, but returns 0 instead of panicking. */
 paddr_t page_try_alloc_zeroed(void);
+/* pages contiguous pages (not zeroed) under the allocator's lock; 0 when nothing fits. */
+paddr_t palloc_locked_alloc(uint64_t pages);
+/* Returns one of Nestor's pages; a page that was not allocated is a Nestor bug (panic). */
+void page_free(paddr_t pa);
 
 #endif

@@ -25,6 +25,9 @@ enum exit_action { EXIT_RESUME, EXIT_STOP };
 
 struct vcpu {
     struct guest_regs regs;
+    unsigned l1_index;       /* which of L1's CPUs (0: its BSP) */
+    bool waiting_for_sipi;   /* in the wait-for-SIPI activity state: nothing may be injected */
+    bool init_pending;       /* INIT arrived while L1 was in VMX operation (blocked, SDM 23.8) */
     bool launched;
     paddr_t vmcs;
     struct l1_vm *vm;
@@ -38,7 +41,7 @@ struct vcpu {
     paddr_t io_bitmap[2], msr_bitmap; /* Nestor's own exits, also merged into vmcs02's */
 
     struct vmsr_state msr;
-    struct vuart uart;
+    struct vuart *uart; /* L1's COM1, shared by its vCPUs */
 
     /* The exit being handled. */
     uint32_t exit_reason;
@@ -74,8 +77,11 @@ bool vmcs_write_pdptes(const uint64_t pdpte[4], uint64_t maxphyaddr_mask);
 /* The same, read from the page-directory-pointer table at cr3 in L1's memory. */
 bool vcpu_load_pdptes(struct vcpu *v, uint64_t cr3);
 
-/* vmx/vmcs01.c */
-bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm);
+/* vmx/vmcs01.c: VMCS01 for this CPU; L1's BSP starts at its kernel's entry, an AP waits for SIPI. */
+bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm, bool wait_for_sipi);
+/* vmx/exit_init_sipi.c: the architectural INIT state (SDM vol. 3A 9.1.1), waiting for SIPI. */
+void vcpu_enter_init_state(struct vcpu *v);
+void vcpu_take_pending_init(struct vcpu *v);
 /* Writes Nestor's host state into the current VMCS (vmcs01 and vmcs02 share it). */
 void vmcs_write_host_state(void);
 /* vmx/vcpu_run.c: runs L1 until it stops; returns the run status. */

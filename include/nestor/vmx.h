@@ -46,10 +46,11 @@ static inline uint64_t vmx_apply_fixed(uint64_t value, uint64_t fixed0, uint64_t
 }
 
 /*
- * Detects VMX, sets IA32_FEATURE_CONTROL if firmware left it unlocked,
- * applies the fixed CR bits and executes VMXON. On failure logs one clear
- * line with the reason and returns false.
+ * On the calling CPU: detects VMX, sets IA32_FEATURE_CONTROL if firmware
+ * left it unlocked, applies the fixed CR bits and executes VMXON. The BSP's
+ * capabilities become g_vmx_caps; an AP must match them. On failure logs one
+ * clear line with the reason and returns false.
  */
-bool vmx_enable(void);
+bool vmx_cpu_on(bool bsp);
 
 #endif

@@ -18,6 +18,7 @@
 
 /* ---- IA32_VMX_MISC (SDM Appendix A.6) ---- */
 #define VMX_MISC_ACTIVITY_HLT BIT(6)
+#define VMX_MISC_ACTIVITY_WAIT_SIPI BIT(8)
 #define VMX_MISC_VMWRITE_ANY_FIELD BIT(29)
 
 /* ---- IA32_VMX_EPT_VPID_CAP (SDM Appendix A.10) ---- */

@@ -48,7 +48,7 @@ class Boot:
         return [l[len("L1> "):] for l in self.lines if l.startswith("L1> ")]
 
     def status(self):
-        m = self.expect(r"^nestor: run ended, exit status 0x([0-9a-f]+)$")
+        m = self.expect(r"^nestor: (?:cpu\d+: )?run ended, exit status 0x([0-9a-f]+)$")
         return int(m.group(1), 16)
 
 

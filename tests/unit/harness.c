@@ -26,8 +26,20 @@ void console_write(const char *s, size_t n)
     capture_buf[capture_used] = 0;
 }
 
+/* Nestor holds the console lock around each line; the harness counts that it is balanced. */
+static int console_lock_depth;
+unsigned capture_lock_pairs;
+void console_lock(void) { console_lock_depth++; }
+void console_unlock(void)
+{
+    console_lock_depth--;
+    capture_lock_pairs++;
+}
+int capture_lock_depth(void) { return console_lock_depth; }
+
 void capture_reset(void)
 {
+    capture_lock_pairs = 0;
     capture_used = 0;
     capture_calls = 0;
     capture_buf[0] = 0;

@@ -27,6 +27,9 @@ const char *capture_text(void);
 size_t capture_len(void);
 /* How many times console_write was called since the last reset. */
 unsigned capture_writes(void);
+/* Console lock: its depth now (0 between lines), and how many lines were written under it. */
+int capture_lock_depth(void);
+extern unsigned capture_lock_pairs;
 
 /* ---- assertions with a readable message ---- */
 void harness_assert_contains(const char *haystack, const char *needle, const char *file, int line);

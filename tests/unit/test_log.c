@@ -109,6 +109,31 @@ TEST(log_long_line_truncated_but_terminated_by_newline)
     assert_int_equal(capture_writes(), 1);
 }
 
+static int cpu_number;
+static int fake_cpu(void) { return cpu_number; }
+
+TEST(log_lines_name_their_cpu_when_tagged)
+{
+    log_set_cpu_tag(fake_cpu);
+    cpu_number = 1;
+    log_info("L1 CPU 1 started");
+    cpu_number = -1; /* one CPU online: no tag */
+    log_warn("plain");
+    cpu_number = 0;
+    log_error("x");
+    log_set_cpu_tag(NULL);
+    assert_string_equal(capture_text(), "nestor: cpu1: L1 CPU 1 started\nnestor: warn: plain\nnestor: cpu0: error: x\n");
+    assert_int_equal(capture_writes(), 3);
+}
+
+TEST(log_each_line_written_under_the_console_lock)
+{
+    log_info("one");
+    log_always("two");
+    assert_int_equal(capture_lock_pairs, 2);
+    assert_int_equal(capture_lock_depth(), 0);
+}
+
 TEST(log_empty_message)
 {
     log_info("%s", "");
@@ -128,6 +153,8 @@ int main(void)
         cmocka_unit_test_setup(log_level_names, reset),
         cmocka_unit_test_setup(log_long_line_truncated_but_terminated_by_newline, reset),
         cmocka_unit_test_setup(log_empty_message, reset),
+        cmocka_unit_test_setup(log_lines_name_their_cpu_when_tagged, reset),
+        cmocka_unit_test_setup(log_each_line_written_under_the_console_lock, reset),
     };
     return RUN_GROUP("log", tests, NULL, NULL);
 }
