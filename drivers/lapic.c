@@ -9,9 +9,11 @@
 #include "nestor/physmem.h"
 
 #define XAPIC_ID 0x20
+#define XAPIC_LDR 0xd0
 #define XAPIC_ICR_LOW 0x300
 #define XAPIC_ICR_HIGH 0x310
 #define X2APIC_MSR_ID 0x802
+#define X2APIC_MSR_LDR 0x80d
 #define X2APIC_MSR_ICR 0x830
 #define APIC_BASE_ADDR_MASK 0x000ffffffffff000ull
 
@@ -34,6 +36,8 @@ bool lapic_init_cpu(void)
 }
 
 bool lapic_x2apic(void) { return x2apic; }
+
+uint32_t lapic_logical_id(void) { return x2apic ? (uint32_t)rdmsr(X2APIC_MSR_LDR) : *reg(XAPIC_LDR) >> 24; }
 
 uint32_t lapic_id(void) { return x2apic ? (uint32_t)rdmsr(X2APIC_MSR_ID) : *reg(XAPIC_ID) >> 24; }
 

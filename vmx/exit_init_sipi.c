@@ -100,6 +100,9 @@ enum exit_action handle_sipi(struct vcpu *v)
     real_mode_segment(SEG_CS, (uint16_t)(vector << 8), (uint64_t)vector << 12, AR_INIT_CODE);
     vmwrite(VMCS_GUEST_RIP, 0);
     vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+    /* A started CPU blocks nothing. Bochs saves SMI and NMI blocking from its wait-for-SIPI state, and SMI
+     * blocking outside SMM fails the next entry (SDM 26.3.1.5): the "invalid guest state" after SIPI. */
+    vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
     v->waiting_for_sipi = false;
     log_info("L1 CPU %u started by SIPI at 0x%x", v->l1_index, vector << 12);
     return EXIT_RESUME;

@@ -1,9 +1,10 @@
 /*
  * Interrupts of the devices Nestor emulates for L1 (its COM1, IRQ 4). Since
  * L1 owns the interrupt controllers, an emulated device's interrupt is given
- * to L1 directly as the vector L1's I/O APIC entry for that pin names,
- * injected when L1 can take an interrupt (RFLAGS.IF = 1, no STI/MOV-SS
- * blocking), else after an interrupt-window exit (SDM 26.6.5, 25.2). A pin
+ * to L1 directly as the vector L1's I/O APIC entry for that pin names, on
+ * the CPU that entry names (vectors are per CPU in L1), injected when L1 can
+ * take an interrupt (RFLAGS.IF = 1, no STI/MOV-SS blocking), else after an
+ * interrupt-window exit (SDM 26.6.5, 25.2). A pin
  * L1 has masked loses the edge, as with a real edge-triggered line. The EOI
  * L1 then writes reaches a local APIC with nothing in service for it, which
  * ignores it.
@@ -11,6 +12,8 @@
 #include "exit_handlers.h"
 #include "nestor/arch.h"
 #include "nestor/ioapic.h"
+#include "nestor/lapic.h"
+#include "nestor/percpu.h"
 #include "nestor/vmx_ops.h"
 
 #define COM1_IRQ 4
@@ -26,9 +29,10 @@ static void window_exiting(struct vcpu *v, bool on)
 
 void vcpu_deliver_device_irqs(struct vcpu *v)
 {
-    if (!v->irq_vector && !v->waiting_for_sipi && vcpu_com1_take_irq()) {
-        int vector = ioapic_pin_vector(COM1_IRQ);
-        if (vector > 0)
+    /* Peek first (a racy read is fine: the edge is taken under COM1's lock), then route, then take. */
+    if (!v->irq_vector && !v->waiting_for_sipi && v->uart->irq_edge) {
+        int vector = ioapic_pin_vector_for(COM1_IRQ, this_cpu()->apic_id, lapic_logical_id());
+        if (vector > 0 && vcpu_com1_take_irq())
             v->irq_vector = (uint8_t)vector;
     }
     if (!v->irq_vector)

@@ -19,6 +19,8 @@
 /* Reads this CPU's IA32_APIC_BASE. False (with the reason logged) if Nestor cannot use this APIC. */
 bool lapic_init_cpu(void);
 uint32_t lapic_id(void);
+/* The logical destination this CPU's OS gave its local APIC (xAPIC LDR bits 31:24; x2APIC LDR). */
+uint32_t lapic_logical_id(void);
 bool lapic_x2apic(void);
 /* Sends an IPI and waits (bounded) for the xAPIC to accept it; false if it never did. */
 bool lapic_send_ipi(uint32_t dest_apic_id, uint32_t icr_low);
