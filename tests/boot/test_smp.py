@@ -134,3 +134,44 @@ def test_hidden_cpu_never_runs_l1_code():
     b.expect(r"^L1> l1test: smp ap stage=0$")
     b.expect(r"^nestor: image checksum ok")
     assert b.status() == 0x2A
+
+
+# ---------------------------------------------------------------- ghv: a guest hypervisor on both CPUs
+
+GHV_SMP_LINES = [
+    "smp cpus=2",
+    "smp ap started=1 vmxon=1",
+    "smp ap vmx basic same=1 feature_control=0x5",
+    "smp both cpus in vmx operation",
+    "smp concurrent cpu0 vcpu0 exits=16 ok=1, cpu1 vcpu1 exits=16 ok=1",
+    "smp run vcpu=0 cpu0->cpu0 exits=16 stack=16 counter=16 r12=16 bad=0",
+    "smp run vcpu=1 cpu1->cpu1 exits=16 stack=16 counter=16 r12=16 bad=0",
+    "smp migrated cpu0 vcpu1 ok=1, cpu1 vcpu0 ok=1",
+    "smp migrate vcpu=0 cpu0->cpu1 exits=32 stack=32 counter=32 r12=32 bad=0",
+    "smp migrate vcpu=1 cpu1->cpu0 exits=32 stack=32 counter=32 r12=32 bad=0",
+    "smp ap vmxoff=1 stage=off",
+    "smp vmxoff ok",
+    "smp ok",
+    "done status=0x0",
+]
+
+
+def ghv_smp_transcript(b, prefix):
+    return [l[len(prefix):] for l in b.lines if l.startswith(prefix + "smp ") or l.startswith(prefix + "done ")]
+
+
+def test_ghv_smp_bare_bochs_reference():
+    """Reference: two L2s at once, lock-stepped, then swapped between the CPUs (VMCLEAR on
+    one, VMPTRLD + VMLAUNCH on the other), each going on with its registers, stack and RIP."""
+    b = boot_bare("ghv-smp-bare", GHV, "test=smp", timeout=200)
+    assert ghv_smp_transcript(b, "ghv: ") == GHV_SMP_LINES
+
+
+def test_ghv_smp_under_nestor_matches_the_hardware():
+    """NESTOR SMP: the same transcript as bare Bochs. Needs L1's AP started through INIT/SIPI
+    exits, nested VMX state per vCPU, and vmcs12 found by address after VMCLEAR on one CPU and
+    VMPTRLD on the other."""
+    b = boot("ghv-smp-nested", l1=GHV, l1_args="test=smp", cpus=CPUS)
+    assert ghv_smp_transcript(b, "L1> ghv: ") == GHV_SMP_LINES, str(b)
+    b.expect(r"^nestor: image checksum ok")
+    assert b.status() == 0
