@@ -175,3 +175,70 @@ def test_ghv_smp_under_nestor_matches_the_hardware():
     assert ghv_smp_transcript(b, "L1> ghv: ") == GHV_SMP_LINES, str(b)
     b.expect(r"^nestor: image checksum ok")
     assert b.status() == 0
+
+
+# ---------------------------------------------------------------- Linux with 2 CPUs, a 2-vCPU KVM guest
+
+@pytest.fixture(scope="module")
+def kit():
+    return linux_kit.build(os.path.join(BUILD, "linux"))
+
+
+def linux_iso(name, kit, cmdline):
+    """GRUB's own `linux`/`initrd` (no Nestor): bare Bochs boots the kernel directly."""
+    vmlinuz, initrd = kit
+    iso = os.path.join(BUILD, name + ".iso")
+    d = os.path.join(BUILD, name + ".isodir")
+    os.makedirs(os.path.join(d, "boot", "grub"), exist_ok=True)
+    for src, dst in ((vmlinuz, "vmlinuz"), (initrd, "initrd")):
+        with open(src, "rb") as f, open(os.path.join(d, "boot", dst), "wb") as g:
+            g.write(f.read())
+    with open(os.path.join(d, "boot", "grub", "grub.cfg"), "w") as f:
+        f.write('set timeout=0\nset default=0\nmenuentry "Linux" {\n    linux /boot/vmlinuz %s\n'
+                '    initrd /boot/initrd\n    boot\n}\n' % cmdline)
+    subprocess.run(["grub-mkrescue", "-o", iso, "--locales=", "--fonts=", "--themes=",
+                    "--install-modules=normal linux iso9660 biosdisk boot", d],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return iso
+
+
+def expect_two_vcpus(b, pre):
+    """kvmtest --smp's lines (pre: the transcript's prefix for kvmtest's stdout lines)."""
+    b.expect(r"init: cpus online=0-1$")
+    b.expect(r"kvmtest: smp cpus online=2$")
+    for i in (0, 1):
+        b.expect(r"kvmtest: smp vcpu%d up cpu=%d$" % (i, i))
+        b.expect(r"kvmtest: smp vcpu%d phase0 increments=200 cpu=%d$" % (i, i))
+        b.expect(r"kvmtest: smp vcpu%d moved to cpu=%d$" % (i, 1 - i))
+        b.expect(r"kvmtest: smp vcpu%d phase1 increments=200 cpu=%d$" % (i, 1 - i))
+        b.expect(r"kvmtest: smp vcpu%d done counter=\d+ exits=\d+$" % i)
+        b.expect(r"kvmtest: smp vcpu%d hlt$" % i)
+    b.expect(r"kvmtest: smp counter=800$")
+    b.expect(r"kvmtest: smp ok$")
+    b.expect(r"^%skvmtest: all ok$" % pre)
+
+
+@pytest.mark.parametrize("ept", [1, 0])
+def test_linux_2cpus_kvm_2vcpus_bare_bochs_reference(kit, ept):
+    """Reference: Linux directly on Bochs with 2 CPUs runs kvmtest --smp."""
+    cmdline = "%s kvm_intel.ept=%d kvmtest=--smp" % (LINUX_CMDLINE, ept)
+    iso = linux_iso("smp-linux-bare-ept%d" % ept, kit, cmdline)
+    b = run_bochs_until(iso, os.path.join(BUILD, "smp-linux-bare-ept%d" % ept), CPUS,
+                        r"init: kvmtest returned|reboot: Power down", timeout=900, ignore_bad_msrs=True)
+    b.expect(r"init: kvm_intel ept=%s nested=Y$" % ("Y" if ept else "N"))
+    expect_two_vcpus(b, "")
+
+
+@pytest.mark.parametrize("ept", [1, 0])
+def test_linux_2cpus_kvm_2vcpus_under_nestor(kit, ept):
+    """NESTOR SMP: Linux as L1 brings up both CPUs (L1's AP through INIT/SIPI exits), and KVM
+    runs a 2-vCPU guest, each vCPU thread pinned to one L1 CPU and then moved to the other."""
+    vmlinuz, initrd = kit
+    b = boot("smp-linux-nested-ept%d" % ept, l1=vmlinuz, modules=[initrd + ":initrd"], cpus=CPUS,
+             l1_args="%s kvm_intel.ept=%d kvmtest=--smp" % (LINUX_CMDLINE, ept),
+             nestor_args="loglevel=info", timeout=900, megs=512)
+    b.expect(r"init: kvm_intel ept=%s nested=Y$" % ("Y" if ept else "N"))
+    expect_two_vcpus(b, "L1> ")
+    b.expect(r"^nestor: nested: \d+ entries to L2")
+    b.expect(r"^nestor: image checksum ok")
+    assert b.status() == 0
