@@ -123,13 +123,16 @@ def test_hostile_ap_runs_as_an_l1_vcpu_under_nestor():
     assert b.status() == 0x2A
 
 
-def test_hidden_cpu_never_runs_l1_code():
-    """NESTOR SMP: with cpus=1 on a 2-CPU machine L1's table lists one CPU, and its
-    INIT-SIPI-SIPI to all-but-self wakes nothing: the hidden CPU stays Nestor's."""
-    b = boot("smp-hostile-nested-cpus1", l1=L1_MB2, l1_args="test=smp_hostile", cpus=CPUS,
+@pytest.mark.parametrize("target", ["all-but-self", "0x1"])
+def test_hidden_cpu_never_runs_l1_code(target):
+    """NESTOR SMP: with cpus=1 on a 2-CPU machine L1's table lists one CPU, and neither an
+    INIT-SIPI-SIPI to all-but-self nor one sent straight to the hidden CPU's APIC ID wakes
+    anything: the hidden CPU stays Nestor's."""
+    args = "test=smp_hostile" + ("" if target == "all-but-self" else " target=" + target)
+    b = boot("smp-hostile-nested-cpus1-" + target, l1=L1_MB2, l1_args=args, cpus=CPUS,
              nestor_args="loglevel=info cpus=1")
     b.expect(r"^L1> l1test: smp cpus=1$")
-    b.expect(r"^L1> l1test: smp table=(madt|mp) bsp_apic=0x[0-9a-f]+ target=all-but-self$")
+    b.expect(r"^L1> l1test: smp table=(madt|mp) bsp_apic=0x[0-9a-f]+ target=%s$" % target)
     b.expect(r"^L1> l1test: smp ap_started=0$")
     b.expect(r"^L1> l1test: smp ap stage=0$")
     b.expect(r"^nestor: image checksum ok")

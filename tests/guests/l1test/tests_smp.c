@@ -25,6 +25,8 @@
  * smp_rounds=2 on the command line runs a second INIT-SIPI-SIPI round to the
  * same CPU after the first one (as CPU hot-replug and kexec do).
  * tramp=0x.. moves the trampoline page (default 0x20000, below 0xa0000).
+ * target=0x.. sends to that APIC ID whatever the table says (a CPU the
+ * hypervisor hid from the table is still there on the hardware).
  */
 #include "l1test.h"
 #include "idt.h"
@@ -363,6 +365,8 @@ uint32_t l1_test_smp_hostile(struct l1_ctx *ctx)
         }
     }
     l1_say("smp cpus=%u", t.cpus);
+    if (l1_cmdline_get(ctx->cmdline, "target", value, sizeof(value)) == 0 && l1_parse_hex(value, &v) == 0 && v < 0xff)
+        t.ap_apic = (int)v;
     if (t.ap_apic >= 0)
         l1_say("smp table=%s bsp_apic=0x%x target=0x%x", t.name, bsp, (uint32_t)t.ap_apic);
     else
