@@ -134,5 +134,7 @@ bool msrarea_run(void);
 bool pae_run(void);
 /* ---- eptlib.c: ept, ept-ug, ept-hostile, ept-outside, runl2 (ept.h) ---- */
 bool eptx_run(int test, u32 mbi);
+/* ---- smp.c: test=smp, ghv on two CPUs ---- */
+bool smp_run(void);
 
 #endif

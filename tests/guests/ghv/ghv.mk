@@ -45,6 +45,9 @@ GHV_C_OBJS := $(GHV_C_NAMES:%=$(GHV_OBJ)/%.c.o)
 # a fourth segment after it (link.ld), so no earlier address moves.
 GHV_XE_S_NAMES := l2_ept
 GHV_XE_C_NAMES := eptlib ept eptug epthostile runl2
+# test=smp (smp.c, smp_asm.S): linked after everything else, moves no address.
+GHV_XE_S_NAMES += smp_asm
+GHV_XE_C_NAMES += smp
 
 GHV_XS_OBJS := $(GHV_X_S_NAMES:%=$(GHV_OBJ)/x/%.S.o)
 GHV_XC_OBJS := $(GHV_X_C_NAMES:%=$(GHV_OBJ)/x/%.c.o)

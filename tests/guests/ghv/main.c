@@ -73,6 +73,8 @@ void ghv_main(u32 magic, u32 mbi)
         ok &= msrarea_run();
     if (test == GHV_TEST_PAE || every)
         ok &= pae_run();
+    if (test == GHV_TEST_SMP)
+        ghv_finish(smp_run() && ok ? 0 : 1);
     if (test >= GHV_TEST_EPT)
         ok &= eptx_run(test, mbi);
     ghv_finish(ok ? 0 : 1);

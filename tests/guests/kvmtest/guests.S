@@ -54,4 +54,39 @@ kvmtest_long64_start:
 	hlt
 kvmtest_long64_end:
 
+/* ---- smp: one payload, run by both vCPUs of one VM (smp.c). RBX = vCPU
+ * id (0 or 1), RSP its own stack. Port 0x14 <- id ("up"); then two phases
+ * of ping-pong on the shared dword at 0x20000: vCPU n increments it only
+ * while its parity is n, so neither gets ahead of the other by more than
+ * one step and each phase needs both vCPUs running; at the end of a phase
+ * port 0x15 <- its own increments (200), and after the second phase port
+ * 0x16 <- the counter, then HLT. The host moves each vCPU thread to the
+ * other CPU between the phases. */
+	.globl kvmtest_smp_start, kvmtest_smp_end
+kvmtest_smp_start:
+	.code64
+	movl	%ebx, %eax
+	outl	%eax, $0x14
+	xorl	%r13d, %r13d
+2:	xorl	%r12d, %r12d
+1:	movl	0x20000, %eax
+	andl	$1, %eax
+	cmpl	%ebx, %eax
+	jne	3f
+	lock incl 0x20000
+	incl	%r12d
+	cmpl	$200, %r12d
+	jne	1b
+	movl	%r12d, %eax
+	outl	%eax, $0x15
+	incl	%r13d
+	cmpl	$2, %r13d
+	jne	2b
+	movl	0x20000, %eax
+	outl	%eax, $0x16
+	hlt
+3:	pause
+	jmp	1b
+kvmtest_smp_end:
+
 	.section .note.GNU-stack, "", @progbits

@@ -7,7 +7,9 @@
  * to /dev/kmsg (so it reaches the serial console through the kernel log) and
  * starts with "kvmtest: ". See README.md in this directory.
  *
- * Usage: kvmtest [--exit-port]
+ * Usage: kvmtest [--smp] [--exit-port]
+ *   --smp        one VM with two vCPUs, one thread each (smp.c) instead of
+ *                the three one-vCPU guests
  *   --exit-port  after the summary, iopl(3) and a 32-bit OUT of the status
  *                (0 all ok, 1 otherwise) to port 0xf4 (isa-debug-exit).
  *
@@ -41,8 +43,6 @@ extern const uint8_t kvmtest_long64_start[], kvmtest_long64_end[];
 #define GUEST_MEM_SIZE   0x200000ull     /* one 2 MiB slot at GPA 0 */
 #define GUEST_CODE       0x1000ull       /* payload load address */
 #define GUEST_STACK      0x8000ull
-#define GUEST_GDT        0x500ull
-#define GUEST_PML4       0x10000ull
 #define GUEST_PDPT       0x11000ull
 #define GUEST_PD         0x12000ull
 #define GUEST_TSS_ADDR   0xfffbd000ul    /* outside the slot, as QEMU does */
@@ -143,7 +143,6 @@ struct exit_desc {
 	int      any_value; /* don't compare value */
 };
 
-enum guest_mode { MODE_REAL, MODE_PROT32, MODE_LONG64 };
 
 #define MAX_EXP 8
 
@@ -262,7 +261,7 @@ static void set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type,
 	s->g = 1;
 }
 
-static void write_gdt(uint8_t *mem)
+void write_gdt(uint8_t *mem)
 {
 	static const uint64_t gdt[4] = {
 		0,
@@ -273,7 +272,7 @@ static void write_gdt(uint8_t *mem)
 	memcpy(mem + GUEST_GDT, gdt, sizeof(gdt));
 }
 
-static void write_page_tables(uint8_t *mem)
+void write_page_tables(uint8_t *mem)
 {
 	uint64_t *pml4 = (uint64_t *)(mem + GUEST_PML4);
 	uint64_t *pdpt = (uint64_t *)(mem + GUEST_PDPT);
@@ -289,7 +288,7 @@ static void write_page_tables(uint8_t *mem)
 		pd[i] = (i << 21) | 0x83;    /* P | RW | PS */
 }
 
-static int setup_sregs(int vcpu, enum guest_mode mode, const char **what)
+int setup_sregs(int vcpu, enum guest_mode mode, const char **what)
 {
 	struct kvm_sregs sr;
 
@@ -582,7 +581,7 @@ static int finish(int status, int exit_port)
 static int usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [--exit-port]\n"
+		"usage: %s [--smp] [--exit-port]\n"
 		"       %s --mb2 FILE [--mem MiB] [--exit-port] [--] [CMDLINE words...]\n",
 		prog, prog);
 	return 2;
@@ -590,7 +589,7 @@ static int usage(const char *prog)
 
 int main(int argc, char **argv)
 {
-	int exit_port = 0, all_ok = 1, i;
+	int exit_port = 0, all_ok = 1, smp = 0, i;
 	const char *mb2_file = NULL, *mem_arg = NULL;
 
 	/* Options first; in --mb2 mode the first other word (or whatever
@@ -598,6 +597,8 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--exit-port") == 0) {
 			exit_port = 1;
+		} else if (strcmp(argv[i], "--smp") == 0 && !mb2_file) {
+			smp = 1;
 		} else if (strcmp(argv[i], "--mb2") == 0 && i + 1 < argc) {
 			mb2_file = argv[++i];
 		} else if (strcmp(argv[i], "--mem") == 0 && i + 1 < argc) {
@@ -672,6 +673,13 @@ int main(int argc, char **argv)
 				cpuid0_known = 1;
 			}
 		}
+	}
+
+	if (smp) {
+		int st = smp_main(kvm, run_size, supported_cpuid);
+
+		close(kvm);
+		return finish(st, exit_port);
 	}
 
 	const struct guest guests[] = {

@@ -22,6 +22,24 @@ struct kvm_cpuid2 *get_supported_cpuid(int kvm);
 /* Short name of a KVM_EXIT_* reason ("?" if unknown). */
 const char *exit_name(uint32_t reason);
 
+/* Guest memory layout of the tiny guests (kvmtest.c, smp.c). */
+#define GUEST_GDT        0x500ull
+#define GUEST_PML4       0x10000ull
+
+enum guest_mode { MODE_REAL, MODE_PROT32, MODE_LONG64 };
+/* A flat GDT at GUEST_GDT (0x08 code32, 0x10 data, 0x18 code64). */
+void write_gdt(uint8_t *mem);
+/* Identity map of the first 1 GiB (2 MiB pages) at GUEST_PML4.. +0x2fff. */
+void write_page_tables(uint8_t *mem);
+/* KVM_SET_SREGS for the mode; on failure *what names the ioctl. */
+int setup_sregs(int vcpu, enum guest_mode mode, const char **what);
+
+/*
+ * --smp: one VM, two vCPUs, one thread each (smp.c). Returns 0 if both
+ * vCPUs did their work, 1 otherwise.
+ */
+int smp_main(int kvm, int run_size, const struct kvm_cpuid2 *cpuid);
+
 #define MB2_DEFAULT_MEM_MIB 64
 #define MB2_MIN_MEM_MIB     2       /* [0x100000, mem) must not be empty */
 #define MB2_MAX_MEM_MIB     3072    /* stay below KVM's TSS pages at 0xfffbd000 */

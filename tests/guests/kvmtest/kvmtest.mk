@@ -20,8 +20,8 @@ KVMTEST_CC ?= gcc
 KVMTEST_SRC := tests/guests/kvmtest
 KVMTEST_BIN := build/tests/kvmtest
 
-KVMTEST_CFLAGS  := -static -O2 -Wall -Wextra -Werror -std=gnu11
-KVMTEST_SOURCES := $(KVMTEST_SRC)/kvmtest.c $(KVMTEST_SRC)/mb2.c $(KVMTEST_SRC)/guests.S
+KVMTEST_CFLAGS  := -static -pthread -O2 -Wall -Wextra -Werror -std=gnu11
+KVMTEST_SOURCES := $(KVMTEST_SRC)/kvmtest.c $(KVMTEST_SRC)/mb2.c $(KVMTEST_SRC)/smp.c $(KVMTEST_SRC)/guests.S
 
 # One compiler invocation (C, the --mb2 loader in mb2.c, the guest payloads
 # in guests.S): the binary's only inputs are these files, kvmtest.h and this

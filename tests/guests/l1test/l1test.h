@@ -77,5 +77,6 @@ uint32_t l1_test_halt(struct l1_ctx *ctx);
 uint32_t l1_test_triple(struct l1_ctx *ctx);
 uint32_t l1_test_unmapped(struct l1_ctx *ctx);
 uint32_t l1_test_scribble(struct l1_ctx *ctx);
+uint32_t l1_test_smp_hostile(struct l1_ctx *ctx);   /* tests_smp.c */
 
 #endif

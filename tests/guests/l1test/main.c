@@ -23,6 +23,7 @@ static const struct l1_test_entry tests[] = {
     { "scribble", l1_test_scribble },
     { "triple",   l1_test_triple },
     { "vmx",      l1_test_vmx },
+    { "smp_hostile", l1_test_smp_hostile },
 };
 
 /* In .bss: nothing on the stack should be big, the stack is only 16 KiB. */
