@@ -84,6 +84,17 @@ void vcpu_enter_init_state(struct vcpu *v)
  */
 enum exit_action handle_init_signal(struct vcpu *v)
 {
+    /*
+     * An INIT that reached the CPU while it waited for SIPI is kept pending by Bochs and taken as an exit
+     * right after the SIPI exit, before L1 ran an instruction (seen once or twice per start-up). It came before
+     * that SIPI: the CPU is where INIT-then-SIPI leaves it. (A later INIT finds RIP moved or another exit in
+     * between: any other exit ends this window, vmx/vcpu_run.c.)
+     */
+    if (v->sipi_entry_pending && vmread(VMCS_GUEST_RIP) == 0) {
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0); /* as after the SIPI: Bochs saved its wait-for-SIPI blocking */
+        log_debug("INIT sent before the SIPI that started L1 CPU %u: already handled", v->l1_index);
+        return EXIT_RESUME;
+    }
     if (v->nested.vmxon) {
         log_debug("INIT while L1 is in VMX operation: blocked until VMXOFF (SDM 23.8)");
         v->init_pending = true;
@@ -104,6 +115,7 @@ enum exit_action handle_sipi(struct vcpu *v)
      * blocking outside SMM fails the next entry (SDM 26.3.1.5): the "invalid guest state" after SIPI. */
     vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
     v->waiting_for_sipi = false;
+    v->sipi_entry_pending = true;
     log_info("L1 CPU %u started by SIPI at 0x%x", v->l1_index, vector << 12);
     return EXIT_RESUME;
 }

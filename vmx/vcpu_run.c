@@ -85,6 +85,8 @@ uint32_t vcpu_run(struct vcpu *v)
             smp_park_this_cpu(); /* another CPU is ending the run (it sent the INIT that made this exit) */
         v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
         v->exit_qual = vmread(VMCS_EXIT_QUALIFICATION);
+        if (v->sipi_entry_pending && EXIT_REASON_BASIC(v->exit_reason) != EXIT_INIT)
+            v->sipi_entry_pending = false;
         if ((l2 ? nested_l2_exit(v) : exit_dispatch(v)) == EXIT_STOP)
             return v->status;
         if (!v->vmcs_switched)

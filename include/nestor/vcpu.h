@@ -28,6 +28,7 @@ struct vcpu {
     unsigned l1_index;       /* which of L1's CPUs (0: its BSP) */
     bool waiting_for_sipi;   /* in the wait-for-SIPI activity state: nothing may be injected */
     bool init_pending;       /* INIT arrived while L1 was in VMX operation (blocked, SDM 23.8) */
+    bool sipi_entry_pending; /* started by SIPI, no other exit since */
     bool launched;
     paddr_t vmcs;
     struct l1_vm *vm;
