@@ -8,6 +8,7 @@
 #include "nestor/arch.h"
 #include "nestor/entry_checks.h"
 #include "nestor/log.h"
+#include "nestor/platform.h"
 #include "nestor/vmx_ops.h"
 
 static const char *insn_name(bool launch) { return launch ? "VMLAUNCH" : "VMRESUME"; }
@@ -68,7 +69,11 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
     if (rule)
         return entry_failure(v, launch, EXIT_INVALID_GUEST_STATE, qual, rule);
 
-    vmcs02_build(v, v12); /* vmcs02 is now current */
+    if (!vmcs02_build(v, v12))
+        return vcpu_stop(v, STATUS_NESTOR_PANIC, true,
+                         "out of memory for the shadow EPT02 of vmcs12 0x%lx: L1 stopped (L2 never runs without it)",
+                         n->current_ptr);
+    /* vmcs02 is now current */
     n->in_l2 = true;
     v->vmcs_switched = true;
     if (!vmcs02_load_pdptes(v, v12))
@@ -80,6 +85,7 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
     if (launch)
         v12->launch_state = VMCS12_LAUNCHED;
     n->stats.entries++;
+    n->fill_epoch++;
     log_trace("entering L2 at 0x%lx (vmcs12 0x%lx)", V12(v12, VMCS_GUEST_RIP), n->current_ptr);
     return EXIT_RESUME;
 }

@@ -51,8 +51,11 @@ extern const unsigned vmcs12_guest_field_count;
 const uint8_t *vmcs12_guest_slots(void);
 /* vmcs02.c: indexes one of Nestor's bitmap pages (at init; they never change). */
 void sparse_page_index(struct sparse_page *sp, paddr_t page);
-/* vmcs02.c: builds vmcs02 (made current) from vmcs12 and Nestor's needs. */
-void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12);
+/*
+ * vmcs02.c: builds vmcs02 (made current) from vmcs12 and Nestor's needs. false (vmcs01 still
+ * current, nothing changed): no memory for the shadow EPT02 vmcs12's EPTP needs.
+ */
+bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12);
 /* Loads L2's PDPTEs for PAE paging without EPT12 into vmcs02; false if one is invalid (26.3.1.6). */
 bool vmcs02_load_pdptes(struct vcpu *v, const struct vmcs12 *v12);
 

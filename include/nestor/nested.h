@@ -73,7 +73,10 @@ struct nested_vmx {
 
     bool ept;            /* nested EPT offered (nested_ept=1) */
     struct ept02_root ept02[EPT02_ROOTS];
+    /* Livelock guard (ept02.c): violations on a page the shadow already allows, same EPTP, same epoch. */
     gpa_t last_fill_gpa;
+    uint64_t last_fill_eptp12;
+    uint64_t fill_epoch, last_fill_epoch; /* moves at every emulated VM entry and INVEPT */
     unsigned same_fill_count;
 
     bool shadowing;      /* VMCS shadowing in use for L1 (vmcs_shadowing=1 and the CPU has it) */
