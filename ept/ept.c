@@ -130,6 +130,13 @@ bool ept_install(struct ept *e, gpa_t gpa, paddr_t hpa, unsigned level, uint64_t
 bool ept_walk(const struct ept *e, gpa_t gpa, struct ept_walk *w)
 {
     memset(w, 0, sizeof *w);
+    /*
+     * A 4-level walk indexes bits 47:12; an address with higher bits (possible when
+     * MAXPHYADDR > 48 and L1 names it in VMPTRLD, an EPT12 table, an MSR area) is not
+     * in this EPT at all, and must not alias the address with those bits cleared.
+     */
+    if (gpa >= BIT(48))
+        return false;
     uint64_t perms = EPT_RWX;
     const uint64_t *table = phys_to_virt(e->pml4);
     for (unsigned level = EPT_LEVEL_PML4; level >= EPT_LEVEL_PT; level--) {

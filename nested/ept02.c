@@ -52,11 +52,12 @@ void ept02_drop_all(struct vcpu *v)
         drop(&v->nested.ept02[i]);
 }
 
+/* INVEPT single-context: every shadow built for the same EP4TA, whatever the rest of its EPTP. */
 void ept02_drop(struct vcpu *v, uint64_t eptp12)
 {
     v->nested.fill_epoch++;
     for (unsigned i = 0; i < EPT02_ROOTS; i++)
-        if (v->nested.ept02[i].valid && v->nested.ept02[i].eptp12 == eptp12)
+        if (v->nested.ept02[i].valid && ept12_same_ep4ta(v->nested.ept02[i].eptp12, eptp12))
             drop(&v->nested.ept02[i]);
 }
 
