@@ -46,7 +46,8 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
         return EXIT_RESUME;
     }
 
-    struct entry_check_ctx ctx = {&n->caps, nested_maxphy_mask(), (vmread(VMCS_GUEST_EFER) & EFER_LMA) != 0};
+    struct entry_check_ctx ctx = {&n->caps, nested_maxphy_mask(), (vmread(VMCS_GUEST_EFER) & EFER_LMA) != 0,
+                                  (cpuid(7, 0).ebx & BIT(11)) != 0 /* RTM, passed through to L1 */};
     const char *rule = entry_check_controls(v12, &ctx);
     if (rule) {
         log_info("L1 %s of vmcs12 0x%lx: VMfailValid(7): %s", insn_name(launch), n->current_ptr, rule);
@@ -82,12 +83,32 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
     uint32_t bad = nested_load_msr_area(v, V12(v12, VMCS_ENTRY_MSR_LOAD_ADDR), (uint32_t)V12(v12, VMCS_ENTRY_MSR_LOAD_COUNT));
     if (bad)
         return entry_failure(v, launch, EXIT_MSR_LOADING, bad, "26.4 an entry of the VM-entry MSR-load area cannot be loaded");
+    /*
+     * "launched" only once an entry succeeds (SDM 31 VMLAUNCH Operation). The CPU may still
+     * refuse vmcs02 with an entry-failure exit (a check Nestor lacks): nested_l2_exit then
+     * clears it again (nested_entry_failed_in_hw).
+     */
     if (launch)
         v12->launch_state = VMCS12_LAUNCHED;
+    n->entry_was_launch = launch;
+    n->vmcs02_entry_was_launch = !n->vmcs02_launched;
     n->stats.entries++;
     n->fill_epoch++;
     log_trace("entering L2 at 0x%lx (vmcs12 0x%lx)", V12(v12, VMCS_GUEST_RIP), n->current_ptr);
     return EXIT_RESUME;
+}
+
+/*
+ * The CPU answered the entry into vmcs02 with an entry-failure exit (bit 31): neither
+ * vmcs12 (if this was L1's VMLAUNCH) nor vmcs02 (if never entered before) is launched.
+ */
+void nested_entry_failed_in_hw(struct vcpu *v)
+{
+    struct nested_vmx *n = &v->nested;
+    if (n->entry_was_launch)
+        n->current->v.launch_state = 0;
+    if (n->vmcs02_entry_was_launch)
+        n->vmcs02_launched = false;
 }
 
 enum exit_action nested_handle_vmlaunch(struct vcpu *v) { return vmentry(v, true); }

@@ -59,6 +59,9 @@ bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12);
 /* Loads L2's PDPTEs for PAE paging without EPT12 into vmcs02; false if one is invalid (26.3.1.6). */
 bool vmcs02_load_pdptes(struct vcpu *v, const struct vmcs12 *v12);
 
+/* nested_entry.c: the CPU refused vmcs02 with an entry-failure exit: undo "launched" (vmcs12 and vmcs02). */
+void nested_entry_failed_in_hw(struct vcpu *v);
+
 /* nested_exit.c: a VM exit from L2 (or a failed VM entry) delivered to L1 (SDM 27). */
 void nested_reflect(struct vcpu *v, uint32_t reason, uint64_t qual, bool entry_failure);
 
