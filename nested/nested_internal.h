@@ -36,6 +36,9 @@ bool vmcs_shadow_init(struct vcpu *v, bool want);
 void vmcs_shadow_fill(struct vcpu *v);
 void vmcs_shadow_drain(struct vcpu *v);
 void vmcs_shadow_activate(struct vcpu *v, bool on);
+/* An exiting VMREAD/VMWRITE of the HIGH half of a shadowed 64-bit field: shadow -> vmcs12 before, vmcs12 -> shadow after a write. */
+void vmcs_shadow_sync_before(struct vcpu *v, uint64_t field);
+void vmcs_shadow_sync_after_write(struct vcpu *v, uint64_t field);
 
 /* ept02.c: shadow EPT02 for L2s running with EPT12. */
 struct ept02_root *ept02_get(struct vcpu *v, uint64_t eptp12);
