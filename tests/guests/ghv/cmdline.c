@@ -10,7 +10,8 @@
 #define MB2_BOOT_MAGIC 0x36d76289u
 
 const char *const ghv_test_names[] = {"basic", "neg", "all", "events", "l0", "msrarea", "pae", "every",
-                                     "ept", "ept-ug", "ept-hostile", "ept-outside", "runl2"};
+                                     "ept", "ept-ug", "ept-hostile", "ept-outside", "runl2",
+                                     "hostile-nested"};
 
 static const char *find_cmdline(u32 mbi)
 {

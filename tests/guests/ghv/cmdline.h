@@ -9,6 +9,7 @@ enum ghv_test {
     GHV_TEST_EVENTS, GHV_TEST_L0, GHV_TEST_MSRAREA, GHV_TEST_PAE, GHV_TEST_EVERY,
     /* nested EPT (eptlib.c), not part of "every" */
     GHV_TEST_EPT, GHV_TEST_EPT_UG, GHV_TEST_EPT_HOSTILE, GHV_TEST_EPT_OUTSIDE, GHV_TEST_RUNL2,
+    GHV_TEST_HOSTILE_NESTED, /* hostile_nested.c, after the EPT setup of eptx_run */
     GHV_TEST_COUNT
 };
 /* Names as on the command line, indexed by enum ghv_test. */

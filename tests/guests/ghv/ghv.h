@@ -134,5 +134,6 @@ bool msrarea_run(void);
 bool pae_run(void);
 /* ---- eptlib.c: ept, ept-ug, ept-hostile, ept-outside, runl2 (ept.h) ---- */
 bool eptx_run(int test, u32 mbi);
+bool hostile_nested_run(void); /* hostile_nested.c */
 
 #endif

@@ -44,7 +44,7 @@ GHV_C_OBJS := $(GHV_C_NAMES:%=$(GHV_OBJ)/%.c.o)
 # read-only data go on in the extended tests' segment, their .data/.bss into
 # a fourth segment after it (link.ld), so no earlier address moves.
 GHV_XE_S_NAMES := l2_ept
-GHV_XE_C_NAMES := eptlib ept eptug epthostile runl2
+GHV_XE_C_NAMES := eptlib ept eptug epthostile runl2 hostile_nested
 
 GHV_XS_OBJS := $(GHV_X_S_NAMES:%=$(GHV_OBJ)/x/%.S.o)
 GHV_XC_OBJS := $(GHV_X_C_NAMES:%=$(GHV_OBJ)/x/%.c.o)

@@ -75,5 +75,7 @@ void ghv_main(u32 magic, u32 mbi)
         ok &= pae_run();
     if (test >= GHV_TEST_EPT)
         ok &= eptx_run(test, mbi);
+    if (test == GHV_TEST_HOSTILE_NESTED)
+        ok &= hostile_nested_run();
     ghv_finish(ok ? 0 : 1);
 }

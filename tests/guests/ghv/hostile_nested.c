@@ -1,0 +1,185 @@
+/*
+ * ghv: test=hostile-nested — legal but unusual uses of VMX a hostile or merely
+ * busy L1 makes, each with the answer the SDM gives (and bare Bochs gives):
+ *
+ *  invept-loop  L2 is one page of code ("1: vmcall; jmp 1b"). 50 times:
+ *               VMRESUME, VMCALL exit, INVEPT single-context. Every resume
+ *               refills the same guest-physical page: legal, must not stop L1.
+ *  eptp-cycle   six EPT12s with the same mappings, cycled over 30 VMRESUMEs
+ *               (more EPTPs than a shadow cache of four holds): same refills.
+ *  relaunch     VMLAUNCH whose VM-entry MSR-load area clears IA32_EFER.LME
+ *               of a 64-bit L2 with paging on (WRMSR would #GP): entry failure,
+ *               exit reason 34, qualification 1 (SDM 26.4). The VMCS stays
+ *               clear, so the same VMLAUNCH without the area must succeed;
+ *               after VMCLEAR and VMPTRLD it succeeds again.
+ *  msr-outside  a VM-entry MSR-load entry for MSR 40000000H, outside both
+ *               MSR-bitmap ranges (L1's own WRMSR of it exits and #GPs):
+ *               exit reason 34, qualification 2.
+ *  tsc-high     VMWRITE of TSC_OFFSET (2010H), VMREAD of its HIGH half
+ *               (2011H); VMWRITE of the HIGH half, VMREAD of the full field;
+ *               both again after a VM entry and exit (SDM 24.11.2).
+ */
+#include "ept.h"
+
+#define MSR_KERNEL_GS_BASE 0xc0000102u
+#define ENTRY_MSR_LOAD_ADDR_F 0x200a
+#define TSC_OFFSET_HIGH 0x2011
+#define HN_EPTPS 6
+
+struct hn_msr_entry {
+    u32 index, reserved;
+    u64 value;
+};
+static struct hn_msr_entry hn_area[2] __attribute__((aligned(16)));
+
+/* L2: a VMCALL loop that touches nothing but its own code page. */
+extern const char l2_hn_loop[];
+__asm__(".text\n"
+        ".globl l2_hn_loop\n"
+        "l2_hn_loop:\n"
+        "1: vmcall\n"
+        "   jmp 1b\n");
+
+static bool setup(struct xt *t, struct ept12 *e, u64 *vmcs)
+{
+    if (!xt_vmx(t) || !e_secondary_offered(t, PROC2_EPT))
+        return false;
+    if (!e_mem_check(t, E_POOL_BASE, E_POOL_END, "pool") || !e_mem_check(t, E_OFS, E_OFS + E_L2_SPAN, "l2 memory"))
+        return false;
+    *vmcs = e_pool_page();
+    if (!*vmcs || !ept12_init(e) || !e_l2_build(t, e, true) || !e_vmcs_64(t, e_ptr(*vmcs), e, phys(l2_hn_loop))) {
+        fail_add(&t->f, "setup");
+        return false;
+    }
+    return true;
+}
+
+/* One entry expecting the VMCALL exit at l2_hn_loop; RIP stays there (the loop). */
+static bool vmcall_round(struct xt *t)
+{
+    struct eexit x;
+    int r = e_enter(t, &x);
+    if (r != VMX_OK || (x.x.reason >> 31) || x.x.basic != XR_VMCALL || x.x.rip != phys(l2_hn_loop))
+        return false;
+    return vmwrite(GUEST_RIP, phys(l2_hn_loop)) == VMX_OK;
+}
+
+static void invept_loop(struct xt *t, const struct ept12 *e)
+{
+    unsigned n = 0;
+    u64 desc[2] = {e->eptp, 0};
+    bool single = ghv_caps.ept_vpid & CAP_INVEPT_1;
+    for (unsigned i = 0; i < 50; i++) {
+        if (!vmcall_round(t))
+            break;
+        n++;
+        if (ghv_e_invept(single ? 1 : 2, desc) != VMX_OK)
+            break;
+    }
+    gprintf("ghv: %s invept-loop vmcalls=%u\n", t->name, n);
+    if (n != 50)
+        fail_add(&t->f, "invept-loop");
+}
+
+static void eptp_cycle(struct xt *t, const struct ept12 *first)
+{
+    struct ept12 e[HN_EPTPS];
+    e[0] = *first;
+    for (unsigned i = 1; i < HN_EPTPS; i++)
+        if (!ept12_init(&e[i]) || !e_l2_build(t, &e[i], true)) {
+            fail_add(&t->f, "eptp-cycle-setup");
+            return;
+        }
+    unsigned n = 0;
+    for (unsigned i = 0; i < 30; i++) {
+        if (vmwrite(EPT_POINTER, e[i % HN_EPTPS].eptp) != VMX_OK || !vmcall_round(t))
+            break;
+        n++;
+    }
+    vmwrite(EPT_POINTER, first->eptp);
+    gprintf("ghv: %s eptp-cycle vmcalls=%u\n", t->name, n);
+    if (n != 30)
+        fail_add(&t->f, "eptp-cycle");
+}
+
+static void launch_once(struct xt *t, const char *tag)
+{
+    struct eexit x;
+    int r = e_enter(t, &x);
+    gprintf("ghv: %s %s = ", t->name, tag);
+    if (r == VMX_FAIL_VALID)
+        gprintf("VMfailValid(%lu)\n", vmread(VM_INSN_ERROR));
+    else if (r != VMX_OK)
+        gprintf("%s\n", vmx_result_name(r));
+    else if (x.x.reason >> 31)
+        gprintf("entryfail reason=0x%x qual=0x%lx\n", x.x.reason, x.x.qual);
+    else
+        gprintf("exit reason=%u\n", x.x.basic);
+    if (r != VMX_OK || x.x.reason != XR_VMCALL)
+        fail_add(&t->f, tag);
+    vmwrite(GUEST_RIP, phys(l2_hn_loop));
+}
+
+static void relaunch(struct xt *t, const struct ept12 *e, u64 vmcs)
+{
+    if (!e_vmcs_64(t, e_ptr(vmcs), e, phys(l2_hn_loop)))
+        return;
+    hn_area[0] = (struct hn_msr_entry){MSR_EFER, 0, rdmsr(MSR_EFER) & ~((1ull << 8) | (1ull << 10))};
+    vmwrite(ENTRY_MSR_LOAD_ADDR_F, phys(hn_area));
+    vmwrite(ENTRY_MSR_LOAD_COUNT, 1);
+    xt_expect_entryfail(t, "efer-area", 0x80000022, 1);
+    vmwrite(ENTRY_MSR_LOAD_COUNT, 0);
+    launch_once(t, "relaunch"); /* still clear: VMLAUNCH again, no VMCLEAR needed */
+    if (vmclear(vmcs) != VMX_OK || vmptrld(vmcs) != VMX_OK) {
+        fail_add(&t->f, "vmclear");
+        return;
+    }
+    t->launched = false;
+    launch_once(t, "relaunch-after-vmclear");
+}
+
+static void msr_outside(struct xt *t, const struct ept12 *e, u64 vmcs)
+{
+    if (!e_vmcs_64(t, e_ptr(vmcs), e, phys(l2_hn_loop)))
+        return;
+    hn_area[0] = (struct hn_msr_entry){MSR_KERNEL_GS_BASE, 0, 0x1000};
+    hn_area[1] = (struct hn_msr_entry){0x40000000u, 0, 1};
+    vmwrite(ENTRY_MSR_LOAD_ADDR_F, phys(hn_area));
+    vmwrite(ENTRY_MSR_LOAD_COUNT, 2);
+    xt_expect_entryfail(t, "msr-outside", 0x80000022, 2);
+    vmwrite(ENTRY_MSR_LOAD_COUNT, 0);
+}
+
+static void tsc_high(struct xt *t, const struct ept12 *e, u64 vmcs)
+{
+    if (!e_vmcs_64(t, e_ptr(vmcs), e, phys(l2_hn_loop)))
+        return;
+    vmwrite(TSC_OFFSET, 0x1122334455667788ull);
+    xt_show(t, "high-after-full", vmread(TSC_OFFSET_HIGH), 0x11223344ull);
+    vmwrite(TSC_OFFSET_HIGH, 0xaabbccddull);
+    xt_show(t, "full-after-high", vmread(TSC_OFFSET), 0xaabbccdd55667788ull);
+    launch_once(t, "tsc-entry");
+    xt_show(t, "full-after-entry", vmread(TSC_OFFSET), 0xaabbccdd55667788ull);
+    xt_show(t, "high-after-entry", vmread(TSC_OFFSET_HIGH), 0xaabbccddull);
+}
+
+bool hostile_nested_run(void)
+{
+    struct xt t;
+    struct ept12 e;
+    u64 vmcs;
+    xt_begin(&t, "hostile-nested");
+    if (!setup(&t, &e, &vmcs))
+        return xt_end(&t, 0);
+    if (!(ghv_caps.ept_vpid & CAP_INVEPT)) {
+        gprintf("ghv: hostile-nested skipped invept-loop\n");
+        fail_add(&t.f, "no-invept");
+    } else {
+        invept_loop(&t, &e);
+    }
+    eptp_cycle(&t, &e);
+    relaunch(&t, &e, vmcs);
+    msr_outside(&t, &e, vmcs);
+    tsc_high(&t, &e, vmcs);
+    return xt_end(&t, 0);
+}
