@@ -2,7 +2,8 @@
  * ghv: test=hostile-nested — legal but unusual uses of VMX a hostile or merely
  * busy L1 makes, each with the answer the SDM gives (and bare Bochs gives):
  *
- *  invept-loop  L2 is one page of code ("1: vmcall; jmp 1b"). 50 times:
+ *  invept-loop  L2 is one page of code ("1: vmcall; jmp 1b") whose page tables
+ *               share its 2 MiB EPT12 leaf (own_tables). 50 times:
  *               VMRESUME, VMCALL exit, INVEPT single-context. Every resume
  *               refills the same guest-physical page: legal, must not stop L1.
  *  eptp-cycle   six EPT12s with the same mappings, cycled over 30 VMRESUMEs
@@ -40,6 +41,22 @@ __asm__(".text\n"
         "1: vmcall\n"
         "   jmp 1b\n");
 
+/*
+ * L2's own page tables inside the 2 MiB EPT12 leaf that holds its code (GPA
+ * 0x1f0000-0x1f2fff: PML4, PDPT, PD with one 2 MiB page, identity): each resume
+ * after INVEPT then touches one guest-physical page first (the PML4), and one
+ * shadow fill of the 2 MiB leaf serves the whole walk and the fetch. Nothing
+ * else in between: the same page is filled at every resume.
+ */
+#define HN_PML4 0x1f0000ull
+static void own_tables(void)
+{
+    *e_l1(HN_PML4) = (HN_PML4 + 0x1000) | 3;
+    *e_l1(HN_PML4 + 0x1000) = (HN_PML4 + 0x2000) | 3;
+    *e_l1(HN_PML4 + 0x2000) = 0x83; /* 2 MiB page at 0, present, writable */
+    vmwrite(GUEST_CR3, HN_PML4);
+}
+
 static bool setup(struct xt *t, struct ept12 *e, u64 *vmcs)
 {
     if (!xt_vmx(t) || !e_secondary_offered(t, PROC2_EPT))
@@ -51,6 +68,7 @@ static bool setup(struct xt *t, struct ept12 *e, u64 *vmcs)
         fail_add(&t->f, "setup");
         return false;
     }
+    own_tables();
     return true;
 }
 
@@ -90,6 +108,7 @@ static void eptp_cycle(struct xt *t, const struct ept12 *first)
             fail_add(&t->f, "eptp-cycle-setup");
             return;
         }
+    own_tables(); /* e_l2_build rewrote L2's memory */
     unsigned n = 0;
     for (unsigned i = 0; i < 30; i++) {
         if (vmwrite(EPT_POINTER, e[i % HN_EPTPS].eptp) != VMX_OK || !vmcall_round(t))
