@@ -90,6 +90,9 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
      */
     if (launch)
         v12->launch_state = VMCS12_LAUNCHED;
+    /* L1 injects an event into L2: nothing of Nestor's (a forwarded host NMI) may take its place. */
+    if (V12(v12, VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
+        v->injected = true;
     n->entry_was_launch = launch;
     n->vmcs02_entry_was_launch = !n->vmcs02_launched;
     n->stats.entries++;

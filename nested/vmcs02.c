@@ -171,9 +171,6 @@ bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
     index_fields();
     for (unsigned i = 0; i < ARRAY_SIZE(plain_control_fields); i++)
         w(plain_control_fields[i], v12->f[control_slots[i]]);
-    /* L1 injects an event into L2: nothing of Nestor's (a forwarded host NMI) may take its place. */
-    if (V12(v12, VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
-        v->injected = true;
     w(VMCS_TSC_OFFSET, (proc12 & PROC_TSC_OFFSETTING) ? V12(v12, VMCS_TSC_OFFSET) : 0);
     w(VMCS_EXIT_MSR_STORE_COUNT, 0); /* MSR areas are emulated by nested/msr_area.c */
     w(VMCS_EXIT_MSR_LOAD_COUNT, 0);
