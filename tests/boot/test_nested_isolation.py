@@ -9,6 +9,8 @@ L1 nor let an MSR-load area reach what L1's own WRMSR could not:
 - relaunch: a VMLAUNCH that fails (exit 34, the entry MSR-load area clears EFER.LME) left
   the VMCS "launched", so the corrected VMLAUNCH got VMfailValid(4);
 - msr-outside: an MSR outside the MSR-bitmap ranges in the entry MSR-load area;
+- invept-ep4ta: INVEPT single-context with the same EP4TA but another memory type in the
+  EPTP left the shadow EPT02 stale;
 - tsc-high: the HIGH half of TSC_OFFSET under VMCS shadowing (run with and without it).
 """
 import pytest
@@ -39,6 +41,7 @@ def test_hostile_nested_probes_match_the_hardware(bare, shadowing):
     b.expect(r"^L1> ghv: hostile-nested relaunch = exit reason=18$")
     b.expect(r"^L1> ghv: hostile-nested relaunch-after-vmclear = exit reason=18$")
     b.expect(r"^nestor: L1's MSR area entry 2 \(MSR 0x40000000\) refused: 26\.4 L1's WRMSR of this MSR")
+    b.expect(r"^L1> ghv: hostile-nested ep4ta-after-invept=0x6234623462346234$")
     b.expect(r"^L1> ghv: hostile-nested high-after-full=0x11223344$")
     b.expect(r"^L1> ghv: hostile-nested full-after-high=0xaabbccdd55667788$")
     b.expect(r"^L1> ghv: hostile-nested full-after-entry=0xaabbccdd55667788$")

@@ -16,6 +16,10 @@
  *  msr-outside  a VM-entry MSR-load entry for MSR 40000000H, outside both
  *               MSR-bitmap ranges (L1's own WRMSR of it exits and #GPs):
  *               exit reason 34, qualification 2.
+ *  invept-ep4ta L2 reads a 4 KiB page; ghv points the EPT12 entry at another
+ *               page and does INVEPT single-context with the same EP4TA but
+ *               memory type UC in the EPTP: the context is the EP4TA (bits
+ *               51:12), so L2's next read must see the new page.
  *  tsc-high     VMWRITE of TSC_OFFSET (2010H), VMREAD of its HIGH half
  *               (2011H); VMWRITE of the HIGH half, VMREAD of the full field;
  *               both again after a VM entry and exit (SDM 24.11.2).
@@ -41,6 +45,15 @@ __asm__(".text\n"
         "1: vmcall\n"
         "   jmp 1b\n");
 
+/* L2: reads E_GPA_4KA into RAX, VMCALL, again. */
+extern const char l2_hn_read[];
+__asm__(".text\n"
+        ".globl l2_hn_read\n"
+        "l2_hn_read:\n"
+        "1: mov 0x210000, %rax\n"
+        "   vmcall\n"
+        "   jmp 1b\n");
+
 /*
  * L2's own page tables inside the 2 MiB EPT12 leaf that holds its code (GPA
  * 0x1f0000-0x1f2fff: PML4, PDPT, PD with one 2 MiB page, identity): each resume
@@ -53,7 +66,8 @@ static void own_tables(void)
 {
     *e_l1(HN_PML4) = (HN_PML4 + 0x1000) | 3;
     *e_l1(HN_PML4 + 0x1000) = (HN_PML4 + 0x2000) | 3;
-    *e_l1(HN_PML4 + 0x2000) = 0x83; /* 2 MiB page at 0, present, writable */
+    *e_l1(HN_PML4 + 0x2000) = 0x83;            /* 2 MiB page at 0, present, writable */
+    *e_l1(HN_PML4 + 0x2008) = 0x200000 | 0x83; /* and at 2 MiB (E_GPA_4KA) */
     vmwrite(GUEST_CR3, HN_PML4);
 }
 
@@ -169,6 +183,46 @@ static void msr_outside(struct xt *t, const struct ept12 *e, u64 vmcs)
     vmwrite(ENTRY_MSR_LOAD_COUNT, 0);
 }
 
+static bool read_round(struct xt *t, u64 *value)
+{
+    struct eexit x;
+    int r = e_enter(t, &x);
+    if (r != VMX_OK || (x.x.reason >> 31) || x.x.basic != XR_VMCALL)
+        return false;
+    *value = t->regs[0]; /* RAX */
+    return vmwrite(GUEST_RIP, phys(l2_hn_read)) == VMX_OK;
+}
+
+static void invept_ep4ta(struct xt *t, struct ept12 *e, u64 vmcs)
+{
+    if (!(ghv_caps.ept_vpid & CAP_INVEPT_1) || !(ghv_caps.ept_vpid & CAP_UC)) {
+        gprintf("ghv: %s skipped invept-ep4ta\n", t->name);
+        return;
+    }
+    *(volatile u64 *)e_ptr(E_L1_4KA) = EV_4KA;
+    *(volatile u64 *)e_ptr(E_L1_4KB) = EV_4KB;
+    volatile u64 *pte = ept12_entry(e, E_GPA_4KA, 1);
+    if (!pte || !e_vmcs_64(t, e_ptr(vmcs), e, phys(l2_hn_read))) {
+        fail_add(&t->f, "invept-ep4ta-setup");
+        return;
+    }
+    own_tables();
+    *pte = E_L1_4KA | EPT_RWX | EPT_WB;
+    u64 a = 0, b = 0;
+    if (!read_round(t, &a)) {
+        fail_add(&t->f, "invept-ep4ta-read");
+        return;
+    }
+    *pte = E_L1_4KB | EPT_RWX | EPT_WB;
+    u64 desc[2] = {(e->eptp & ~7ull) | 0 /* UC: same EP4TA, another EPTP */, 0};
+    if (ghv_e_invept(1, desc) != VMX_OK || !read_round(t, &b)) {
+        fail_add(&t->f, "invept-ep4ta-read");
+        return;
+    }
+    xt_show(t, "ep4ta-before", a, EV_4KA);
+    xt_show(t, "ep4ta-after-invept", b, EV_4KB);
+}
+
 static void tsc_high(struct xt *t, const struct ept12 *e, u64 vmcs)
 {
     if (!e_vmcs_64(t, e_ptr(vmcs), e, phys(l2_hn_loop)))
@@ -199,6 +253,7 @@ bool hostile_nested_run(void)
     eptp_cycle(&t, &e);
     relaunch(&t, &e, vmcs);
     msr_outside(&t, &e, vmcs);
+    invept_ep4ta(&t, &e, vmcs);
     tsc_high(&t, &e, vmcs);
     return xt_end(&t, 0);
 }
