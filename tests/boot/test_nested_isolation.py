@@ -6,8 +6,9 @@ L1 nor let an MSR-load area reach what L1's own WRMSR could not:
 
 - invept-loop / eptp-cycle: the same guest-physical page refilled again and again
   (INVEPT + VMRESUME 50 times; six EPTPs cycled) once stopped L1 as a "Nestor bug";
-- relaunch: a VMLAUNCH that fails (exit 34, the entry MSR-load area clears EFER.LME) left
-  the VMCS "launched", so the corrected VMLAUNCH got VMfailValid(4);
+- relaunch / rtm-relaunch: a VMLAUNCH that fails (exit 34, the entry MSR-load area clears
+  EFER.LMA/LME; exit 33, RTM pending debug exception without RTM) left the VMCS
+  "launched", so the corrected VMLAUNCH got VMfailValid(4);
 - msr-outside: an MSR outside the MSR-bitmap ranges in the entry MSR-load area;
 - invept-ep4ta: INVEPT single-context with the same EP4TA but another memory type in the
   EPTP left the shadow EPT02 stale;
@@ -40,6 +41,10 @@ def test_hostile_nested_probes_match_the_hardware(bare, shadowing):
              r"MSR-load area must equal IA-32e mode guest$")
     b.expect(r"^L1> ghv: hostile-nested relaunch = exit reason=18$")
     b.expect(r"^L1> ghv: hostile-nested relaunch-after-vmclear = exit reason=18$")
+    b.expect(r"^L1> ghv: hostile-nested rtm-pending = entryfail reason=0x80000021 qual=0x0$")
+    b.expect(r"^nestor: L1 VMLAUNCH of vmcs12 0x[0-9a-f]+: VM-entry failure \(exit reason 33, qualification 0\): "
+             r"26\.3\.1\.5 pending debug exceptions RTM \(bit 16\) may be 1 only if the processor supports RTM$")
+    b.expect(r"^L1> ghv: hostile-nested rtm-relaunch = exit reason=18$")
     b.expect(r"^nestor: L1's MSR area entry 2 \(MSR 0x40000000\) refused: 26\.4 L1's WRMSR of this MSR")
     b.expect(r"^L1> ghv: hostile-nested ep4ta-after-invept=0x6234623462346234$")
     b.expect(r"^L1> ghv: hostile-nested high-after-full=0x11223344$")

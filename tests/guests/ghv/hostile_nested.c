@@ -13,6 +13,8 @@
  *               exit reason 34, qualification 1 (SDM 26.4). The VMCS stays
  *               clear, so the same VMLAUNCH without the area must succeed;
  *               after VMCLEAR and VMPTRLD it succeeds again.
+ *  rtm-relaunch pending debug exceptions with RTM (bit 16) on a CPU without RTM:
+ *               exit reason 33 (SDM 26.3.1.5); VMLAUNCH again without it succeeds.
  *  msr-outside  a VM-entry MSR-load entry for MSR 40000000H, outside both
  *               MSR-bitmap ranges (L1's own WRMSR of it exits and #GPs):
  *               exit reason 34, qualification 2.
@@ -171,6 +173,23 @@ static void relaunch(struct xt *t, const struct ept12 *e, u64 vmcs)
     launch_once(t, "relaunch-after-vmclear");
 }
 
+/* Pending debug exceptions with RTM (bit 16) on a CPU without RTM: exit 33; then VMLAUNCH again without it. */
+static void rtm_relaunch(struct xt *t, const struct ept12 *e, u64 vmcs)
+{
+    u32 r[4];
+    cpuid(7, 0, r);
+    if (r[1] & (1u << 11)) {
+        gprintf("ghv: %s skipped rtm\n", t->name);
+        return;
+    }
+    if (!e_vmcs_64(t, e_ptr(vmcs), e, phys(l2_hn_loop)))
+        return;
+    vmwrite(GUEST_PENDING_DBG, (1ull << 16) | (1ull << 12));
+    xt_expect_entryfail(t, "rtm-pending", 0x80000021, 0);
+    vmwrite(GUEST_PENDING_DBG, 0);
+    launch_once(t, "rtm-relaunch");
+}
+
 static void msr_outside(struct xt *t, const struct ept12 *e, u64 vmcs)
 {
     if (!e_vmcs_64(t, e_ptr(vmcs), e, phys(l2_hn_loop)))
@@ -252,6 +271,7 @@ bool hostile_nested_run(void)
     }
     eptp_cycle(&t, &e);
     relaunch(&t, &e, vmcs);
+    rtm_relaunch(&t, &e, vmcs);
     msr_outside(&t, &e, vmcs);
     invept_ep4ta(&t, &e, vmcs);
     tsc_high(&t, &e, vmcs);
