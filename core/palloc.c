@@ -1,6 +1,42 @@
-/* Range-list physical allocator (see include/nestor/palloc.h). */
+/* Range-list physical allocator with an in-band overflow list (see include/nestor/palloc.h). */
 #include "nestor/lib.h"
 #include "nestor/palloc.h"
+#include "nestor/physmem.h"
+
+/*
+ * A page on the overflow list holds, in its first two words, the next page
+ * and a tag: the tag lets a second free of the same page be refused without
+ * walking the list (a page in use holding exactly this value is the only way
+ * to fool it, and Nestor zeroes pages it hands out).
+ */
+#define SPARE_TAG 0x4e53504152454c53ull /* "NSPARELS" */
+
+static uint64_t spare_tag(paddr_t page) { return SPARE_TAG ^ page; }
+
+static bool spare_holds(paddr_t page)
+{
+    const uint64_t *w = phys_to_virt(page);
+    return w[1] == spare_tag(page);
+}
+
+static void spare_push(struct palloc *pa, paddr_t page)
+{
+    uint64_t *w = phys_to_virt(page);
+    w[0] = pa->spare_head;
+    w[1] = spare_tag(page);
+    pa->spare_head = page;
+    pa->spare_count++;
+}
+
+static paddr_t spare_pop(struct palloc *pa)
+{
+    paddr_t page = pa->spare_head;
+    uint64_t *w = phys_to_virt(page);
+    pa->spare_head = w[0];
+    w[0] = w[1] = 0;
+    pa->spare_count--;
+    return page;
+}
 
 void palloc_init(struct palloc *pa) { memset(pa, 0, sizeof *pa); }
 
@@ -112,6 +148,8 @@ paddr_t palloc_alloc(struct palloc *pa, uint64_t pages, uint64_t align_pages)
     if (pages == 0 || align_pages == 0 || (align_pages & (align_pages - 1)) || pages > UINT64_MAX / PAGE_SIZE ||
         align_pages > UINT64_MAX / PAGE_SIZE)
         return 0;
+    if (pages == 1 && pa->spare_count)
+        return spare_pop(pa); /* pages that found no slot are handed out first */
     uint64_t size = pages * PAGE_SIZE, align = align_pages * PAGE_SIZE;
     for (unsigned i = 0; i < pa->count; i++) {
         struct palloc_range *r = &pa->r[i];
@@ -143,14 +181,23 @@ bool palloc_free(struct palloc *pa, paddr_t base, uint64_t pages)
     if (!pages || pages > UINT64_MAX / PAGE_SIZE)
         return false;
     paddr_t end = base + pages * PAGE_SIZE;
-    if (!IS_ALIGNED(base, PAGE_SIZE) || base == 0 || end < base || overlaps_free(pa, base, end))
+    if (!IS_ALIGNED(base, PAGE_SIZE) || base == 0 || end <= base || overlaps_free(pa, base, end))
         return false;
-    return insert_merged(pa, base, end);
+    if (pa->spare_count)
+        for (paddr_t p = base; p < end; p += PAGE_SIZE)
+            if (spare_holds(p))
+                return false; /* already free, on the overflow list */
+    if (insert_merged(pa, base, end))
+        return true;
+    /* No slot for a new range: the pages go on the overflow list, never lost. */
+    for (paddr_t p = base; p < end; p += PAGE_SIZE)
+        spare_push(pa, p);
+    return true;
 }
 
 uint64_t palloc_free_pages(const struct palloc *pa)
 {
-    uint64_t n = 0;
+    uint64_t n = pa->spare_count;
     for (unsigned i = 0; i < pa->count; i++)
         n += (pa->r[i].end - pa->r[i].base) / PAGE_SIZE;
     return n;

@@ -130,6 +130,13 @@ bool ept_install(struct ept *e, gpa_t gpa, paddr_t hpa, unsigned level, uint64_t
 bool ept_walk(const struct ept *e, gpa_t gpa, struct ept_walk *w)
 {
     memset(w, 0, sizeof *w);
+    /*
+     * A 4-level walk indexes bits 47:12; an address with higher bits (possible when
+     * MAXPHYADDR > 48 and L1 names it in VMPTRLD, an EPT12 table, an MSR area) is not
+     * in this EPT at all, and must not alias the address with those bits cleared.
+     */
+    if (gpa >= BIT(48))
+        return false;
     uint64_t perms = EPT_RWX;
     const uint64_t *table = phys_to_virt(e->pml4);
     for (unsigned level = EPT_LEVEL_PML4; level >= EPT_LEVEL_PT; level--) {
@@ -153,22 +160,26 @@ bool ept_walk(const struct ept *e, gpa_t gpa, struct ept_walk *w)
 
 uint64_t ept_eptp(const struct ept *e) { return e->pml4 | EPTP_WALK_LENGTH_4 | EPTP_MEMTYPE_WB; }
 
-static void free_level(uint64_t *table, unsigned level)
+/* Returns the pages the allocator refused (a double free: a bug, never a lack of room). */
+static unsigned free_level(uint64_t *table, unsigned level)
 {
+    unsigned refused = 0;
     for (unsigned i = 0; i < EPT_ENTRIES && level > EPT_LEVEL_PT; i++) {
         uint64_t entry = table[i];
         if ((entry & EPT_RWX) && !(entry & EPT_LARGE)) {
-            free_level(table_of(entry), level - 1);
-            palloc_free(&g_palloc, entry & EPT_PFN_MASK, 1);
+            refused += free_level(table_of(entry), level - 1);
+            refused += !palloc_free(&g_palloc, entry & EPT_PFN_MASK, 1);
         }
     }
+    return refused;
 }
 
-void ept_destroy(struct ept *e)
+unsigned ept_destroy(struct ept *e)
 {
     if (!e->pml4)
-        return;
-    free_level(phys_to_virt(e->pml4), EPT_LEVEL_PML4);
-    palloc_free(&g_palloc, e->pml4, 1);
+        return 0;
+    unsigned refused = free_level(phys_to_virt(e->pml4), EPT_LEVEL_PML4);
+    refused += !palloc_free(&g_palloc, e->pml4, 1);
     memset(e, 0, sizeof *e);
+    return refused;
 }

@@ -32,6 +32,10 @@ enum ept12_result ept12_walk(uint64_t eptp, gpa_t gpa, const struct ept12_caps *
     uint64_t perms = EPT_RWX;
     gpa_t table = eptp & c->maxphyaddr_mask & ~0xfffull;
     w->perms = 0;
+    w->level = 4;
+    /* The 4-level EPT Nestor offers translates 48 bits: beyond that nothing is mapped (an EPT violation). */
+    if (gpa >= (1ull << 48))
+        return EPT12_NOT_PRESENT;
     for (unsigned level = 4; level >= 1; level--) {
         w->level = level;
         unsigned shift = 12 + 9 * (level - 1);
@@ -84,3 +88,5 @@ uint64_t ept12_violation_qual(uint64_t hw, uint64_t perms12)
                     EPTQUAL_NMI_UNBLOCKING;
     return (hw & keep) | ((perms12 & EPT_RWX) << 3);
 }
+
+bool ept12_same_ep4ta(uint64_t eptp_a, uint64_t eptp_b) { return ((eptp_a ^ eptp_b) & EPTP_EP4TA_MASK) == 0; }

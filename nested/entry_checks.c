@@ -40,6 +40,11 @@ static bool pat_ok(uint64_t pat)
     return true;
 }
 
+#define CR4_CET_BIT BIT(23)            /* CR4.CET (SDM vol. 3A 2.5) */
+#define PENDING_DBG_ENABLED_BP BIT(12) /* pending debug exceptions, SDM 24.4.2 Table 24-4 */
+#define PENDING_DBG_BS BIT(14)
+#define PENDING_DBG_RTM BIT(16)
+
 static bool efer_reserved_ok(uint64_t efer) { return (efer & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)) == 0; }
 
 static uint32_t proc2_of(const struct vmcs12 *v)
@@ -131,6 +136,7 @@ const char *entry_check_host_state(const struct vmcs12 *v, const struct entry_ch
           "26.2.2 host CR0 must respect IA32_VMX_CR0_FIXED0/FIXED1");
     CHECK((cr4 & k->cr4_fixed0) == k->cr4_fixed0 && (cr4 & ~k->cr4_fixed1) == 0,
           "26.2.2 host CR4 must respect IA32_VMX_CR4_FIXED0/FIXED1");
+    CHECK(!(cr4 & CR4_CET_BIT) || (cr0 & CR0_WP), "26.2.2 host CR4.CET = 1 requires host CR0.WP = 1");
     CHECK((V12(v, VMCS_HOST_CR3) & ~c->maxphyaddr_mask) == 0,
           "26.2.2 host CR3 must be within the physical-address width");
     CHECK(is_canonical(V12(v, VMCS_HOST_SYSENTER_ESP)) && is_canonical(V12(v, VMCS_HOST_SYSENTER_EIP)),
@@ -233,6 +239,7 @@ const char *entry_check_guest_state(const struct vmcs12 *v, const struct entry_c
         CHECK((cr0 & CR0_PG) && (cr4 & CR4_PAE), "26.3.1.1 IA-32e mode guest requires CR0.PG = 1 and CR4.PAE = 1");
     else
         CHECK(!(cr4 & CR4_PCIDE), "26.3.1.1 outside IA-32e mode guest CR4.PCIDE must be 0");
+    CHECK(!(cr4 & CR4_CET_BIT) || (cr0 & CR0_WP), "26.3.1.1 guest CR4.CET = 1 requires guest CR0.WP = 1");
     CHECK((V12(v, VMCS_GUEST_CR3) & ~c->maxphyaddr_mask) == 0,
           "26.3.1.1 guest CR3 must be within the physical-address width");
     if (entry & ENTRY_LOAD_DEBUG_CONTROLS) {
@@ -376,6 +383,13 @@ const char *entry_check_guest_state(const struct vmcs12 *v, const struct entry_c
           "26.3.1.5 guest interruptibility: no NMI blocking when injecting an NMI with virtual NMIs");
     uint64_t pend = V12(v, VMCS_GUEST_PENDING_DBG);
     CHECK((pend & ~0x1500full) == 0, "26.3.1.5 guest pending debug exceptions reserved bits must be 0");
+    if (pend & PENDING_DBG_RTM) {
+        CHECK(c->rtm, "26.3.1.5 pending debug exceptions RTM (bit 16) may be 1 only if the processor supports RTM");
+        CHECK((pend & 0xfffull) == 0 && (pend & PENDING_DBG_ENABLED_BP) && !(pend & PENDING_DBG_BS),
+              "26.3.1.5 pending debug exceptions with RTM (bit 16) = 1: bits 11:0 and 14 must be 0, bit 12 must be 1");
+        CHECK(!(intr & INTERRUPTIBILITY_MOV_SS),
+              "26.3.1.5 pending debug exceptions with RTM (bit 16) = 1: blocking by MOV SS must be 0");
+    }
     if ((intr & 3) || act == ACTIVITY_HLT) {
         bool tf = rflags & BIT(8), btf = V12(v, VMCS_GUEST_DEBUGCTL) & BIT(1);
         bool bs = pend & BIT(14);

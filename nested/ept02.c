@@ -39,20 +39,25 @@ static void drop(struct ept02_root *r)
     if (!r->valid)
         return;
     invalidate_hw(&r->ept); /* its pages may come back as another tree: no stale TLB entries may remain */
-    ept_destroy(&r->ept);
+    unsigned refused = ept_destroy(&r->ept);
+    if (refused)
+        log_warn("shadow EPT02: the allocator refused %u table pages as already free (a Nestor bug)", refused);
     r->valid = false;
 }
 
 void ept02_drop_all(struct vcpu *v)
 {
+    v->nested.fill_epoch++;
     for (unsigned i = 0; i < EPT02_ROOTS; i++)
         drop(&v->nested.ept02[i]);
 }
 
+/* INVEPT single-context: every shadow built for the same EP4TA, whatever the rest of its EPTP. */
 void ept02_drop(struct vcpu *v, uint64_t eptp12)
 {
+    v->nested.fill_epoch++;
     for (unsigned i = 0; i < EPT02_ROOTS; i++)
-        if (v->nested.ept02[i].valid && v->nested.ept02[i].eptp12 == eptp12)
+        if (v->nested.ept02[i].valid && ept12_same_ep4ta(v->nested.ept02[i].eptp12, eptp12))
             drop(&v->nested.ept02[i]);
 }
 
@@ -77,6 +82,46 @@ struct ept02_root *ept02_get(struct vcpu *v, uint64_t eptp12)
     }
     r->last_used = ++n->lru_clock;
     return r;
+}
+
+/* Re-executing an IRET that unblocked NMIs: block them again (SDM 27.2.3). */
+static void reblock_nmis(uint64_t qual)
+{
+    if ((qual & EPTQUAL_NMI_UNBLOCKING) && !(vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
+}
+
+/* The shadow already grants this access: refilling it would change nothing. */
+static bool shadow_allows(struct ept02_root *root, gpa_t gpa2, uint64_t need)
+{
+    struct ept_walk w;
+    return ept_walk(&root->ept, gpa2, &w) && (w.perms & need) == need;
+}
+
+/*
+ * A violation on an access the shadow already allows: a translation the CPU cached
+ * before the shadow changed. Flushing it is the cure. Refilling the same page again
+ * and again is legal for L1 (INVEPT + VMRESUME in a loop, more EPTPs than the shadow
+ * cache holds), but each of those drops the shadow or enters anew (the epoch moves).
+ * Only a violation that repeats with the shadow allowing it, the same EPTP and nothing
+ * in between is a livelock, and only Nestor can be the cause.
+ */
+static enum exit_action stale_violation(struct vcpu *v, struct ept02_root *root, gpa_t gpa2, uint64_t qual)
+{
+    struct nested_vmx *n = &v->nested;
+    bool again = gpa2 >> PAGE_SHIFT == n->last_fill_gpa >> PAGE_SHIFT && root->eptp12 == n->last_fill_eptp12 &&
+                 n->fill_epoch == n->last_fill_epoch;
+    n->same_fill_count = again ? n->same_fill_count + 1 : 0;
+    n->last_fill_gpa = gpa2;
+    n->last_fill_eptp12 = root->eptp12;
+    n->last_fill_epoch = n->fill_epoch;
+    if (n->same_fill_count > 8)
+        return vcpu_stop(v, STATUS_NESTOR_PANIC, true,
+                         "shadow EPT02 maps 0x%lx but L2 keeps faulting on it after INVEPT (a Nestor bug)", gpa2);
+    invalidate_hw(&root->ept);
+    n->stats.l2_by_l0[EXIT_EPT_VIOLATION]++;
+    reblock_nmis(qual);
+    return EXIT_RESUME;
 }
 
 static unsigned level_of(uint64_t size) { return size == GiB ? 3 : size == 2 * MiB ? 2 : 1; }
@@ -126,14 +171,6 @@ enum exit_action ept02_violation(struct vcpu *v)
     paddr_t hpa = ALIGN_DOWN(w01.hpa, size);
     bool uc = ((w01.leaf >> EPT_MEMTYPE_SHIFT) & 7) == MEMTYPE_UC;
     unsigned memtype = uc ? MEMTYPE_UC : w.memtype;
-    /* A fill that does not stop the violation would loop forever: that is a Nestor bug, say so. */
-    if (gpa2 >> PAGE_SHIFT == n->last_fill_gpa >> PAGE_SHIFT) {
-        if (++n->same_fill_count > 8)
-            return vcpu_stop(v, STATUS_NESTOR_PANIC, true, "shadow EPT fill for 0x%lx does not take (a Nestor bug)", gpa2);
-    } else {
-        n->last_fill_gpa = gpa2;
-        n->same_fill_count = 0;
-    }
     /* Shadows are a cache: whatever L1 maps, they never take Nestor's last pages. */
     if (palloc_free_pages(&g_palloc) < EPT02_MIN_FREE_PAGES) {
         ept02_drop_all(v);
@@ -141,6 +178,8 @@ enum exit_action ept02_violation(struct vcpu *v)
     }
     bool replaced = false, retried = false;
     struct ept02_root *root = ept02_get(v, V12(v12, VMCS_EPT_POINTER));
+    if (root && shadow_allows(root, gpa2, need))
+        return stale_violation(v, root, gpa2, qual);
     for (;;) {
         if (!root)
             return vcpu_stop(v, STATUS_NESTOR_PANIC, true, "out of memory for a shadow EPT");
@@ -164,9 +203,7 @@ enum exit_action ept02_violation(struct vcpu *v)
         invalidate_hw(&root->ept);
     n->stats.ept02_fills++;
     n->stats.l2_by_l0[EXIT_EPT_VIOLATION]++;
-    /* Re-executing an IRET that unblocked NMIs: block them again (SDM 27.2.3). */
-    if ((qual & EPTQUAL_NMI_UNBLOCKING) && !(vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID))
-        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
+    reblock_nmis(qual);
     log_trace("EPT02: L2 0x%lx -> L1 0x%lx -> host 0x%lx, %lu KiB, perms %lx", gpa2, w.l1pa, w01.hpa, size / KiB,
               perms);
     return EXIT_RESUME;

@@ -11,6 +11,7 @@
 #define PTE_XD BIT(63)
 #define CR4_PSE BIT(4)
 #define CR4_SMAP BIT(21)
+#define CR4_LA57 BIT(12)
 
 struct walk {
     const struct paging_ctx *c;
@@ -112,14 +113,14 @@ enum walk_result guest_walk(const struct paging_ctx *c, const struct gpa_io *io,
         return WALK_OK;
     }
 
-    /* PAE (3 levels, PDPTEs from registers) or 4-level paging: 8-byte entries. */
+    /* PAE (3 levels, PDPTEs from registers), 4-level or 5-level paging (CR4.LA57, SDM vol. 3A 4.5): 8-byte entries. */
     bool four_level = four_level_paging;
     int level;
     uint64_t entry;
     gpa_t at = 0;
     if (four_level) {
-        level = 4;
-        at = (c->cr3 & c->maxphyaddr_mask & ~0xfffull) + ((linear >> 39) & 511) * 8;
+        level = (c->cr4 & CR4_LA57) ? 5 : 4;
+        at = (c->cr3 & c->maxphyaddr_mask & ~0xfffull) + ((linear >> (12 + 9 * (level - 1))) & 511) * 8;
     } else {
         linear &= 0xffffffffull;
         entry = c->pdpte[(linear >> 30) & 3];
@@ -135,7 +136,7 @@ enum walk_result guest_walk(const struct paging_ctx *c, const struct gpa_io *io,
             return *pf_error = fault(&w, false, false), WALK_PAGE_FAULT;
         bool large = level > 1 && (entry & PTE_PS);
         uint64_t rsvd = rsvd_phys | rsvd_xd;
-        if (level == 4 && (entry & PTE_PS))
+        if (level >= 4 && (entry & PTE_PS)) /* PML5E and PML4E: PS is reserved */
             rsvd |= PTE_PS;
         if (large) /* the frame of a large page must be aligned to it */
             rsvd |= level == 3 ? 0x3fffe000ull : 0x1fe000ull;

@@ -8,6 +8,7 @@
 #include "nestor/arch.h"
 #include "nestor/entry_checks.h"
 #include "nestor/log.h"
+#include "nestor/platform.h"
 #include "nestor/vmx_ops.h"
 
 static const char *insn_name(bool launch) { return launch ? "VMLAUNCH" : "VMRESUME"; }
@@ -45,7 +46,8 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
         return EXIT_RESUME;
     }
 
-    struct entry_check_ctx ctx = {&n->caps, nested_maxphy_mask(), (vmread(VMCS_GUEST_EFER) & EFER_LMA) != 0};
+    struct entry_check_ctx ctx = {&n->caps, nested_maxphy_mask(), (vmread(VMCS_GUEST_EFER) & EFER_LMA) != 0,
+                                  (cpuid(7, 0).ebx & BIT(11)) != 0 /* RTM, passed through to L1 */};
     const char *rule = entry_check_controls(v12, &ctx);
     if (rule) {
         log_info("L1 %s of vmcs12 0x%lx: VMfailValid(7): %s", insn_name(launch), n->current_ptr, rule);
@@ -68,7 +70,11 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
     if (rule)
         return entry_failure(v, launch, EXIT_INVALID_GUEST_STATE, qual, rule);
 
-    vmcs02_build(v, v12); /* vmcs02 is now current */
+    if (!vmcs02_build(v, v12))
+        return vcpu_stop(v, STATUS_NESTOR_PANIC, true,
+                         "out of memory for the shadow EPT02 of vmcs12 0x%lx: L1 stopped (L2 never runs without it)",
+                         n->current_ptr);
+    /* vmcs02 is now current */
     n->in_l2 = true;
     v->vmcs_switched = true;
     if (!vmcs02_load_pdptes(v, v12))
@@ -77,11 +83,35 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
     uint32_t bad = nested_load_msr_area(v, V12(v12, VMCS_ENTRY_MSR_LOAD_ADDR), (uint32_t)V12(v12, VMCS_ENTRY_MSR_LOAD_COUNT));
     if (bad)
         return entry_failure(v, launch, EXIT_MSR_LOADING, bad, "26.4 an entry of the VM-entry MSR-load area cannot be loaded");
+    /*
+     * "launched" only once an entry succeeds (SDM 31 VMLAUNCH Operation). The CPU may still
+     * refuse vmcs02 with an entry-failure exit (a check Nestor lacks): nested_l2_exit then
+     * clears it again (nested_entry_failed_in_hw).
+     */
     if (launch)
         v12->launch_state = VMCS12_LAUNCHED;
+    /* L1 injects an event into L2: nothing of Nestor's (a forwarded host NMI) may take its place. */
+    if (V12(v12, VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
+        v->injected = true;
+    n->entry_was_launch = launch;
+    n->vmcs02_entry_was_launch = !n->vmcs02_launched;
     n->stats.entries++;
+    n->fill_epoch++;
     log_trace("entering L2 at 0x%lx (vmcs12 0x%lx)", V12(v12, VMCS_GUEST_RIP), n->current_ptr);
     return EXIT_RESUME;
+}
+
+/*
+ * The CPU answered the entry into vmcs02 with an entry-failure exit (bit 31): neither
+ * vmcs12 (if this was L1's VMLAUNCH) nor vmcs02 (if never entered before) is launched.
+ */
+void nested_entry_failed_in_hw(struct vcpu *v)
+{
+    struct nested_vmx *n = &v->nested;
+    if (n->entry_was_launch)
+        n->current->v.launch_state = 0;
+    if (n->vmcs02_entry_was_launch)
+        n->vmcs02_launched = false;
 }
 
 enum exit_action nested_handle_vmlaunch(struct vcpu *v) { return vmentry(v, true); }

@@ -209,6 +209,7 @@ enum exit_action nested_l2_exit(struct vcpu *v)
         log_warn("the CPU refused to enter L2 (exit reason %u, qualification 0x%lx) although vmcs12 passed "
                  "Nestor's checks: reported to L1 as that VM-entry failure",
                  reason, v->exit_qual);
+        nested_entry_failed_in_hw(v);
         nested_reflect(v, v->exit_reason, v->exit_qual, true);
         return EXIT_RESUME;
     }

@@ -36,6 +36,9 @@ bool vmcs_shadow_init(struct vcpu *v, bool want);
 void vmcs_shadow_fill(struct vcpu *v);
 void vmcs_shadow_drain(struct vcpu *v);
 void vmcs_shadow_activate(struct vcpu *v, bool on);
+/* An exiting VMREAD/VMWRITE of the HIGH half of a shadowed 64-bit field: shadow -> vmcs12 before, vmcs12 -> shadow after a write. */
+void vmcs_shadow_sync_before(struct vcpu *v, uint64_t field);
+void vmcs_shadow_sync_after_write(struct vcpu *v, uint64_t field);
 
 /* ept02.c: shadow EPT02 for L2s running with EPT12. */
 struct ept02_root *ept02_get(struct vcpu *v, uint64_t eptp12);
@@ -51,10 +54,16 @@ extern const unsigned vmcs12_guest_field_count;
 const uint8_t *vmcs12_guest_slots(void);
 /* vmcs02.c: indexes one of Nestor's bitmap pages (at init; they never change). */
 void sparse_page_index(struct sparse_page *sp, paddr_t page);
-/* vmcs02.c: builds vmcs02 (made current) from vmcs12 and Nestor's needs. */
-void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12);
+/*
+ * vmcs02.c: builds vmcs02 (made current) from vmcs12 and Nestor's needs. false (vmcs01 still
+ * current, nothing changed): no memory for the shadow EPT02 vmcs12's EPTP needs.
+ */
+bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12);
 /* Loads L2's PDPTEs for PAE paging without EPT12 into vmcs02; false if one is invalid (26.3.1.6). */
 bool vmcs02_load_pdptes(struct vcpu *v, const struct vmcs12 *v12);
+
+/* nested_entry.c: the CPU refused vmcs02 with an entry-failure exit: undo "launched" (vmcs12 and vmcs02). */
+void nested_entry_failed_in_hw(struct vcpu *v);
 
 /* nested_exit.c: a VM exit from L2 (or a failed VM entry) delivered to L1 (SDM 27). */
 void nested_reflect(struct vcpu *v, uint32_t reason, uint64_t qual, bool entry_failure);

@@ -57,6 +57,7 @@ static bool linear_address(struct vcpu *v, uint32_t info, uint64_t disp, size_t 
     for (unsigned i = 0; i < 16; i++)
         c.gpr[i] = vcpu_gpr_read(v, i);
     c.long_mode = l1_long_mode_code();
+    c.la57 = vmread(VMCS_GUEST_CR4) & BIT(12); /* CR4.LA57 */
     for (unsigned s = 0; s < 6; s++) {
         c.seg[s].base = vmread(VMCS_GUEST_ES_BASE + 2 * s);
         c.seg[s].limit = (uint32_t)vmread(VMCS_GUEST_ES_LIMIT + 2 * s);

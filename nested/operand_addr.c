@@ -1,5 +1,5 @@
 /* Memory-operand addressing of VMX instructions (see include/nestor/operand_addr.h). */
-#include "nestor/entry_checks.h"
+#include "nestor/guest_walk.h"
 #include "nestor/operand_addr.h"
 #include "nestor/vmx_arch.h"
 
@@ -19,7 +19,7 @@ enum operand_fault operand_linear(const struct operand_ctx *c, uint32_t info, ui
 
     if (c->long_mode) { /* only FS and GS have a base; the address must be canonical */
         uint64_t lin = ea + (seg == OPSEG_FS || seg == OPSEG_GS ? c->seg[seg].base : 0);
-        if (!is_canonical(lin) || !is_canonical(lin + n - 1))
+        if (!is_canonical_for(lin, c->la57) || !is_canonical_for(lin + n - 1, c->la57))
             return fault;
         *out = lin;
         return OPERAND_OK;

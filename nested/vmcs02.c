@@ -117,17 +117,23 @@ struct l1_inherit {
     uint64_t efer, pat, debugctl, dr7;
 };
 
-void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
+bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
 {
     struct nested_vmx *n = &v->nested;
     const struct vmx_caps *hw = &g_vmx_caps;
-    struct l1_inherit l1 = {vmread(VMCS_GUEST_EFER), vmread(VMCS_GUEST_PAT), vmread(VMCS_GUEST_DEBUGCTL),
-                            vmread(VMCS_GUEST_DR7)};
-    uint64_t eptp01 = vmread(VMCS_EPT_POINTER);
-    vmptrld(n->vmcs02);
-
     uint32_t pin12 = (uint32_t)V12(v12, VMCS_PIN_CONTROLS), proc12 = (uint32_t)V12(v12, VMCS_PROC_CONTROLS);
     uint32_t proc2_12 = (proc12 & PROC_SECONDARY_CONTROLS) ? (uint32_t)V12(v12, VMCS_PROC_CONTROLS2) : 0;
+    /* EPT is always on for L2: EPT02 with EPT12, else EPT01 (L2 addresses are L1-physical). */
+    uint64_t eptp02 = vmread(VMCS_EPT_POINTER);
+    if (proc2_12 & PROC2_ENABLE_EPT) {
+        eptp02 = ept02_eptp_for(v, V12(v12, VMCS_EPT_POINTER));
+        if (!eptp02)
+            return false; /* never EPT01 in its place: that would give L2 all of L1's memory */
+    }
+    struct l1_inherit l1 = {vmread(VMCS_GUEST_EFER), vmread(VMCS_GUEST_PAT), vmread(VMCS_GUEST_DEBUGCTL),
+                            vmread(VMCS_GUEST_DR7)};
+    vmptrld(n->vmcs02);
+
     uint32_t exit12 = (uint32_t)V12(v12, VMCS_EXIT_CONTROLS), entry12 = (uint32_t)V12(v12, VMCS_ENTRY_CONTROLS);
 
     uint32_t proc02 = (proc12 & ~(uint32_t)(PROC_USE_IO_BITMAPS | PROC_UNCOND_IO_EXITING | PROC_USE_MSR_BITMAPS)) |
@@ -149,14 +155,9 @@ void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
         proc02 |= PROC_USE_MSR_BITMAPS;
         w(VMCS_MSR_BITMAP, n->msr_bitmap02);
     }
-    /* Unrestricted guest passes through (it needs EPT12); EPT is always on: EPT02 or, without EPT12, EPT01. */
+    /* Unrestricted guest passes through (it needs EPT12); EPT is always on (eptp02 above). */
     uint32_t proc2_02 = (proc2_12 & n->caps.proc2.allowed1 & ~(uint32_t)(PROC2_ENABLE_VPID | PROC2_ENABLE_EPT)) |
                         PROC2_ENABLE_EPT | (n->vpid02 ? PROC2_ENABLE_VPID : 0);
-    if (proc2_12 & PROC2_ENABLE_EPT) {
-        uint64_t eptp02 = ept02_eptp_for(v, V12(v12, VMCS_EPT_POINTER));
-        if (eptp02)
-            eptp01 = eptp02;
-    }
     uint32_t exit02 = (exit12 & (EXIT_SAVE_DEBUG_CONTROLS | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_PREEMPTION_TIMER)) |
                       EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
                       EXIT_SAVE_DEBUG_CONTROLS;
@@ -174,7 +175,7 @@ void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
     w(VMCS_EXIT_MSR_STORE_COUNT, 0); /* MSR areas are emulated by nested/msr_area.c */
     w(VMCS_EXIT_MSR_LOAD_COUNT, 0);
     w(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
-    w(VMCS_EPT_POINTER, eptp01); /* or EPT02, chosen above */
+    w(VMCS_EPT_POINTER, eptp02);
     if (n->vpid02)
         w(VMCS_VPID, n->vpid02);
     if (pin12 & PIN_PREEMPTION_TIMER)
@@ -202,6 +203,7 @@ void vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
         n->last_vpid12 = vpid12;
         n->vpid12_seen = vpid12 != 0;
     }
+    return true;
 }
 
 bool vmcs02_load_pdptes(struct vcpu *v, const struct vmcs12 *v12)

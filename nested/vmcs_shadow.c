@@ -108,6 +108,45 @@ void vmcs_shadow_drain(struct vcpu *v)
     vmptrld(v->vmcs);
 }
 
+/*
+ * The HIGH encoding of a 64-bit field (bit 0 set, SDM 24.11.2) is a bit of its own in
+ * the VMREAD/VMWRITE bitmaps, left set: L1's VMREAD/VMWRITE of it exits. The shadow
+ * holds the truth for the shadowed field until the next drain, so such an access must
+ * see what L1 wrote there (before), and a VMWRITE of it must reach the shadow (after),
+ * or the drain would overwrite the high half L1 just wrote.
+ */
+static int shadowed_rw_index_of_high(uint64_t field)
+{
+    if (!(field & 1) || ((field >> 13) & 3) != 1 || field > 0xffffffffull)
+        return -1; /* not the HIGH access of a 64-bit field */
+    for (unsigned i = 0; i < ARRAY_SIZE(shadow_rw); i++)
+        if (shadow_rw[i] == (field & ~1ull))
+            return (int)i;
+    return -1;
+}
+
+void vmcs_shadow_sync_before(struct vcpu *v, uint64_t field)
+{
+    struct nested_vmx *n = &v->nested;
+    int i = shadowed_rw_index_of_high(field);
+    if (i < 0 || !n->shadowing || !n->shadow_active || !n->current)
+        return;
+    vmptrld(n->shadow_vmcs);
+    n->current->v.f[rw_slots[i]] = vmread(shadow_rw[i]);
+    vmptrld(v->vmcs);
+}
+
+void vmcs_shadow_sync_after_write(struct vcpu *v, uint64_t field)
+{
+    struct nested_vmx *n = &v->nested;
+    int i = shadowed_rw_index_of_high(field);
+    if (i < 0 || !n->shadowing || !n->shadow_active || !n->current)
+        return;
+    vmptrld(n->shadow_vmcs);
+    vmwrite(shadow_rw[i], n->current->v.f[rw_slots[i]]);
+    vmptrld(v->vmcs);
+}
+
 /* Points vmcs01 at the shadow while L1 has a current VMCS; without one, VMREAD/VMWRITE exit (VMfailInvalid). */
 void vmcs_shadow_activate(struct vcpu *v, bool on)
 {

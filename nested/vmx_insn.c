@@ -193,6 +193,7 @@ enum exit_action nested_handle_vmread(struct vcpu *v)
         return EXIT_RESUME;
     uint64_t field = vmx_operand_reg_read(v, INSNINFO_REG2(info)), value;
     log_trace("L1 VMREAD field 0x%lx", field);
+    vmcs_shadow_sync_before(v, field);
     if (vmcs12_read(&n->current->v, field, n->caps.v12_features, &value) != V12_OK) {
         nested_vmfail_valid(v, VMERR_UNSUPPORTED_FIELD);
         return EXIT_RESUME;
@@ -223,6 +224,7 @@ enum exit_action nested_handle_vmwrite(struct vcpu *v)
     uint64_t field = vmx_operand_reg_read(v, INSNINFO_REG2(info));
     log_trace("L1 VMWRITE field 0x%lx = 0x%lx", field, value);
     bool write_any = n->caps.misc & VMX_MISC_VMWRITE_ANY_FIELD;
+    vmcs_shadow_sync_before(v, field);
     switch (vmcs12_write(&n->current->v, field, n->caps.v12_features, write_any, value)) {
     case V12_UNSUPPORTED:
         nested_vmfail_valid(v, VMERR_UNSUPPORTED_FIELD);
@@ -231,6 +233,7 @@ enum exit_action nested_handle_vmwrite(struct vcpu *v)
         nested_vmfail_valid(v, VMERR_VMWRITE_READ_ONLY);
         return EXIT_RESUME;
     case V12_OK:
+        vmcs_shadow_sync_after_write(v, field);
         break;
     }
     nested_vmsucceed(v);

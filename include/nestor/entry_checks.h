@@ -14,6 +14,7 @@ struct entry_check_ctx {
     const struct nested_caps *caps;
     uint64_t maxphyaddr_mask; /* physical-address width: (1 << MAXPHYADDR) - 1 */
     bool l1_ia32e;            /* L1 itself runs in IA-32e mode (EFER.LMA) */
+    bool rtm;                 /* L1 sees RTM (CPUID.(EAX=7,ECX=0):EBX[11]) */
 };
 
 /* Returns NULL when all pass, else the rule that failed (then VMfailValid(7)). */

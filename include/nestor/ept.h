@@ -49,8 +49,8 @@ struct ept_walk {
 };
 bool ept_walk(const struct ept *e, gpa_t gpa, struct ept_walk *w);
 uint64_t ept_eptp(const struct ept *e);
-/* Frees every paging-structure page (not the memory mapped). */
-void ept_destroy(struct ept *e);
+/* Frees every paging-structure page (not the memory mapped); returns how many the allocator refused (0). */
+unsigned ept_destroy(struct ept *e);
 
 /* Writes "read access; GPA not readable/writable/executable; ..." for an EPT-violation qualification. */
 void ept_describe_violation(uint64_t qual, char *buf, size_t size);

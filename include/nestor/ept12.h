@@ -46,4 +46,12 @@ const char *ept12_check_eptp(uint64_t eptp, bool memtype_uc_ok, bool memtype_wb_
  */
 uint64_t ept12_violation_qual(uint64_t hw_qual, uint64_t perms12);
 
+/*
+ * INVEPT single-context invalidates the mappings of an EP4TA, bits 51:12 of the EPTP
+ * (SDM 28.4.3.1, "INVEPT"): EPTPs differing only in memory type, walk length or the
+ * accessed/dirty flag name the same context.
+ */
+#define EPTP_EP4TA_MASK ((uint64_t)0x000ffffffffff000)
+bool ept12_same_ep4ta(uint64_t eptp_a, uint64_t eptp_b);
+
 #endif

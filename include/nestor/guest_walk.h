@@ -1,7 +1,7 @@
 /*
  * Translating a linear address of L1 (or L2) to a guest-physical address by
  * walking the guest's own page tables, as the CPU would for a data access
- * (SDM vol. 3A chapter 4): no paging, 32-bit, PAE and 4-level paging, with
+ * (SDM vol. 3A chapter 4): no paging, 32-bit, PAE, 4-level and 5-level paging, with
  * the permission checks and accessed/dirty updates of a supervisor or user
  * data access. Used to reach the memory operands of emulated instructions.
  */
@@ -36,6 +36,16 @@ enum walk_result { WALK_OK, WALK_PAGE_FAULT, WALK_BAD_MEMORY };
 static inline bool pae_pdpte_valid(uint64_t pdpte, uint64_t maxphyaddr_mask)
 {
     return !(pdpte & 1) || !(pdpte & (0x1e6ull | ~maxphyaddr_mask));
+}
+
+/*
+ * Canonical for the paging mode (SDM vol. 3A 3.3.7.1, 4.5): bits 63:47 equal with
+ * 4-level paging, bits 63:56 with 5-level paging (CR4.LA57).
+ */
+static inline bool is_canonical_for(uint64_t a, bool la57)
+{
+    unsigned shift = la57 ? 7 : 16;
+    return (uint64_t)((int64_t)(a << shift) >> shift) == a;
 }
 
 /* On WALK_PAGE_FAULT, *pf_error holds the #PF error code (CR2 is the linear address). */

@@ -65,6 +65,8 @@ struct nested_vmx {
     bool in_l2;
     paddr_t vmcs02;
     bool vmcs02_launched;
+    bool entry_was_launch;        /* the last emulated entry was L1's VMLAUNCH */
+    bool vmcs02_entry_was_launch; /* ... and the first entry ever into vmcs02 */
     uint16_t vpid02;
     uint16_t last_vpid12;
     bool vpid12_seen;
@@ -73,7 +75,10 @@ struct nested_vmx {
 
     bool ept;            /* nested EPT offered (nested_ept=1) */
     struct ept02_root ept02[EPT02_ROOTS];
+    /* Livelock guard (ept02.c): violations on a page the shadow already allows, same EPTP, same epoch. */
     gpa_t last_fill_gpa;
+    uint64_t last_fill_eptp12;
+    uint64_t fill_epoch, last_fill_epoch; /* moves at every emulated VM entry and INVEPT */
     unsigned same_fill_count;
 
     bool shadowing;      /* VMCS shadowing in use for L1 (vmcs_shadowing=1 and the CPU has it) */

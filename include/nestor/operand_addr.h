@@ -21,6 +21,7 @@
 struct operand_ctx {
     uint64_t gpr[16]; /* RSP at index 4 */
     bool long_mode;   /* 64-bit code (EFER.LMA and CS.L) */
+    bool la57;        /* CR4.LA57: 57-bit canonical addresses */
     struct {
         uint64_t base;
         uint32_t limit;

@@ -2,6 +2,13 @@
  * Physical page allocator: a sorted list of free ranges. It is fed the usable
  * RAM of the memory map and told what is taken (Nestor's image, the boot
  * information, the modules, the first MiB); it then never hands those out.
+ *
+ * It cannot lose memory: a free that can neither merge into a range nor get a
+ * slot of its own (the list fragmented by single pages freed in any order,
+ * e.g. shadow EPTs dropped and rebuilt) puts its pages on an overflow list
+ * kept in the free pages themselves, and single-page allocations take from
+ * that list first. Every page ever freed is counted by palloc_free_pages and
+ * handed out again. The whole state is struct palloc (one lock can guard it).
  */
 #ifndef NESTOR_PALLOC_H
 #define NESTOR_PALLOC_H
@@ -17,6 +24,8 @@ struct palloc_range {
 struct palloc {
     unsigned count;
     struct palloc_range r[PALLOC_MAX_RANGES];
+    paddr_t spare_head;   /* overflow list of free single pages (0: empty), linked through the pages */
+    uint64_t spare_count;
 };
 
 void palloc_init(struct palloc *pa);
@@ -26,7 +35,11 @@ bool palloc_add_free(struct palloc *pa, paddr_t base, paddr_t end);
 bool palloc_reserve(struct palloc *pa, paddr_t base, paddr_t end);
 /* First fit; align_pages must be a power of two. Returns 0 when nothing fits. */
 paddr_t palloc_alloc(struct palloc *pa, uint64_t pages, uint64_t align_pages);
-/* Returns pages; refuses (false) ranges that overlap free memory (double free). */
+/*
+ * Returns pages; refuses (false) only invalid ranges: unaligned, page 0,
+ * wrapping, or overlapping free memory (double free). Never fails for lack
+ * of room (see above): the caller's pages are free again when it returns true.
+ */
 bool palloc_free(struct palloc *pa, paddr_t base, uint64_t pages);
 uint64_t palloc_free_pages(const struct palloc *pa);
 /* The largest run of free pages starting at an align_pages boundary. */

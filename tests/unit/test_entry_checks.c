@@ -1425,8 +1425,39 @@ TEST(guest_pending_dbg_reserved)
     GUEST_FAIL("26.3.1.5", "pending debug exceptions reserved bits");
     SET(VMCS_GUEST_PENDING_DBG, BIT(13));
     GUEST_FAIL("26.3.1.5", "pending debug exceptions reserved bits");
-    SET(VMCS_GUEST_PENDING_DBG, 0xf | BIT(12) | BIT(16));
+    SET(VMCS_GUEST_PENDING_DBG, 0xf | BIT(12) | BIT(14));
     assert_null(guest());
+}
+
+/* 11: RTM (bit 16) only where the processor has RTM, and then with bit 12 set and bits 11:0, 14 clear. */
+TEST(guest_pending_dbg_rtm)
+{
+    SET(VMCS_GUEST_PENDING_DBG, BIT(12) | BIT(16));
+    GUEST_FAIL("26.3.1.5", "only if the processor supports RTM");
+    ctx.rtm = true;
+    assert_null(guest());
+    SET(VMCS_GUEST_PENDING_DBG, 0xf | BIT(12) | BIT(16));
+    GUEST_FAIL("26.3.1.5", "bits 11:0 and 14 must be 0, bit 12 must be 1");
+    SET(VMCS_GUEST_PENDING_DBG, BIT(16));
+    GUEST_FAIL("26.3.1.5", "bit 12 must be 1");
+    SET(VMCS_GUEST_PENDING_DBG, BIT(12) | BIT(16));
+    SET(VMCS_GUEST_INTERRUPTIBILITY, INTERRUPTIBILITY_MOV_SS);
+    GUEST_FAIL("26.3.1.5", "blocking by MOV SS must be 0");
+}
+
+/* 11: CR4.CET = 1 requires CR0.WP = 1, for the guest (26.3.1.1) and the host (26.2.2). */
+TEST(guest_and_host_cet_need_wp)
+{
+    caps.cr4_fixed1 |= BIT(23); /* a CPU with CET */
+    SET(VMCS_GUEST_CR4, GET(VMCS_GUEST_CR4) | BIT(23));
+    assert_null(guest());
+    SET(VMCS_GUEST_CR0, GUEST_CR0 & ~CR0_WP);
+    GUEST_FAIL("26.3.1.1", "guest CR4.CET = 1 requires guest CR0.WP = 1");
+    SET(VMCS_GUEST_CR0, GUEST_CR0);
+    SET(VMCS_HOST_CR4, GET(VMCS_HOST_CR4) | BIT(23));
+    assert_null(host());
+    SET(VMCS_HOST_CR0, HOST_CR0 & ~CR0_WP);
+    HOST_FAIL("26.2.2", "host CR4.CET = 1 requires host CR0.WP = 1");
 }
 
 TEST(guest_pending_bs_with_tf)
@@ -1620,6 +1651,8 @@ int main(void)
         T(guest_smi_blocking),
         T(guest_nmi_blocking_with_virtual_nmis),
         T(guest_pending_dbg_reserved),
+        T(guest_pending_dbg_rtm),
+        T(guest_and_host_cet_need_wp),
         T(guest_pending_bs_with_tf),
         T(guest_pending_bs_without_tf),
         T(guest_link_pointer_unaligned),

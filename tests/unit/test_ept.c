@@ -540,11 +540,29 @@ TEST(ept_violation_text_truncated)
     assert_int_equal(text[10], '#');
 }
 
+/*
+ * With MAXPHYADDR > 48 L1 may name addresses with bits 51:48 set (VMPTRLD, EPT12
+ * tables): a 4-level EPT does not translate them, they must not alias bits 47:0.
+ */
+TEST(ept_walk_refuses_addresses_beyond_48_bits)
+{
+    assert_true(ept_init(&e, 0));
+    assert_true(ept_map(&e, 0x5000, FAKE_BASE, PAGE_SIZE, EPT_RWX, MEMTYPE_WB));
+    struct ept_walk w;
+    assert_true(ept_walk(&e, 0x5000, &w));
+    assert_false(ept_walk(&e, (1ull << 48) | 0x5000, &w));
+    assert_false(w.present);
+    assert_false(ept_walk(&e, (1ull << 51) | 0x5000, &w));
+    uint64_t v = 0;
+    assert_false(gmem_read(&e, (1ull << 49) | 0x5000, &v, sizeof v));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup(f, setup)
     const struct CMUnitTest tests[] = {
         T(ept_init_allocates_a_zeroed_pml4),
+        T(ept_walk_refuses_addresses_beyond_48_bits),
         T(ept_init_fails_without_memory),
         T(ept_choose_page_size_by_alignment_size_and_caps),
         T(ept_map_4k_and_walk),

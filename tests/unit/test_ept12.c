@@ -711,10 +711,35 @@ TEST(ept12_violation_qual_perms_in_bits_5_3)
                      EPTQUAL_FETCH | EPTQUAL_NMI_UNBLOCKING | EPTQUAL_READABLE | EPTQUAL_EXECUTABLE);
 }
 
+/* 17: bits 51:48 of an L2 guest-physical address are beyond a 4-level EPT12: a violation, never an alias. */
+TEST(ept12_gpa_beyond_48_bits_is_not_present)
+{
+    caps.maxphyaddr_mask = (1ull << 52) - 1;
+    map12(0x3000, 1, 0x100000, RWX | MT(MEMTYPE_WB), RWX);
+    assert_int_equal(walk(0x3000), EPT12_OK);
+    memset(&w, 0x77, sizeof w);
+    assert_int_equal(ept12_walk(eptp, (1ull << 48) | 0x3000, &caps, mem_read, &mem, &w), EPT12_NOT_PRESENT);
+    assert_int_equal(w.perms, 0);
+}
+
+/* 14: INVEPT single-context names a context by EP4TA (bits 51:12), not the whole EPTP. */
+TEST(ept12_same_ep4ta_ignores_memtype_walk_length_and_ad)
+{
+    uint64_t wb = 0x123456000ull | EPTP_WALK_LENGTH_4 | EPTP_MEMTYPE_WB;
+    assert_true(ept12_same_ep4ta(wb, 0x123456000ull | EPTP_WALK_LENGTH_4));          /* UC */
+    assert_true(ept12_same_ep4ta(wb, wb | EPTP_AD_ENABLE));
+    assert_true(ept12_same_ep4ta(wb, 0x123456000ull | (2ull << 3) | EPTP_MEMTYPE_WB)); /* walk length 3 */
+    assert_false(ept12_same_ep4ta(wb, 0x123457000ull | EPTP_WALK_LENGTH_4 | EPTP_MEMTYPE_WB));
+    assert_false(ept12_same_ep4ta(wb, wb | (1ull << 51)));
+    assert_true(ept12_same_ep4ta(wb, wb | (1ull << 52))); /* beyond bit 51: not part of the EP4TA */
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup(f, setup)
     const struct CMUnitTest tests[] = {
+        T(ept12_gpa_beyond_48_bits_is_not_present),
+        T(ept12_same_ep4ta_ignores_memtype_walk_length_and_ad),
         T(ept12_4k_leaf),
         T(ept12_every_valid_memory_type_in_a_leaf),
         T(ept12_2m_leaf_offsets),

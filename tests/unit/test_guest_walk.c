@@ -576,6 +576,47 @@ TEST(walk_4level_ps_in_pml4e)
     ASSERT_FAULT(LIN64, false, PFERR_PRESENT | PFERR_RSVD);
 }
 
+/* ------------------------------------------------------------ 5-level paging (CR4.LA57) */
+
+#define CR4_LA57 BIT(12)
+#define LIN57 ((3ull << 48) | (5ull << 39) | (7ull << 30) | (9ull << 21) | (11ull << 12) | 0x234)
+
+/* Five tables from PML4 (used as the PML5) on, one entry each, leaf -> 0x7000. */
+static void map57(uint64_t linear, uint64_t flags)
+{
+    gpa_t table = PML4;
+    for (int level = 5; level > 1; level--) {
+        put64(table + idx64(linear, level) * 8, (table + 0x1000) | flags);
+        table += 0x1000;
+    }
+    put64(table + idx64(linear, 1) * 8, 0x7000 | flags);
+}
+
+TEST(walk_5level_4k)
+{
+    paging64();
+    ctx.cr4 |= CR4_LA57;
+    map57(LIN57, P | W);
+    ASSERT_MAPS(LIN57, false, 0x7234);
+    assert_true(get64(PML4 + 3 * 8) & A); /* the PML5E, indexed by bits 56:48 */
+    /* Upper canonical half of a 57-bit space: bits 56:48 = 0x1ff. */
+    uint64_t high = 0xff00000000000000ull | (0x1ffull << 48) | 0x5000;
+    map57(high, P | W);
+    ASSERT_MAPS(high, false, 0x7000);
+    /* The same tables read as 4-level paging index the PML5 by bits 47:39: nothing there. */
+    ctx.cr4 &= ~CR4_LA57;
+    ASSERT_FAULT(LIN57, false, 0);
+}
+
+TEST(walk_5level_ps_in_pml5e_reserved)
+{
+    paging64();
+    ctx.cr4 |= CR4_LA57;
+    map57(LIN57, P | W);
+    put64(PML4 + 3 * 8, get64(PML4 + 3 * 8) | PS);
+    ASSERT_FAULT(LIN57, false, PFERR_PRESENT | PFERR_RSVD);
+}
+
 TEST(walk_4level_misaligned_large_frames)
 {
     paging64();
@@ -713,6 +754,8 @@ int main(void)
         T(walk_4level_reserved_above_maxphyaddr),
         T(walk_4level_xd_without_nxe),
         T(walk_4level_ps_in_pml4e),
+        T(walk_5level_4k),
+        T(walk_5level_ps_in_pml5e_reserved),
         T(walk_4level_misaligned_large_frames),
         T(walk_4level_cr3_low_bits_ignored),
         T(walk_self_referencing_tables_terminate),

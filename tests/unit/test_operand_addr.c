@@ -107,6 +107,23 @@ TEST(addr_non_canonical_faults_gp_or_ss)
     assert_int_equal(lin(&c, info(0, 2, OPSEG_DS, -1, RBX), 0, 8, false), 0xffff800000000000ull);
 }
 
+/* 15: with CR4.LA57 addresses are canonical over 57 bits (SDM vol. 3A 4.5). */
+TEST(addr_la57_canonical_is_57_bits)
+{
+    struct operand_ctx c = flat(true);
+    uint64_t out;
+    c.la57 = true;
+    c.gpr[RBX] = 0x00ff800000001000ull; /* bits 55:47 set, bit 56 clear: canonical only with LA57 */
+    assert_int_equal(lin(&c, info(0, 2, OPSEG_DS, -1, RBX), 0, 8, false), 0x00ff800000001000ull);
+    c.gpr[RBX] = 0xff00000000000000ull;
+    assert_int_equal(lin(&c, info(0, 2, OPSEG_DS, -1, RBX), 0, 8, false), 0xff00000000000000ull);
+    c.gpr[RBX] = 0x0100000000000000ull; /* bit 56 set, 63:57 clear */
+    assert_int_equal(operand_linear(&c, info(0, 2, OPSEG_DS, -1, RBX), 0, 8, false, &out), OPERAND_GP);
+    c.la57 = false;
+    c.gpr[RBX] = 0x00ff800000001000ull;
+    assert_int_equal(operand_linear(&c, info(0, 2, OPSEG_DS, -1, RBX), 0, 8, false, &out), OPERAND_GP);
+}
+
 TEST(addr_32bit_segment_base_and_limit)
 {
     struct operand_ctx c = flat(false);
@@ -171,6 +188,7 @@ int main(void)
         cmocka_unit_test(addr_size_truncates_the_effective_address),
         cmocka_unit_test(addr_64bit_mode_only_fs_gs_have_a_base),
         cmocka_unit_test(addr_non_canonical_faults_gp_or_ss),
+        cmocka_unit_test(addr_la57_canonical_is_57_bits),
         cmocka_unit_test(addr_32bit_segment_base_and_limit),
         cmocka_unit_test(addr_rights_outside_64bit_mode),
         cmocka_unit_test(addr_expand_down_segment),

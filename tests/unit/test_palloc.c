@@ -414,10 +414,40 @@ TEST(page_alloc_zeroed_panics_when_exhausted)
     assert_int_equal(page_alloc_zeroed(), FAKE_BASE);
 }
 
+/*
+ * Freeing every other page of 1024 leaves 512 separate runs, far more than the
+ * PALLOC_MAX_RANGES slots: the pages without a slot must not be lost (the old
+ * range list dropped them), a second free of one is still refused, and every
+ * page is handed out again.
+ */
+TEST(page_free_of_fragmented_pages_loses_nothing)
+{
+    uint64_t start = palloc_free_pages(&g_palloc);
+    paddr_t p[1024];
+    for (unsigned i = 0; i < 1024; i++)
+        assert_true((p[i] = page_try_alloc_zeroed()) != 0);
+    for (unsigned i = 0; i < 1024; i += 2)
+        assert_true(palloc_free(&g_palloc, p[i], 1));
+    assert_int_equal(palloc_free_pages(&g_palloc), start - 512);
+    assert_true(g_palloc.spare_count > 0);
+    assert_false(palloc_free(&g_palloc, p[1000], 1)); /* double free of a page on the overflow list */
+    for (unsigned i = 1; i < 1024; i += 2)
+        assert_true(palloc_free(&g_palloc, p[i], 1));
+    assert_int_equal(palloc_free_pages(&g_palloc), start);
+    /* All of it comes back, zeroed. */
+    for (unsigned i = 0; i < 1024; i++) {
+        paddr_t q = page_try_alloc_zeroed();
+        assert_true(q != 0);
+        assert_int_equal(fake_va(q)[0] | fake_va(q)[8], 0);
+    }
+    assert_int_equal(palloc_free_pages(&g_palloc), start - 1024);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(palloc_empty_allocator_gives_nothing, reset),
+        cmocka_unit_test_setup(page_free_of_fragmented_pages_loses_nothing, page_setup),
         cmocka_unit_test_setup(palloc_add_free_shrinks_to_whole_pages, reset),
         cmocka_unit_test_setup(palloc_add_free_never_adds_page_zero, reset),
         cmocka_unit_test_setup(palloc_adjacent_ranges_merge, reset),

@@ -11,7 +11,8 @@
 
 const char *const ghv_test_names[] = {"basic", "neg", "all", "events", "l0", "msrarea", "pae", "every",
                                      "ept", "ept-ug", "ept-hostile", "ept-outside", "runl2",
-                                     "smp"};
+                                     "smp",
+                                     "hostile-nested"};
 
 static const char *find_cmdline(u32 mbi)
 {

@@ -10,6 +10,7 @@ enum ghv_test {
     /* nested EPT (eptlib.c), not part of "every" */
     GHV_TEST_EPT, GHV_TEST_EPT_UG, GHV_TEST_EPT_HOSTILE, GHV_TEST_EPT_OUTSIDE, GHV_TEST_RUNL2,
     GHV_TEST_SMP,   /* smp.c, run before the eptx dispatch in main.c */
+    GHV_TEST_HOSTILE_NESTED, /* hostile_nested.c, after the EPT setup of eptx_run */
     GHV_TEST_COUNT
 };
 /* Names as on the command line, indexed by enum ghv_test. */

@@ -136,5 +136,6 @@ bool pae_run(void);
 bool eptx_run(int test, u32 mbi);
 /* ---- smp.c: test=smp, ghv on two CPUs ---- */
 bool smp_run(void);
+bool hostile_nested_run(void); /* hostile_nested.c */
 
 #endif

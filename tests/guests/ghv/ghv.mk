@@ -44,7 +44,7 @@ GHV_C_OBJS := $(GHV_C_NAMES:%=$(GHV_OBJ)/%.c.o)
 # read-only data go on in the extended tests' segment, their .data/.bss into
 # a fourth segment after it (link.ld), so no earlier address moves.
 GHV_XE_S_NAMES := l2_ept
-GHV_XE_C_NAMES := eptlib ept eptug epthostile runl2
+GHV_XE_C_NAMES := eptlib ept eptug epthostile runl2 hostile_nested
 # test=smp (smp.c, smp_asm.S): linked after everything else, moves no address.
 GHV_XE_S_NAMES += smp_asm
 GHV_XE_C_NAMES += smp

@@ -77,5 +77,7 @@ void ghv_main(u32 magic, u32 mbi)
         ghv_finish(smp_run() && ok ? 0 : 1);
     if (test >= GHV_TEST_EPT)
         ok &= eptx_run(test, mbi);
+    if (test == GHV_TEST_HOSTILE_NESTED)
+        ok &= hostile_nested_run();
     ghv_finish(ok ? 0 : 1);
 }
