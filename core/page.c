@@ -20,13 +20,12 @@ paddr_t palloc_locked_alloc(uint64_t pages)
     return pa;
 }
 
-void page_free(paddr_t pa)
+bool page_free(paddr_t pa)
 {
     spin_lock(&g_palloc_lock);
     bool ok = palloc_free(&g_palloc, pa, 1);
     spin_unlock(&g_palloc_lock);
-    if (!ok)
-        panic("page 0x%lx freed twice or never allocated", pa);
+    return ok;
 }
 
 paddr_t page_try_alloc_zeroed(void)

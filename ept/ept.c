@@ -168,7 +168,7 @@ static unsigned free_level(uint64_t *table, unsigned level)
         uint64_t entry = table[i];
         if ((entry & EPT_RWX) && !(entry & EPT_LARGE)) {
             refused += free_level(table_of(entry), level - 1);
-            refused += !palloc_free(&g_palloc, entry & EPT_PFN_MASK, 1);
+            refused += !page_free(entry & EPT_PFN_MASK);
         }
     }
     return refused;
@@ -179,7 +179,7 @@ unsigned ept_destroy(struct ept *e)
     if (!e->pml4)
         return 0;
     unsigned refused = free_level(phys_to_virt(e->pml4), EPT_LEVEL_PML4);
-    refused += !palloc_free(&g_palloc, e->pml4, 1);
+    refused += !page_free(e->pml4);
     memset(e, 0, sizeof *e);
     return refused;
 }

@@ -53,7 +53,7 @@ paddr_t page_alloc_zeroed(void);
 paddr_t page_try_alloc_zeroed(void);
 /* pages contiguous pages (not zeroed) under the allocator's lock; 0 when nothing fits. */
 paddr_t palloc_locked_alloc(uint64_t pages);
-/* Returns one of Nestor's pages; a page that was not allocated is a Nestor bug (panic). */
-void page_free(paddr_t pa);
+/* Returns one of Nestor's pages under the allocator's lock; false if it was free already (a Nestor bug). */
+bool page_free(paddr_t pa);
 
 #endif
