@@ -21,21 +21,44 @@ enum exit_action handle_hlt(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-/* XSETBV (SDM vol. 2C): #UD and CPL checks happen before the exit; the value checks are ours. */
+/*
+ * XSETBV (SDM vol. 2C XSETBV, vol. 1 13.3): #UD and CPL checks happen before the exit;
+ * the value rules are checked here by name, and the real XSETBV runs in its fault-safe
+ * form, so a rule this list misses still ends as #GP for L1, never as a fault in root.
+ */
+static const char *xcr0_rule_broken(uint32_t index, uint64_t value, uint64_t supported)
+{
+    if (index != 0)
+        return "XCR index other than 0";
+    if (!(value & XCR0_X87))
+        return "XCR0[0] (x87) clear";
+    if (value & ~supported)
+        return "XCR0 bit the CPU does not support";
+    if ((value & XCR0_AVX) && !(value & XCR0_SSE))
+        return "XCR0[2] (AVX) without XCR0[1] (SSE)";
+    if (!(value & XCR0_BNDREGS) != !(value & XCR0_BNDCSR))
+        return "XCR0[3] != XCR0[4] (MPX)";
+    if ((value & XCR0_AVX512) && (value & XCR0_AVX512) != XCR0_AVX512)
+        return "XCR0[7:5] (AVX-512) neither all set nor all clear";
+    if ((value & XCR0_AVX512) && !(value & XCR0_AVX))
+        return "XCR0[7:5] (AVX-512) without XCR0[2] (AVX)";
+    if (!(value & XCR0_TILECFG) != !(value & XCR0_TILEDATA))
+        return "XCR0[17] != XCR0[18] (AMX)";
+    return NULL;
+}
+
 enum exit_action handle_xsetbv(struct vcpu *v)
 {
     uint32_t index = (uint32_t)v->regs.gpr[GPR_RCX];
     uint64_t value = ((v->regs.gpr[GPR_RDX] & 0xffffffffull) << 32) | (v->regs.gpr[GPR_RAX] & 0xffffffffull);
-    bool bad = index != 0 || !(value & 1) || (value & ~v->xcr0_supported) ||
-               ((value & BIT(2)) && !(value & BIT(1))) || /* AVX needs SSE */
-               (((value >> 5) & 7) && ((value >> 5) & 7) != 7) || /* AVX-512 state comes as a whole */
-               (((value >> 5) & 7) && !(value & BIT(2)));
-    if (bad) {
-        log_debug("L1 XSETBV %u = 0x%lx: #GP", index, value);
+    const char *rule = xcr0_rule_broken(index, value, v->xcr0_supported);
+    if (!rule && xsetbv_safe(0, value) != 0)
+        rule = "refused by the CPU";
+    if (rule) {
+        log_debug("L1 XSETBV %u = 0x%lx: #GP (%s)", index, value, rule);
         vcpu_inject_exception(v, VEC_GP, true, 0);
         return EXIT_RESUME;
     }
-    xsetbv(0, value);
     log_debug("L1 XCR0 = 0x%lx", value);
     vcpu_skip_instruction(v);
     return EXIT_RESUME;
