@@ -14,6 +14,19 @@ static inline uint8_t inb(uint16_t port)
     return v;
 }
 
+static inline uint16_t inw(uint16_t port)
+{
+    uint16_t v;
+    __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+static inline uint32_t inl(uint16_t port)
+{
+    uint32_t v;
+    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
 static inline uint64_t rdmsr(uint32_t msr)
 {
     uint32_t lo, hi;
@@ -48,6 +61,21 @@ DEFINE_CR_ACCESS(2)
 DEFINE_CR_ACCESS(3)
 DEFINE_CR_ACCESS(4)
 #undef DEFINE_CR_ACCESS
+
+static inline uint64_t read_dr6(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%dr6, %0" : "=r"(v));
+    return v;
+}
+static inline void write_dr6(uint64_t v) { __asm__ volatile("mov %0, %%dr6" ::"r"(v)); }
+
+/* DR6 (SDM vol. 3B 17.2.3): B0-B3, BD, BS; RTM (bit 16) is active low; the other bits read as 1. */
+#define DR6_B0_B3 0xfull
+#define DR6_BD BIT(13)
+#define DR6_BS BIT(14)
+#define DR6_RTM BIT(16)
+#define DR6_FIXED_1 0xfffe0ff0ull
 
 static inline uint64_t read_rflags(void)
 {

@@ -77,5 +77,16 @@ uint32_t l1_test_halt(struct l1_ctx *ctx);
 uint32_t l1_test_triple(struct l1_ctx *ctx);
 uint32_t l1_test_unmapped(struct l1_ctx *ctx);
 uint32_t l1_test_scribble(struct l1_ctx *ctx);
+/* tests_hostile.c: an L1 trying to escape or crash Nestor (issue 9). */
+uint32_t l1_test_tracemsr(struct l1_ctx *ctx);
+uint32_t l1_test_xcr0bad(struct l1_ctx *ctx);
+uint32_t l1_test_dr7(struct l1_ctx *ctx);
+uint32_t l1_test_dbtrap(struct l1_ctx *ctx);
+uint32_t l1_test_smram(struct l1_ctx *ctx);
+uint32_t l1_test_reset_cf9(struct l1_ctx *ctx);
+uint32_t l1_test_reset_92(struct l1_ctx *ctx);
+uint32_t l1_test_reset_kbc(struct l1_ctx *ctx);
+uint32_t l1_test_poweroff(struct l1_ctx *ctx);
+uint32_t l1_test_iosplit(struct l1_ctx *ctx);
 
 #endif
