@@ -4,6 +4,7 @@
 #include "nestor/log.h"
 #include "nestor/platform.h"
 #include "nestor/vmx_ops.h"
+#include "xcr0.h"
 
 /*
  * HLT with interrupts enabled: retire it and enter L1 in the HLT activity
@@ -23,30 +24,10 @@ enum exit_action handle_hlt(struct vcpu *v)
 
 /*
  * XSETBV (SDM vol. 2C XSETBV, vol. 1 13.3): #UD and CPL checks happen before the exit;
- * the value rules are checked here by name, and the real XSETBV runs in its fault-safe
- * form, so a rule this list misses still ends as #GP for L1, never as a fault in root.
+ * the value rules are checked by name (vmx/xcr0.c), and the real XSETBV runs in its
+ * fault-safe form, so a rule the list misses still ends as #GP for L1, never as a
+ * fault in root.
  */
-static const char *xcr0_rule_broken(uint32_t index, uint64_t value, uint64_t supported)
-{
-    if (index != 0)
-        return "XCR index other than 0";
-    if (!(value & XCR0_X87))
-        return "XCR0[0] (x87) clear";
-    if (value & ~supported)
-        return "XCR0 bit the CPU does not support";
-    if ((value & XCR0_AVX) && !(value & XCR0_SSE))
-        return "XCR0[2] (AVX) without XCR0[1] (SSE)";
-    if (!(value & XCR0_BNDREGS) != !(value & XCR0_BNDCSR))
-        return "XCR0[3] != XCR0[4] (MPX)";
-    if ((value & XCR0_AVX512) && (value & XCR0_AVX512) != XCR0_AVX512)
-        return "XCR0[7:5] (AVX-512) neither all set nor all clear";
-    if ((value & XCR0_AVX512) && !(value & XCR0_AVX))
-        return "XCR0[7:5] (AVX-512) without XCR0[2] (AVX)";
-    if (!(value & XCR0_TILECFG) != !(value & XCR0_TILEDATA))
-        return "XCR0[17] != XCR0[18] (AMX)";
-    return NULL;
-}
-
 enum exit_action handle_xsetbv(struct vcpu *v)
 {
     uint32_t index = (uint32_t)v->regs.gpr[GPR_RCX];
