@@ -108,10 +108,28 @@ static enum exit_action l1_reset(struct vcpu *v, const struct io_access *io, con
 #define PIIX_RESET_CONTROL 0xcf9
 #define RESET_CONTROL_RST_CPU BIT(2) /* PIIX3/PIIX4/ICH reset control register (port 0xCF9) */
 
+/*
+ * 0xCF8-0xCFF: a dword at 0xCF8 is CONFIG_ADDRESS; any other access to 0xCF8-0xCFB is taken
+ * byte by byte (0xCF9 is the chipset's reset control register, and an unaligned access must
+ * not reach CONFIG_DATA unfiltered); accesses within 0xCFC-0xCFF go through the filter.
+ */
 static enum exit_action io_pci(struct vcpu *v, struct io_access *io)
 {
-    /* Split at 0xCF9: the chipset's reset control register sits inside CONFIG_ADDRESS's ports. */
-    if (!io->in && io->size == 1 && io->port == PIIX_RESET_CONTROL && (io->value & RESET_CONTROL_RST_CPU))
+    bool config_address = io->port == PCI_CONFIG_ADDRESS && io->size == 4;
+    if (!config_address && io->port < PCI_CONFIG_DATA && io->size > 1) {
+        uint32_t value = 0;
+        for (unsigned i = 0; i < io->size; i++) {
+            struct io_access b = {.port = (uint16_t)(io->port + i), .size = 1, .in = io->in,
+                                  .value = (io->value >> (8 * i)) & 0xff};
+            if (io_pci(v, &b) == EXIT_STOP)
+                return EXIT_STOP;
+            value |= (b.value & 0xff) << (8 * i);
+        }
+        if (io->in)
+            io->value = value;
+        return EXIT_RESUME;
+    }
+    if (!io->in && io->port == PIIX_RESET_CONTROL && (io->value & RESET_CONTROL_RST_CPU))
         return l1_reset(v, io, "reset control register");
     if (io->in)
         io->value = pci_filter_in(io->port, io->size);
