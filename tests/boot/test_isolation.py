@@ -95,3 +95,10 @@ def test_io_straddling_emulated_and_passthrough_ports_is_split():
     b.expect(r"^nestor: L1 stopped: L1 requested exit through port 0xf4: status 0x2a$")
     b.expect_not(r"still running")
     assert b.status() == 0x2A
+
+
+def test_alignment_check_is_intercepted_and_reflected():
+    b = run("actrap")
+    b.expect(r"^L1> l1test: ring-3 #AC count=1 error=0x0 cs=0x23$")
+    b.expect(r"^nestor:   L1->L0 exception or NMI\s+1$")
+    assert b.status() == 0x2A

@@ -88,5 +88,6 @@ uint32_t l1_test_reset_92(struct l1_ctx *ctx);
 uint32_t l1_test_reset_kbc(struct l1_ctx *ctx);
 uint32_t l1_test_poweroff(struct l1_ctx *ctx);
 uint32_t l1_test_iosplit(struct l1_ctx *ctx);
+uint32_t l1_test_actrap(struct l1_ctx *ctx);
 
 #endif

@@ -33,6 +33,7 @@ static const struct l1_test_entry tests[] = {
     { "reset_kbc", l1_test_reset_kbc },
     { "poweroff", l1_test_poweroff },
     { "iosplit",  l1_test_iosplit },
+    { "actrap",   l1_test_actrap },
 };
 
 /* In .bss: nothing on the stack should be big, the stack is only 16 KiB. */

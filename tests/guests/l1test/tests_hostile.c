@@ -199,3 +199,77 @@ uint32_t l1_test_iosplit(struct l1_ctx *ctx)
     l1_say("still running after out 0xf2,eax");
     return 0xe9;
 }
+
+/* ------------------------------------------------------------------ #AC from ring 3 */
+
+extern uint64_t l1_gdt[4];
+extern const uint8_t l1_ring3_ac_insn[];
+extern const uint8_t l1_ring3_return[];
+void l1_ring3_ac_run(const void *addr);
+
+struct tss32 {
+    uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
+    uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi;
+    uint32_t es, cs, ss, ds, fs, gs, ldt, iomap;
+} __attribute__((packed));
+
+static uint64_t gdt3[7] __attribute__((aligned(8)));
+static struct tss32 tss;
+static uint8_t ring0_stack[4096] __attribute__((aligned(16)));
+static uint32_t ac_data[2];
+static volatile uint32_t ac_count, ac_error, ac_cs;
+
+#define CR0_AM (1u << 18)
+#define EFLAGS_AC (1u << 18)
+
+static int ac_hook(struct l1_frame *f)
+{
+    if (f->vector == 17 && (f->cs & 3) == 3) {
+        ac_count++;
+        ac_error = f->error;
+        ac_cs = f->cs;
+        f->eip += 2; /* movl (%ebx), %eax */
+        return 1;
+    }
+    if (f->vector == L1_VEC_GP && (f->cs & 3) == 3) {
+        /* The HLT that ends the ring-3 trip: resume in ring 0, where l1_ring3_return reloads the stack. */
+        f->eip = (uint32_t)(uintptr_t)l1_ring3_return;
+        f->cs = L1_SEL_CODE32;
+        f->eflags &= ~EFLAGS_AC;
+        return 1;
+    }
+    return 0;
+}
+
+static uint64_t seg_desc(uint32_t base, uint32_t limit, uint32_t access, uint32_t flags)
+{
+    return (uint64_t)(limit & 0xffff) | ((uint64_t)(base & 0xffffff) << 16) | ((uint64_t)access << 40) |
+           ((uint64_t)((limit >> 16) & 0xf) << 48) | ((uint64_t)flags << 52) | ((uint64_t)(base >> 24) << 56);
+}
+
+uint32_t l1_test_actrap(struct l1_ctx *ctx)
+{
+    struct {
+        uint16_t limit;
+        uint32_t base;
+    } __attribute__((packed)) desc;
+    for (int i = 0; i < 4; i++)
+        gdt3[i] = l1_gdt[i];
+    gdt3[4] = 0x00cffa000000ffffull; /* 0x20: ring-3 code */
+    gdt3[5] = 0x00cff2000000ffffull; /* 0x28: ring-3 data */
+    tss.ss0 = L1_SEL_DATA;
+    tss.esp0 = (uint32_t)(uintptr_t)(ring0_stack + sizeof ring0_stack);
+    tss.iomap = sizeof tss;
+    gdt3[6] = seg_desc((uint32_t)(uintptr_t)&tss, sizeof tss - 1, 0x89, 0); /* 0x30: 32-bit TSS */
+    desc.limit = sizeof gdt3 - 1;
+    desc.base = (uint32_t)(uintptr_t)gdt3;
+    __asm__ volatile("lgdt %0" : : "m"(desc) : "memory");
+    __asm__ volatile("ltr %w0" : : "r"((uint16_t)0x30));
+    __asm__ volatile("mov %%cr0, %%eax; or %0, %%eax; mov %%eax, %%cr0" : : "i"(CR0_AM) : "eax", "memory");
+
+    l1_idt_set_exc_hook(ac_hook);
+    l1_ring3_ac_run((const uint8_t *)ac_data + 1);
+    l1_idt_set_exc_hook(0);
+    l1_say("ring-3 #AC count=%u error=0x%x cs=0x%x", ac_count, ac_error, ac_cs);
+    return ctx->status;
+}
