@@ -5,10 +5,12 @@
  * (vmx/io_split.c): each byte reaches the device that owns it.
  */
 #include "exit_handlers.h"
+#include "acpi_pm.h"
 #include "io_split.h"
 #include "pci_filter.h"
 #include "nestor/arch.h"
 #include "nestor/log.h"
+#include "nestor/physmem.h"
 #include "nestor/platform.h"
 #include "nestor/uart16550.h"
 #include "nestor/vmx_ops.h"
@@ -176,9 +178,9 @@ static enum exit_action io_kbc(struct vcpu *v, struct io_access *io)
 }
 
 /*
- * ACPI PM1a_CNT (ACPI 6.4, 4.8.3.2.1): SLP_EN (bit 13) enters the sleep state in SLP_TYP.
- * The port is the FADT's PM1a_CNT_BLK; Nestor does not read ACPI tables, so it traps the
- * PIIX4 values of the two emulators: Bochs' PM base 0xB000 and QEMU's 0x600 (+4).
+ * ACPI PM1a/PM1b_CNT (ACPI 6.4, 4.8.3.2.1): SLP_EN (bit 13) enters the sleep state in
+ * SLP_TYP. The ports are the FADT's (vmx/acpi_pm.c); without one, the PIIX4 values of the
+ * two emulators: Bochs' PM base 0xB000 and QEMU's 0x600 (+4).
  */
 #define PM1_CNT_SLP_EN BIT(13)
 
@@ -195,7 +197,7 @@ static enum exit_action io_pm1a_cnt(struct vcpu *v, struct io_access *io)
     return EXIT_RESUME;
 }
 
-static const struct io_range io_ranges[] = {
+static struct io_range io_ranges[] = {
     {0x3f8, 0x3ff},   /* COM1: emulated so L1's lines are marked */
     {0xf4, 0xf7},     /* isa-debug-exit: L1 ends the run */
     {0x8900, 0x8900}, /* Bochs debugger port: only Nestor may stop the emulator */
@@ -203,9 +205,11 @@ static const struct io_range io_ranges[] = {
     {0x92, 0x92},     /* system control port A: fast reset */
     {0x60, 0x60},     /* keyboard controller data (output port writes) */
     {0x64, 0x64},     /* keyboard controller command: reset pulse */
-    {0xb004, 0xb005}, /* ACPI PM1a_CNT, Bochs */
-    {0x604, 0x605},   /* ACPI PM1a_CNT, QEMU */
+    {0xb004, 0xb005}, /* ACPI PM1a_CNT (Bochs' until the FADT says otherwise) */
+    {0x604, 0x605},   /* ACPI PM1b_CNT or, without an FADT, QEMU's PM1a_CNT */
 };
+#define IO_RANGE_PM1A 7
+#define IO_RANGE_PM1B 8
 static const io_handler_fn io_handlers[ARRAY_SIZE(io_ranges)] = {
     io_com1, io_debug_exit, io_bochs_port, io_pci, io_port92, io_kbc, io_kbc, io_pm1a_cnt, io_pm1a_cnt,
 };
@@ -226,10 +230,40 @@ static void emit_l1_line(const char *line, size_t len)
     console_write("\n", 1);
 }
 
+/* The BIOS area and ACPI tables below 4 GiB, through the direct map (boot maps 0-4 GiB). */
+static const uint8_t *read_low_phys(uint64_t pa, size_t len, void *ctx)
+{
+    (void)ctx;
+    return pa + len <= 4 * GiB ? phys_to_virt(pa) : NULL;
+}
+
+static void find_acpi_ports(void)
+{
+    struct acpi_pm_ports pm;
+    if (!acpi_find_pm_ports(read_low_phys, NULL, &pm)) {
+        log_warn("ACPI: no FADT found: trapping PM1a_CNT at ports 0x%x and 0x%x (Bochs, QEMU) for L1's poweroff",
+                 io_ranges[IO_RANGE_PM1A].first, io_ranges[IO_RANGE_PM1B].first);
+        return;
+    }
+    uint16_t b = pm.pm1b_cnt ? pm.pm1b_cnt : pm.pm1a_cnt;
+    io_ranges[IO_RANGE_PM1A] = (struct io_range){pm.pm1a_cnt, (uint16_t)(pm.pm1a_cnt + 1)};
+    io_ranges[IO_RANGE_PM1B] = (struct io_range){b, (uint16_t)(b + 1)};
+    if (pm.pm1b_cnt)
+        log_info("ACPI: FADT PM1a_CNT at port 0x%x, PM1b_CNT at 0x%x: trapped for L1's poweroff", pm.pm1a_cnt,
+                 pm.pm1b_cnt);
+    else
+        log_info("ACPI: FADT PM1a_CNT at port 0x%x: trapped for L1's poweroff", pm.pm1a_cnt);
+}
+
 void vcpu_io_init(struct vcpu *v)
 {
     vuart_init(&v->uart, emit_l1_line);
-    pci_filter_init();
+    static bool machine_done;
+    if (!machine_done) { /* the machine's devices, once for all vCPUs */
+        pci_filter_init();
+        find_acpi_ports();
+        machine_done = true;
+    }
 }
 
 enum exit_action handle_io(struct vcpu *v)
