@@ -8,12 +8,6 @@
 #define QEMU_DEBUG_EXIT_PORT 0xf4
 #define BOCHS_DEBUG_PORT 0x8900
 
-#define PIIX_RESET_CONTROL 0xcf9
-#define RESET_CONTROL_SYS_RST BIT(1)
-#define RESET_CONTROL_RST_CPU BIT(2)
-#define KBC_COMMAND 0x64
-#define KBC_PULSE_RESET 0xfe
-
 static enum platform_exit_mode exit_mode = EXIT_MODE_AUTO;
 static enum platform_on_reset on_reset = ON_RESET_EXIT;
 static struct {

@@ -107,9 +107,6 @@ static enum exit_action l1_reset(struct vcpu *v, const struct io_access *io, con
     return vcpu_stop(v, STATUS_L1_RESET, false, "L1 requested reset");
 }
 
-#define PIIX_RESET_CONTROL 0xcf9
-#define RESET_CONTROL_RST_CPU BIT(2) /* PIIX3/PIIX4/ICH reset control register (port 0xCF9) */
-
 /*
  * 0xCF8-0xCFF: a dword at 0xCF8 is CONFIG_ADDRESS; any other access to 0xCF8-0xCFB is taken
  * byte by byte (0xCF9 is the chipset's reset control register, and an unaligned access must
@@ -140,9 +137,6 @@ static enum exit_action io_pci(struct vcpu *v, struct io_access *io)
     return EXIT_RESUME;
 }
 
-#define SYSTEM_CONTROL_A 0x92
-#define SYSTEM_CONTROL_A_RESET BIT(0) /* "fast reset" (PS/2 system control port A) */
-
 static enum exit_action io_port92(struct vcpu *v, struct io_access *io)
 {
     if (!io->in && (io->value & SYSTEM_CONTROL_A_RESET))
@@ -150,10 +144,6 @@ static enum exit_action io_port92(struct vcpu *v, struct io_access *io)
     passthrough(io);
     return EXIT_RESUME;
 }
-
-#define KBC_DATA 0x60
-#define KBC_COMMAND 0x64
-#define KBC_WRITE_OUTPUT_PORT 0xd1
 
 static bool kbc_write_output_port; /* the machine's one 8042 awaits the output port byte */
 
