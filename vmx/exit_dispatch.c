@@ -13,7 +13,7 @@ struct exit_entry {
 };
 
 static const struct exit_entry exit_table[EXIT_REASON_COUNT] = {
-    [EXIT_EXCEPTION_NMI] = {"exception or NMI", NULL},
+    [EXIT_EXCEPTION_NMI] = {"exception or NMI", handle_exception},
     [EXIT_EXTERNAL_INTERRUPT] = {"external interrupt", NULL},
     [EXIT_TRIPLE_FAULT] = {"triple fault", handle_triple_fault},
     [EXIT_INIT] = {"INIT signal", handle_init_signal},

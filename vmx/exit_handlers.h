@@ -22,6 +22,7 @@ enum exit_action handle_ept_violation(struct vcpu *v);
 enum exit_action handle_ept_misconfig(struct vcpu *v);
 enum exit_action handle_entry_failure(struct vcpu *v);
 enum exit_action handle_interrupt_window(struct vcpu *v);
+enum exit_action handle_exception(struct vcpu *v);
 
 /* vmx/vcpu_irq.c: interrupts of Nestor's emulated devices, before each entry to L1. */
 void vcpu_deliver_device_irqs(struct vcpu *v);
@@ -34,5 +35,10 @@ void vcpu_com1_flush(void);
 /* vmx/exit_init_sipi.c */
 enum exit_action handle_init_signal(struct vcpu *v);
 enum exit_action handle_sipi(struct vcpu *v);
+/* Sets the I/O bitmap bits (A: ports 0-0x7fff, B: 0x8000-0xffff) of every port Nestor traps. */
+void vcpu_io_fill_bitmaps(uint8_t *bitmap_a, uint8_t *bitmap_b);
+
+/* Exceptions Nestor intercepts in L1 (vmx/exit_exception.c): the exception bitmap bits of VMCS01. */
+#define L1_EXCEPTION_BITMAP (BIT(VEC_DB) | BIT(VEC_AC))
 
 #endif

@@ -1,16 +1,25 @@
 /*
- * I/O exits for the ports the I/O bitmaps trap (vmx/vmcs01.c); every other
- * port goes straight to the device. Dispatch is a table of port ranges.
+ * I/O exits for the ports the I/O bitmaps trap (io_ports below, set up by
+ * vcpu_io_fill_bitmaps); every other port goes straight to the device. An
+ * access straddling trapped and passed-through ports is split per port
+ * (vmx/io_split.c): each byte reaches the device that owns it.
  */
 #include "exit_handlers.h"
+#include "acpi_pm.h"
+#include "io_split.h"
+#include "pci_filter.h"
+#include "nestor/arch.h"
 #include "nestor/log.h"
+#include "nestor/physmem.h"
+#include "nestor/platform.h"
 #include "nestor/spinlock.h"
 #include "nestor/uart16550.h"
 #include "nestor/vmx_ops.h"
 
+/* One piece of L1's access, as the device owning its ports sees it. */
 struct io_access {
     uint16_t port;
-    unsigned size; /* 1, 2 or 4 */
+    unsigned size; /* 1-4 */
     bool in;
     uint32_t value; /* out: what L1 wrote; in: what L1 reads */
 };
@@ -20,16 +29,60 @@ typedef enum exit_action (*io_handler_fn)(struct vcpu *v, struct io_access *io);
 /* L1 has one COM1 whichever of its CPUs touches it: shared, behind its own lock. */
 static struct vuart com1;
 static struct spinlock com1_lock;
+/* The machine's other devices Nestor filters (PCI configuration latch, 8042 state): one lock for them. */
+static struct spinlock machine_io_lock;
+
+static uint32_t port_in(uint16_t port, unsigned size)
+{
+    return size == 4 ? inl(port) : size == 2 ? inw(port) : inb(port);
+}
+
+static void port_out(uint16_t port, unsigned size, uint32_t v)
+{
+    if (size == 4)
+        outl(port, v);
+    else if (size == 2)
+        outw(port, (uint16_t)v);
+    else
+        outb(port, (uint8_t)v);
+}
+
+/* What L1 could do itself: ports it owns, reached byte by byte when the piece has no I/O width (3 bytes). */
+static void passthrough(struct io_access *io)
+{
+    if (io->size == 1 || io->size == 2 || io->size == 4) {
+        if (io->in)
+            io->value = port_in(io->port, io->size);
+        else
+            port_out(io->port, io->size, io->value);
+        return;
+    }
+    uint32_t v = 0;
+    for (unsigned i = 0; i < io->size; i++) {
+        if (io->in)
+            v |= (uint32_t)inb((uint16_t)(io->port + i)) << (8 * i);
+        else
+            outb((uint16_t)(io->port + i), (uint8_t)(io->value >> (8 * i)));
+    }
+    if (io->in)
+        io->value = v;
+}
 
 static enum exit_action io_com1(struct vcpu *v, struct io_access *io)
 {
-    unsigned reg = io->port - COM1_BASE;
+    /* 8-bit registers: a wider access reads or writes consecutive ones. */
+    uint32_t value = 0;
     spin_lock(&com1_lock);
-    if (io->in)
-        io->value = vuart_read(v->uart, reg);
-    else
-        vuart_write(v->uart, reg, (uint8_t)io->value);
+    for (unsigned i = 0; i < io->size; i++) {
+        unsigned reg = io->port + i - COM1_BASE;
+        if (io->in)
+            value |= (uint32_t)vuart_read(v->uart, reg) << (8 * i);
+        else
+            vuart_write(v->uart, reg, (uint8_t)(io->value >> (8 * i)));
+    }
     spin_unlock(&com1_lock);
+    if (io->in)
+        io->value = value;
     return EXIT_RESUME;
 }
 
@@ -55,14 +108,135 @@ static enum exit_action io_bochs_port(struct vcpu *v, struct io_access *io)
     return EXIT_RESUME;
 }
 
-static const struct {
-    uint16_t first, last;
-    io_handler_fn fn;
-} io_ports[] = {
-    {0x3f8, 0x3ff, io_com1},
-    {0xf4, 0xf7, io_debug_exit},
-    {0x8900, 0x8900, io_bochs_port},
+/* L1 resets or powers off the machine: end the run with the usual report; platform_exit then does it. */
+static enum exit_action l1_reset(struct vcpu *v, const struct io_access *io, const char *how)
+{
+    platform_set_l1_request(L1_REQUEST_RESET, io->port, io->value, io->size);
+    log_always("L1 requested reset (%s: port 0x%x = 0x%x)", how, io->port, io->value);
+    return vcpu_stop(v, STATUS_L1_RESET, false, "L1 requested reset");
+}
+
+/*
+ * 0xCF8-0xCFF: a dword at 0xCF8 is CONFIG_ADDRESS; any other access to 0xCF8-0xCFB is taken
+ * byte by byte (0xCF9 is the chipset's reset control register, and an unaligned access must
+ * not reach CONFIG_DATA unfiltered); accesses within 0xCFC-0xCFF go through the filter.
+ */
+static enum exit_action io_pci_locked(struct vcpu *v, struct io_access *io)
+{
+    bool config_address = io->port == PCI_CONFIG_ADDRESS && io->size == 4;
+    if (!config_address && io->port < PCI_CONFIG_DATA && io->size > 1) {
+        uint32_t value = 0;
+        for (unsigned i = 0; i < io->size; i++) {
+            struct io_access b = {.port = (uint16_t)(io->port + i), .size = 1, .in = io->in,
+                                  .value = (io->value >> (8 * i)) & 0xff};
+            if (io_pci_locked(v, &b) == EXIT_STOP)
+                return EXIT_STOP;
+            value |= (b.value & 0xff) << (8 * i);
+        }
+        if (io->in)
+            io->value = value;
+        return EXIT_RESUME;
+    }
+    if (!io->in && io->port == PIIX_RESET_CONTROL && (io->value & RESET_CONTROL_RST_CPU))
+        return l1_reset(v, io, "reset control register");
+    if (io->in)
+        io->value = pci_filter_in(io->port, io->size);
+    else
+        pci_filter_out(io->port, io->size, io->value);
+    return EXIT_RESUME;
+}
+
+static enum exit_action io_pci(struct vcpu *v, struct io_access *io)
+{
+    spin_lock(&machine_io_lock);
+    enum exit_action a = io_pci_locked(v, io);
+    spin_unlock(&machine_io_lock);
+    return a;
+}
+
+static enum exit_action io_port92(struct vcpu *v, struct io_access *io)
+{
+    if (!io->in && (io->value & SYSTEM_CONTROL_A_RESET))
+        return l1_reset(v, io, "system control port A");
+    passthrough(io);
+    return EXIT_RESUME;
+}
+
+static bool kbc_write_output_port; /* the machine's one 8042 awaits the output port byte */
+
+/*
+ * 8042 keyboard controller: commands 0xF0-0xFF pulse the output lines whose bit is 0,
+ * line 0 being the CPU reset; command 0xD1 writes the output port from the next data byte.
+ */
+static enum exit_action io_kbc_locked(struct vcpu *v, struct io_access *io)
+{
+    if (!io->in && io->port == KBC_COMMAND) {
+        uint8_t cmd = (uint8_t)io->value;
+        if ((cmd & 0xf0) == 0xf0 && !(cmd & 1))
+            return l1_reset(v, io, "keyboard controller reset pulse");
+        kbc_write_output_port = cmd == KBC_WRITE_OUTPUT_PORT;
+    } else if (!io->in && io->port == KBC_DATA && kbc_write_output_port) {
+        kbc_write_output_port = false;
+        if (!(io->value & 1))
+            return l1_reset(v, io, "keyboard controller output port");
+    }
+    passthrough(io);
+    return EXIT_RESUME;
+}
+
+static enum exit_action io_kbc(struct vcpu *v, struct io_access *io)
+{
+    spin_lock(&machine_io_lock);
+    enum exit_action a = io_kbc_locked(v, io);
+    spin_unlock(&machine_io_lock);
+    return a;
+}
+
+/*
+ * ACPI PM1a/PM1b_CNT (ACPI 6.4, 4.8.3.2.1): SLP_EN (bit 13) enters the sleep state in
+ * SLP_TYP. The ports are the FADT's (vmx/acpi_pm.c); without one, the PIIX4 values of the
+ * two emulators: Bochs' PM base 0xB000 and QEMU's 0x600 (+4).
+ */
+#define PM1_CNT_SLP_EN BIT(13)
+
+static enum exit_action io_pm1a_cnt(struct vcpu *v, struct io_access *io)
+{
+    uint32_t shift = 8 * (io->port & 1); /* the register is 16 bits at an even port */
+    if (!io->in && ((io->value << shift) & PM1_CNT_SLP_EN)) {
+        platform_set_l1_request(L1_REQUEST_POWEROFF, io->port, io->value, io->size);
+        log_always("L1 requested poweroff (ACPI PM1a_CNT port 0x%x = 0x%x, SLP_TYP %u)", io->port, io->value,
+                   (unsigned)((io->value << shift) >> 10) & 7);
+        return vcpu_stop(v, STATUS_L1_POWEROFF, false, "L1 requested poweroff");
+    }
+    passthrough(io);
+    return EXIT_RESUME;
+}
+
+static struct io_range io_ranges[] = {
+    {0x3f8, 0x3ff},   /* COM1: emulated so L1's lines are marked */
+    {0xf4, 0xf7},     /* isa-debug-exit: L1 ends the run */
+    {0x8900, 0x8900}, /* Bochs debugger port: only Nestor may stop the emulator */
+    {0xcf8, 0xcff},   /* PCI configuration: the host bridge's SMRAM/PAM registers are Nestor's */
+    {0x92, 0x92},     /* system control port A: fast reset */
+    {0x60, 0x60},     /* keyboard controller data (output port writes) */
+    {0x64, 0x64},     /* keyboard controller command: reset pulse */
+    {0xb004, 0xb005}, /* ACPI PM1a_CNT (Bochs' until the FADT says otherwise) */
+    {0x604, 0x605},   /* ACPI PM1b_CNT or, without an FADT, QEMU's PM1a_CNT */
 };
+#define IO_RANGE_PM1A 7
+#define IO_RANGE_PM1B 8
+static const io_handler_fn io_handlers[ARRAY_SIZE(io_ranges)] = {
+    io_com1, io_debug_exit, io_bochs_port, io_pci, io_port92, io_kbc, io_kbc, io_pm1a_cnt, io_pm1a_cnt,
+};
+
+void vcpu_io_fill_bitmaps(uint8_t *bitmap_a, uint8_t *bitmap_b)
+{
+    /* Bitmap A covers ports 0-0x7fff, B 0x8000-0xffff (SDM 24.6.4). */
+    uint8_t *bm[2] = {bitmap_a, bitmap_b};
+    for (unsigned i = 0; i < ARRAY_SIZE(io_ranges); i++)
+        for (unsigned p = io_ranges[i].first; p <= io_ranges[i].last; p++)
+            bm[p >> 15][(p & 0x7fff) / 8] |= (uint8_t)(1u << (p % 8));
+}
 
 static void emit_l1_line(const char *line, size_t len)
 {
@@ -73,10 +247,39 @@ static void emit_l1_line(const char *line, size_t len)
     console_unlock();
 }
 
+/* The BIOS area and ACPI tables below 4 GiB, through the direct map (boot maps 0-4 GiB). */
+static const uint8_t *read_low_phys(uint64_t pa, size_t len, void *ctx)
+{
+    (void)ctx;
+    return pa + len <= 4 * GiB ? phys_to_virt(pa) : NULL;
+}
+
+static void find_acpi_ports(void)
+{
+    struct acpi_pm_ports pm;
+    if (!acpi_find_pm_ports(read_low_phys, NULL, &pm)) {
+        log_warn("ACPI: no FADT found: trapping PM1a_CNT at ports 0x%x and 0x%x (Bochs, QEMU) for L1's poweroff",
+                 io_ranges[IO_RANGE_PM1A].first, io_ranges[IO_RANGE_PM1B].first);
+        return;
+    }
+    uint16_t b = pm.pm1b_cnt ? pm.pm1b_cnt : pm.pm1a_cnt;
+    io_ranges[IO_RANGE_PM1A] = (struct io_range){pm.pm1a_cnt, (uint16_t)(pm.pm1a_cnt + 1)};
+    io_ranges[IO_RANGE_PM1B] = (struct io_range){b, (uint16_t)(b + 1)};
+    if (pm.pm1b_cnt)
+        log_info("ACPI: FADT PM1a_CNT at port 0x%x, PM1b_CNT at 0x%x: trapped for L1's poweroff", pm.pm1a_cnt,
+                 pm.pm1b_cnt);
+    else
+        log_info("ACPI: FADT PM1a_CNT at port 0x%x: trapped for L1's poweroff", pm.pm1a_cnt);
+}
+
+/* Called for each vCPU as it is built (one at a time, core/l1_cpus.c): the machine's devices once. */
 void vcpu_io_init(struct vcpu *v)
 {
-    if (!com1.emit)
+    if (!com1.emit) {
         vuart_init(&com1, emit_l1_line);
+        pci_filter_init();
+        find_acpi_ports();
+    }
     v->uart = &com1;
 }
 
@@ -98,26 +301,32 @@ void vcpu_com1_flush(void)
 enum exit_action handle_io(struct vcpu *v)
 {
     uint64_t q = v->exit_qual;
-    struct io_access io = {.port = IOQUAL_PORT(q), .size = IOQUAL_SIZE(q), .in = q & IOQUAL_IN};
+    uint16_t port = IOQUAL_PORT(q);
+    unsigned size = IOQUAL_SIZE(q);
+    bool in = q & IOQUAL_IN;
     if (q & IOQUAL_STRING)
         return vcpu_stop(v, 0xfe, true, "string I/O (%s%s) to port 0x%x is not emulated", (q & IOQUAL_REP) ? "REP " : "",
-                         io.in ? "INS" : "OUTS", io.port);
-    uint32_t mask = io.size == 4 ? 0xffffffffu : (1u << (8 * io.size)) - 1;
-    if (!io.in)
-        io.value = (uint32_t)v->regs.gpr[GPR_RAX] & mask;
-    for (unsigned i = 0; i < ARRAY_SIZE(io_ports); i++) {
-        if (io.port < io_ports[i].first || io.port > io_ports[i].last)
-            continue;
-        enum exit_action a = io_ports[i].fn(v, &io);
-        if (a == EXIT_STOP)
-            return a;
-        if (io.in) {
-            uint64_t rax = v->regs.gpr[GPR_RAX];
-            /* A 32-bit IN zero-extends into RAX; 8/16-bit ones merge (SDM vol. 2A IN). */
-            v->regs.gpr[GPR_RAX] = io.size == 4 ? (io.value & mask) : ((rax & ~(uint64_t)mask) | (io.value & mask));
-        }
-        vcpu_skip_instruction(v);
-        return EXIT_RESUME;
+                         in ? "INS" : "OUTS", port);
+    uint32_t mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+    uint32_t out_value = (uint32_t)v->regs.gpr[GPR_RAX] & mask, in_value = 0;
+    struct io_piece pieces[4];
+    unsigned n = io_split(port, size, io_ranges, ARRAY_SIZE(io_ranges), pieces);
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t piece_mask = pieces[i].size == 4 ? 0xffffffffu : (1u << (8 * pieces[i].size)) - 1;
+        struct io_access io = {.port = pieces[i].port, .size = pieces[i].size, .in = in,
+                               .value = (out_value >> (8 * pieces[i].offset)) & piece_mask};
+        if (pieces[i].owner == IO_PASSTHROUGH)
+            passthrough(&io);
+        else if (io_handlers[pieces[i].owner](v, &io) == EXIT_STOP)
+            return EXIT_STOP;
+        if (in)
+            in_value |= (io.value & piece_mask) << (8 * pieces[i].offset);
     }
-    return vcpu_stop(v, 0xfe, true, "I/O exit for port 0x%x, which Nestor does not trap", io.port);
+    if (in) {
+        uint64_t rax = v->regs.gpr[GPR_RAX];
+        /* A 32-bit IN zero-extends into RAX; 8/16-bit ones merge (SDM vol. 2A IN). */
+        v->regs.gpr[GPR_RAX] = size == 4 ? in_value : ((rax & ~(uint64_t)mask) | (in_value & mask));
+    }
+    vcpu_skip_instruction(v);
+    return EXIT_RESUME;
 }

@@ -4,6 +4,7 @@
 #include "nestor/log.h"
 #include "nestor/platform.h"
 #include "nestor/vmx_ops.h"
+#include "xcr0.h"
 
 /*
  * HLT with interrupts enabled: retire it and enter L1 in the HLT activity
@@ -21,21 +22,24 @@ enum exit_action handle_hlt(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-/* XSETBV (SDM vol. 2C): #UD and CPL checks happen before the exit; the value checks are ours. */
+/*
+ * XSETBV (SDM vol. 2C XSETBV, vol. 1 13.3): #UD and CPL checks happen before the exit;
+ * the value rules are checked by name (vmx/xcr0.c), and the real XSETBV runs in its
+ * fault-safe form, so a rule the list misses still ends as #GP for L1, never as a
+ * fault in root.
+ */
 enum exit_action handle_xsetbv(struct vcpu *v)
 {
     uint32_t index = (uint32_t)v->regs.gpr[GPR_RCX];
     uint64_t value = ((v->regs.gpr[GPR_RDX] & 0xffffffffull) << 32) | (v->regs.gpr[GPR_RAX] & 0xffffffffull);
-    bool bad = index != 0 || !(value & 1) || (value & ~v->xcr0_supported) ||
-               ((value & BIT(2)) && !(value & BIT(1))) || /* AVX needs SSE */
-               (((value >> 5) & 7) && ((value >> 5) & 7) != 7) || /* AVX-512 state comes as a whole */
-               (((value >> 5) & 7) && !(value & BIT(2)));
-    if (bad) {
-        log_debug("L1 XSETBV %u = 0x%lx: #GP", index, value);
+    const char *rule = xcr0_rule_broken(index, value, v->xcr0_supported);
+    if (!rule && xsetbv_safe(0, value) != 0)
+        rule = "refused by the CPU";
+    if (rule) {
+        log_debug("L1 XSETBV %u = 0x%lx: #GP (%s)", index, value, rule);
         vcpu_inject_exception(v, VEC_GP, true, 0);
         return EXIT_RESUME;
     }
-    xsetbv(0, value);
     log_debug("L1 XCR0 = 0x%lx", value);
     vcpu_skip_instruction(v);
     return EXIT_RESUME;

@@ -44,7 +44,9 @@ enum exit_action handle_wrmsr(struct vcpu *v)
     uint32_t msr = (uint32_t)v->regs.gpr[GPR_RCX];
     uint64_t value = edx_eax(v);
     if (vmcs_msr(msr, true, &value)) {
-        if (value & ~DEBUGCTL_VALID_BITS) {
+        /* BTS is reported unavailable (IA32_MISC_ENABLE[11]): its records would go to the DS area. */
+        if (value & (~DEBUGCTL_VALID_BITS | DEBUGCTL_BTS_BITS)) {
+            log_debug("L1 WRMSR IA32_DEBUGCTL = 0x%lx: #GP (reserved or BTS bits)", value);
             vcpu_inject_exception(v, VEC_GP, true, 0);
             return EXIT_RESUME;
         }

@@ -5,6 +5,7 @@
  * (Multiboot 0.6.96 3.2, Multiboot2 3.3): 32-bit flat protected mode, paging
  * off, which needs unrestricted guest (SDM 26.3.1.1 relaxes PE/PG).
  */
+#include "exit_handlers.h"
 #include "nestor/arch.h"
 #include "nestor/cpu.h"
 #include "nestor/lib.h"
@@ -53,9 +54,11 @@ static bool choose_controls(struct vcpu *v)
               derive("secondary processor-based", c->proc2, PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST,
                      PROC2_ENABLE_VPID | PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID | PROC2_ENABLE_XSAVES, &v->proc2) &&
               derive("VM-exit", c->exit,
-                     EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT, 0,
-                     &v->exit_ctls) &&
-              derive("VM-entry", c->entry, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT, 0, &v->entry_ctls);
+                     EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
+                         EXIT_SAVE_DEBUG_CONTROLS, /* L1's DR7 and IA32_DEBUGCTL survive exits (SDM 27.3.1) */
+                     0, &v->exit_ctls) &&
+              derive("VM-entry", c->entry, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CONTROLS, 0,
+                     &v->entry_ctls);
     /* L1 starts outside long mode; the CR0 handler sets this when L1 enables paging with EFER.LME. */
     v->entry_ctls &= ~ENTRY_IA32E_MODE_GUEST;
     return ok;
@@ -164,17 +167,7 @@ static void setup_io_bitmaps(struct vcpu *v)
     paddr_t a = page_alloc_zeroed(), b = page_alloc_zeroed();
     v->io_bitmap[0] = a;
     v->io_bitmap[1] = b;
-    uint8_t *bm[2] = {phys_to_virt(a), phys_to_virt(b)};
-    static const struct {
-        uint16_t first, last;
-    } trapped[] = {
-        {0x3f8, 0x3ff},   /* COM1: emulated so L1's lines are marked */
-        {0xf4, 0xf7},     /* isa-debug-exit: L1 ends the run */
-        {0x8900, 0x8900}, /* Bochs debugger port: only Nestor may stop the emulator */
-    };
-    for (unsigned i = 0; i < ARRAY_SIZE(trapped); i++)
-        for (unsigned p = trapped[i].first; p <= trapped[i].last; p++)
-            bm[p >> 15][(p & 0x7fff) / 8] |= (uint8_t)(1u << (p % 8));
+    vcpu_io_fill_bitmaps(phys_to_virt(a), phys_to_virt(b)); /* the ports vmx/exit_io.c handles */
     w(VMCS_IO_BITMAP_A, a);
     w(VMCS_IO_BITMAP_B, b);
 }
@@ -228,7 +221,7 @@ bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm, bool wait_for_sipi)
     w(VMCS_PROC_CONTROLS2, v->proc2);
     w(VMCS_EXIT_CONTROLS, v->exit_ctls);
     w(VMCS_ENTRY_CONTROLS, v->entry_ctls);
-    w(VMCS_EXCEPTION_BITMAP, 0);
+    w(VMCS_EXCEPTION_BITMAP, L1_EXCEPTION_BITMAP); /* #DB, #AC: vmx/exit_exception.c */
     w(VMCS_PF_ERROR_CODE_MASK, 0);
     w(VMCS_PF_ERROR_CODE_MATCH, 0);
     w(VMCS_CR3_TARGET_COUNT, 0);

@@ -23,9 +23,62 @@ static bool is_mtrr_msr(uint32_t msr)
            mtrr_fixed_index(msr) >= 0;
 }
 
+/*
+ * Tracing and sampling MSRs: they make the CPU write to physical memory (Intel PT
+ * output, SDM 32.2.7) or through whatever CR3 is current when a counter overflows
+ * (PEBS and BTS records into the DS area, SDM 20.6.3), root mode included, or
+ * record Nestor's branches (architectural LBRs are not cleared on VM exit). L1 sees
+ * none of them: CPUID leaf 0xA is zeroed (vmx/vcpuid.c) and IA32_MISC_ENABLE says
+ * "BTS and PEBS unavailable", so every access gets #GP, as on a CPU without them.
+ */
+static const struct {
+    uint32_t first, last;
+} absent_msrs[] = {
+    {0x0c1, 0x0c8},   /* IA32_PMC0-7 */
+    {0x186, 0x18d},   /* IA32_PERFEVTSEL0-7 */
+    {0x1a6, 0x1a7},   /* MSR_OFFCORE_RSP_0/1 */
+    {0x309, 0x30f},   /* IA32_FIXED_CTR0-6 */
+    {0x329, 0x329},   /* IA32_PERF_METRICS */
+    {0x345, 0x345},   /* IA32_PERF_CAPABILITIES */
+    {0x38d, 0x392},   /* IA32_FIXED_CTR_CTRL, IA32_PERF_GLOBAL_STATUS/CTRL/OVF_CTRL/STATUS_SET/INUSE */
+    {0x3f1, 0x3f1},   /* IA32_PEBS_ENABLE */
+    {0x3f6, 0x3f7},   /* MSR_PEBS_LD_LAT, MSR_PEBS_FRONTEND */
+    {0x4c1, 0x4c8},   /* IA32_A_PMC0-7 */
+    {0x560, 0x561},   /* IA32_RTIT_OUTPUT_BASE, IA32_RTIT_OUTPUT_MASK_PTRS */
+    {0x570, 0x572},   /* IA32_RTIT_CTL, IA32_RTIT_STATUS, IA32_RTIT_CR3_MATCH */
+    {0x580, 0x587},   /* IA32_RTIT_ADDR0-3_A/B */
+    {0x600, 0x600},   /* IA32_DS_AREA */
+    {0x1200, 0x12ff}, /* IA32_LBR_x_INFO (architectural LBRs) */
+    {0x14ce, 0x14cf}, /* IA32_LBR_CTL, IA32_LBR_DEPTH */
+    {0x1500, 0x16ff}, /* IA32_LBR_x_FROM_IP, IA32_LBR_x_TO_IP */
+};
+
+static bool is_absent_msr(uint32_t msr)
+{
+    for (unsigned i = 0; i < ARRAY_SIZE(absent_msrs); i++)
+        if (msr >= absent_msrs[i].first && msr <= absent_msrs[i].last)
+            return true;
+    return false;
+}
+
+/*
+ * 0xC0000000-0xC0001FFF: only the MSRs the VMCS switches (EFER, FS/GS base) or that
+ * Nestor never uses in root (SYSCALL targets, KERNEL_GS_BASE, TSC_AUX) pass through;
+ * any other MSR of that range is trapped and gets #GP, so a model-specific MSR a
+ * future CPU adds there never reaches the hardware from L1.
+ */
+static bool is_passthrough_high_msr(uint32_t msr)
+{
+    return (msr >= MSR_IA32_EFER && msr <= MSR_IA32_FMASK) || (msr >= MSR_IA32_FS_BASE && msr <= MSR_IA32_TSC_AUX);
+}
+
 bool vmsr_intercepted(uint32_t msr, bool write)
 {
     (void)write;
+    if (msr >= 0xc0000000u && msr <= 0xc0001fffu)
+        return !is_passthrough_high_msr(msr);
+    if (is_absent_msr(msr))
+        return true;
     switch (msr) {
     case MSR_IA32_MTRRCAP:
     case MSR_IA32_APIC_BASE:
@@ -161,10 +214,12 @@ bool msr_bitmap_set(uint8_t bitmap[4096], uint32_t msr, bool write)
 
 void vmsr_fill_bitmap(uint8_t bitmap[4096])
 {
-    for (uint32_t msr = 0; msr <= 0x1fff; msr++) {
-        if (vmsr_intercepted(msr, false))
-            msr_bitmap_set(bitmap, msr, false);
-        if (vmsr_intercepted(msr, true))
-            msr_bitmap_set(bitmap, msr, true);
-    }
+    static const uint32_t range_base[2] = {0, 0xc0000000u};
+    for (unsigned r = 0; r < 2; r++)
+        for (uint32_t msr = range_base[r]; msr <= range_base[r] + 0x1fff; msr++) {
+            if (vmsr_intercepted(msr, false))
+                msr_bitmap_set(bitmap, msr, false);
+            if (vmsr_intercepted(msr, true))
+                msr_bitmap_set(bitmap, msr, true);
+        }
 }

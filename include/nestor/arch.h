@@ -14,6 +14,19 @@ static inline uint8_t inb(uint16_t port)
     return v;
 }
 
+static inline uint16_t inw(uint16_t port)
+{
+    uint16_t v;
+    __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+static inline uint32_t inl(uint16_t port)
+{
+    uint32_t v;
+    __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
 static inline uint64_t rdmsr(uint32_t msr)
 {
     uint32_t lo, hi;
@@ -48,6 +61,21 @@ DEFINE_CR_ACCESS(2)
 DEFINE_CR_ACCESS(3)
 DEFINE_CR_ACCESS(4)
 #undef DEFINE_CR_ACCESS
+
+static inline uint64_t read_dr6(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%dr6, %0" : "=r"(v));
+    return v;
+}
+static inline void write_dr6(uint64_t v) { __asm__ volatile("mov %0, %%dr6" ::"r"(v)); }
+
+/* DR6 (SDM vol. 3B 17.2.3): B0-B3, BD, BS; RTM (bit 16) is active low; the other bits read as 1. */
+#define DR6_B0_B3 0xfull
+#define DR6_BD BIT(13)
+#define DR6_BS BIT(14)
+#define DR6_RTM BIT(16)
+#define DR6_FIXED_1 0xfffe0ff0ull
 
 static inline uint64_t read_rflags(void)
 {
@@ -93,6 +121,8 @@ static inline uint64_t xgetbv(uint32_t index)
 /* boot/msr_safe.S: 0 on success, -1 when the MSR access raised #GP. */
 int rdmsr_safe(uint32_t msr, uint64_t *value);
 int wrmsr_safe(uint32_t msr, uint64_t value);
+/* The same for XSETBV: for XCR values L1 chose, which the CPU may still refuse. */
+int xsetbv_safe(uint32_t xcr, uint64_t value);
 
 static inline uint64_t read_tsc(void)
 {
@@ -151,9 +181,18 @@ static inline NORETURN void halt_forever(void)
 #define MSR_IA32_VMX_TRUE_ENTRY_CTLS 0x490u
 #define MSR_IA32_VMX_VMFUNC 0x491u
 #define MSR_IA32_EFER 0xc0000080u
+#define MSR_IA32_STAR 0xc0000081u
+#define MSR_IA32_LSTAR 0xc0000082u
+#define MSR_IA32_CSTAR 0xc0000083u
+#define MSR_IA32_FMASK 0xc0000084u
 #define MSR_IA32_FS_BASE 0xc0000100u
 #define MSR_IA32_GS_BASE 0xc0000101u
 #define MSR_IA32_KERNEL_GS_BASE 0xc0000102u
+#define MSR_IA32_TSC_AUX 0xc0000103u
+#define MSR_IA32_RTIT_CTL 0x570u
+#define MSR_IA32_DS_AREA 0x600u
+#define MSR_IA32_PEBS_ENABLE 0x3f1u
+#define MSR_IA32_PERF_GLOBAL_CTRL 0x38fu
 
 /* IA32_FEATURE_CONTROL bits (SDM vol. 3C 23.7). */
 #define FEATURE_CONTROL_LOCK BIT(0)
@@ -162,6 +201,18 @@ static inline NORETURN void halt_forever(void)
 
 /* IA32_DEBUGCTL bits a CPU may implement (SDM vol. 3B 17.4.1); the others are reserved. */
 #define DEBUGCTL_VALID_BITS 0xdfc3ull
+/* TR, BTS, BTINT: branch trace messages/records into the DS area (SDM vol. 3B 18.4.4), absent for L1. */
+#define DEBUGCTL_BTS_BITS (BIT(6) | BIT(7) | BIT(8))
+
+/* XCR0 state components (SDM vol. 1 13.1). */
+#define XCR0_X87 BIT(0)
+#define XCR0_SSE BIT(1)
+#define XCR0_AVX BIT(2)
+#define XCR0_BNDREGS BIT(3)
+#define XCR0_BNDCSR BIT(4)
+#define XCR0_AVX512 (BIT(5) | BIT(6) | BIT(7))
+#define XCR0_TILECFG BIT(17)
+#define XCR0_TILEDATA BIT(18)
 
 #define EFER_SCE BIT(0)
 #define EFER_LME BIT(8)

@@ -337,6 +337,7 @@ enum vmcs_field {
 #define VEC_SS 12
 #define VEC_GP 13
 #define VEC_PF 14
+#define VEC_AC 17
 #define VEC_MC 18
 
 /* Basic exit reasons (SDM Appendix C, Table C-1). */

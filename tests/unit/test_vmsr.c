@@ -83,6 +83,37 @@ TEST(vmsr_mtrr_pairs_beyond_emulated_count_are_not_passed_through)
     }
 }
 
+/*
+ * Issue 9 item 1: Intel PT, PEBS/DS, the PMU and architectural LBRs make the CPU write
+ * memory (or record branches) in VMX root; they must be trapped and #GP like the PMU
+ * CPUID hides. Before the fix all of these were passed through.
+ */
+TEST(vmsr_trace_and_sampling_msrs_are_trapped_and_absent)
+{
+    static const uint32_t absent[] = {
+        0x560, 0x561, MSR_IA32_RTIT_CTL, 0x571, 0x572, 0x580, 0x587,  /* Intel PT */
+        MSR_IA32_DS_AREA, MSR_IA32_PEBS_ENABLE, 0x3f6, 0x3f7,        /* DS, PEBS */
+        0xc1, 0xc8, 0x186, 0x18d, 0x4c1, 0x4c8, 0x309, 0x30b, 0x38d, /* counters */
+        MSR_IA32_PERF_GLOBAL_CTRL, 0x38e, 0x390, 0x345, 0x1a6,
+        0x14ce, 0x14cf, 0x1500, 0x151f, 0x1600, 0x161f, 0x1200, 0x121f, /* arch LBRs */
+        0xc0000000, 0xc0000085, 0xc0000104, 0xc0001fff,                 /* high range */
+    };
+    for (unsigned i = 0; i < ARRAY_SIZE(absent); i++) {
+        uint64_t v = 0;
+        if (!vmsr_intercepted(absent[i], false) || !vmsr_intercepted(absent[i], true)) {
+            print_error("MSR 0x%x is passed through\n", absent[i]);
+            fail();
+        }
+        assert_int_equal(vmsr_read(&s, absent[i], &v), VMSR_GP);
+        assert_int_equal(vmsr_write(&s, absent[i], 0), VMSR_GP);
+    }
+    /* What the VMCS switches, or Nestor never uses in root, still passes. */
+    static const uint32_t passed[] = {MSR_IA32_EFER, MSR_IA32_STAR, MSR_IA32_LSTAR, MSR_IA32_CSTAR, MSR_IA32_FMASK,
+                                      MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, MSR_IA32_KERNEL_GS_BASE, MSR_IA32_TSC_AUX};
+    for (unsigned i = 0; i < ARRAY_SIZE(passed); i++)
+        assert_false(vmsr_intercepted(passed[i], true));
+}
+
 /* ------------------------------------------------------------------ IA32_APIC_BASE */
 
 TEST(vmsr_apic_base_read_and_move)
@@ -297,10 +328,12 @@ TEST(msr_bitmap_filled_exactly_for_intercepted_msrs)
         assert_int_equal(bit_set(msr / 8, msr % 8), vmsr_intercepted(msr, false));
         assert_int_equal(bit_set(2048 + msr / 8, msr % 8), vmsr_intercepted(msr, true));
     }
-    for (unsigned i = 1024; i < 2048; i++) /* no high MSR is trapped */
-        assert_int_equal(bm[i], 0);
-    for (unsigned i = 3072; i < 4096; i++)
-        assert_int_equal(bm[i], 0);
+    for (uint32_t msr = 0xc0000000u; msr <= 0xc0001fffu; msr++) {
+        assert_int_equal(bit_set(1024 + (msr & 0x1fff) / 8, msr % 8), vmsr_intercepted(msr, false));
+        assert_int_equal(bit_set(3072 + (msr & 0x1fff) / 8, msr % 8), vmsr_intercepted(msr, true));
+    }
+    assert_false(bit_set(1024 + (MSR_IA32_EFER & 0x1fff) / 8, MSR_IA32_EFER % 8));
+    assert_true(bit_set(1024 + 0x200 / 8, 0)); /* 0xc0000200: nothing Nestor passes */
     assert_true(bit_set(MSR_IA32_FEATURE_CONTROL / 8, MSR_IA32_FEATURE_CONTROL % 8));
     assert_false(bit_set(MSR_IA32_PAT / 8, MSR_IA32_PAT % 8));
 }
@@ -311,6 +344,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(vmsr_intercepted_set),
         T(vmsr_mtrr_pairs_beyond_emulated_count_are_not_passed_through),
+        T(vmsr_trace_and_sampling_msrs_are_trapped_and_absent),
         T(vmsr_apic_base_read_and_move),
         T(vmsr_apic_base_bsp_is_read_only),
         T(vmsr_apic_base_reserved_bits_gp),

@@ -17,6 +17,12 @@ static volatile uint32_t expect_vector = NO_VECTOR;
 static volatile uint32_t expect_skip;
 static volatile int fault_hit;
 static l1_irq_fn irq_handler;
+static l1_exc_hook_fn exc_hook;
+
+void l1_idt_set_exc_hook(l1_exc_hook_fn fn)
+{
+    exc_hook = fn;
+}
 
 static uint64_t gate(uint32_t handler)
 {
@@ -70,6 +76,8 @@ void l1_trap(struct l1_frame *f)
             irq_handler(f->vector);
         return;
     }
+    if (exc_hook && exc_hook(f))
+        return;
     if (f->vector == expect_vector) {
         fault_hit = 1;
         expect_vector = NO_VECTOR;

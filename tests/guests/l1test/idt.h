@@ -24,6 +24,9 @@ struct l1_frame {
 typedef void (*l1_irq_fn)(uint32_t vector);
 
 void l1_idt_install(void);
+/* A probe's own exception handler, tried before the expected-fault logic: returns 1 if it handled f. */
+typedef int (*l1_exc_hook_fn)(struct l1_frame *f);
+void l1_idt_set_exc_hook(l1_exc_hook_fn fn);
 void l1_idt_set_irq_handler(l1_irq_fn fn);
 
 /*

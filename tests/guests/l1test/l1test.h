@@ -78,5 +78,17 @@ uint32_t l1_test_triple(struct l1_ctx *ctx);
 uint32_t l1_test_unmapped(struct l1_ctx *ctx);
 uint32_t l1_test_scribble(struct l1_ctx *ctx);
 uint32_t l1_test_smp_hostile(struct l1_ctx *ctx);   /* tests_smp.c */
+/* tests_hostile.c: an L1 trying to escape or crash Nestor (issue 9). */
+uint32_t l1_test_tracemsr(struct l1_ctx *ctx);
+uint32_t l1_test_xcr0bad(struct l1_ctx *ctx);
+uint32_t l1_test_dr7(struct l1_ctx *ctx);
+uint32_t l1_test_dbtrap(struct l1_ctx *ctx);
+uint32_t l1_test_smram(struct l1_ctx *ctx);
+uint32_t l1_test_reset_cf9(struct l1_ctx *ctx);
+uint32_t l1_test_reset_92(struct l1_ctx *ctx);
+uint32_t l1_test_reset_kbc(struct l1_ctx *ctx);
+uint32_t l1_test_poweroff(struct l1_ctx *ctx);
+uint32_t l1_test_iosplit(struct l1_ctx *ctx);
+uint32_t l1_test_actrap(struct l1_ctx *ctx);
 
 #endif

@@ -24,6 +24,17 @@ static const struct l1_test_entry tests[] = {
     { "triple",   l1_test_triple },
     { "vmx",      l1_test_vmx },
     { "smp_hostile", l1_test_smp_hostile },
+    { "tracemsr", l1_test_tracemsr },
+    { "xcr0bad",  l1_test_xcr0bad },
+    { "dr7",      l1_test_dr7 },
+    { "dbtrap",   l1_test_dbtrap },
+    { "smram",    l1_test_smram },
+    { "reset_cf9", l1_test_reset_cf9 },
+    { "reset_92", l1_test_reset_92 },
+    { "reset_kbc", l1_test_reset_kbc },
+    { "poweroff", l1_test_poweroff },
+    { "iosplit",  l1_test_iosplit },
+    { "actrap",   l1_test_actrap },
 };
 
 /* In .bss: nothing on the stack should be big, the stack is only 16 KiB. */
