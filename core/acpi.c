@@ -1,0 +1,376 @@
+/*
+ * ACPI: the RSDP (ACPI 6.5 5.2.5), the root tables (RSDT 5.2.7, XSDT 5.2.8)
+ * and the MADT (5.2.12). Nothing is read from a table before its length has
+ * been checked against what was viewed and its checksum verified.
+ */
+#include "nestor/acpi.h"
+#include "nestor/fmt.h"
+#include "nestor/lib.h"
+
+static uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static void wr32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+#define SAY(out, ...) ((void)fmt_snprintf((out)->error, sizeof (out)->error, __VA_ARGS__))
+#define FAIL(out, ...) (SAY(out, __VA_ARGS__), false)
+
+/* RSDP layout (ACPI 6.5 table 5.3). */
+#define RSDP_CHECKSUM_V1 8
+#define RSDP_REVISION 15
+#define RSDP_RSDT 16
+#define RSDP_LENGTH 20
+#define RSDP_XSDT 24
+
+/* System description table header (ACPI 6.5 table 5.4). */
+#define SDT_LENGTH 4
+#define SDT_CHECKSUM 9
+
+/* MADT body (ACPI 6.5 table 5.20) and entries (5.2.12.2, .3, .8, .12). */
+#define MADT_LAPIC_ADDR 36
+#define MADT_FLAGS 40
+#define MADT_LAPIC_LEN 8
+#define MADT_IOAPIC_LEN 12
+#define MADT_OVERRIDE_LEN 12
+#define MADT_X2APIC_LEN 16
+
+#define RSDP_SEARCH_EBDA_LEN 1024
+#define BDA_EBDA_SEGMENT 0x40e
+#define BIOS_ROM_BASE 0xe0000
+#define BIOS_ROM_END 0x100000
+
+uint8_t acpi_checksum(const void *p, size_t len)
+{
+    const uint8_t *b = p;
+    uint8_t sum = 0;
+    for (size_t i = 0; i < len; i++)
+        sum = (uint8_t)(sum + b[i]);
+    return sum;
+}
+
+/* ------------------------------------------------------------------ RSDP */
+
+bool acpi_rsdp_valid(const void *rsdp, size_t len, char *why, size_t why_len)
+{
+    const uint8_t *r = rsdp;
+    char scratch[1];
+    if (!why || !why_len) {
+        why = scratch;
+        why_len = sizeof scratch;
+    }
+    why[0] = 0;
+    if (!r || len < ACPI_RSDP_V1_LEN) {
+        fmt_snprintf(why, why_len, "RSDP truncated: %zu bytes, an ACPI 1.0 RSDP has %u", r ? len : 0,
+                     (unsigned)ACPI_RSDP_V1_LEN);
+        return false;
+    }
+    if (memcmp(r, "RSD PTR ", 8) != 0) {
+        fmt_snprintf(why, why_len, "RSDP signature is not \"RSD PTR \"");
+        return false;
+    }
+    if (acpi_checksum(r, ACPI_RSDP_V1_LEN) != 0) {
+        fmt_snprintf(why, why_len, "RSDP checksum over its first 20 bytes is 0x%02x, not 0",
+                     acpi_checksum(r, ACPI_RSDP_V1_LEN));
+        return false;
+    }
+    if (r[RSDP_REVISION] < 2)
+        return true;
+    if (len < ACPI_RSDP_V2_LEN) {
+        fmt_snprintf(why, why_len, "RSDP revision %u truncated: %zu bytes, needs %u", r[RSDP_REVISION], len,
+                     (unsigned)ACPI_RSDP_V2_LEN);
+        return false;
+    }
+    uint32_t length = rd32(r + RSDP_LENGTH);
+    if (length < ACPI_RSDP_V2_LEN || length > len) {
+        fmt_snprintf(why, why_len, "RSDP length %u is outside [%u, %zu bytes given]", length,
+                     (unsigned)ACPI_RSDP_V2_LEN, len);
+        return false;
+    }
+    if (acpi_checksum(r, length) != 0) {
+        fmt_snprintf(why, why_len, "RSDP extended checksum over %u bytes is 0x%02x, not 0", length,
+                     acpi_checksum(r, length));
+        return false;
+    }
+    return true;
+}
+
+/* A valid RSDP at pa? Views 20 bytes, then its whole length for revision >= 2. */
+static bool rsdp_at(phys_view_fn view, void *ctx, uint64_t pa)
+{
+    const uint8_t *r = view(pa, ACPI_RSDP_V1_LEN, ctx);
+    if (!r || memcmp(r, "RSD PTR ", 8) != 0)
+        return false;
+    if (r[RSDP_REVISION] < 2)
+        return acpi_rsdp_valid(r, ACPI_RSDP_V1_LEN, NULL, 0);
+    const uint8_t *v2 = view(pa, ACPI_RSDP_V2_LEN, ctx);
+    if (!v2)
+        return false;
+    uint32_t length = rd32(v2 + RSDP_LENGTH);
+    if (length < ACPI_RSDP_V2_LEN || length > 4096)
+        return false;
+    const uint8_t *all = view(pa, length, ctx);
+    return all && acpi_rsdp_valid(all, length, NULL, 0);
+}
+
+static bool rsdp_search(phys_view_fn view, void *ctx, uint64_t base, uint64_t end, uint64_t *found)
+{
+    for (uint64_t pa = base; pa < end; pa += 16) { /* the area bounds where it starts */
+        if (rsdp_at(view, ctx, pa)) {
+            *found = pa;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool acpi_rsdp_scan(phys_view_fn view, void *ctx, uint64_t *rsdp_pa)
+{
+    const uint8_t *bda = view(BDA_EBDA_SEGMENT, 2, ctx);
+    if (bda) {
+        uint64_t ebda = (uint64_t)rd16(bda) << 4;
+        if (ebda && rsdp_search(view, ctx, ebda, ebda + RSDP_SEARCH_EBDA_LEN, rsdp_pa))
+            return true;
+    }
+    return rsdp_search(view, ctx, BIOS_ROM_BASE, BIOS_ROM_END, rsdp_pa);
+}
+
+/* ------------------------------------------------------------------ tables */
+
+/*
+ * Views the table at pa whole: its header, then its stated length, and checks
+ * the signature (if sig), the length and the checksum. name is for errors.
+ */
+static const uint8_t *view_table(phys_view_fn view, void *ctx, uint64_t pa, const char *sig, const char *name,
+                                 uint32_t *len_out, struct platform_info *out)
+{
+    if (!pa) {
+        SAY(out, "%s address is 0", name);
+        return NULL;
+    }
+    const uint8_t *h = view(pa, ACPI_SDT_HEADER_LEN, ctx);
+    if (!h) {
+        SAY(out, "%s at 0x%llx is not readable", name, (unsigned long long)pa);
+        return NULL;
+    }
+    if (sig && memcmp(h, sig, 4) != 0) {
+        SAY(out, "%s at 0x%llx: signature is not \"%s\"", name, (unsigned long long)pa, sig);
+        return NULL;
+    }
+    uint32_t len = rd32(h + SDT_LENGTH);
+    if (len < ACPI_SDT_HEADER_LEN) {
+        SAY(out, "%s at 0x%llx: length %u is smaller than its %u-byte header", name, (unsigned long long)pa, len,
+             (unsigned)ACPI_SDT_HEADER_LEN);
+        return NULL;
+    }
+    if (len > ACPI_TABLE_MAX_LEN) {
+        SAY(out, "%s at 0x%llx: length %u is more than the %u bytes accepted", name, (unsigned long long)pa, len,
+             (unsigned)ACPI_TABLE_MAX_LEN);
+        return NULL;
+    }
+    const uint8_t *t = view(pa, len, ctx);
+    if (!t) {
+        SAY(out, "%s at 0x%llx: its %u bytes run into unreadable memory", name, (unsigned long long)pa, len);
+        return NULL;
+    }
+    if (acpi_checksum(t, len) != 0) {
+        SAY(out, "%s at 0x%llx: checksum over %u bytes is 0x%02x, not 0", name, (unsigned long long)pa, len,
+             acpi_checksum(t, len));
+        return NULL;
+    }
+    *len_out = len;
+    return t;
+}
+
+bool acpi_read_madt(const void *rsdp, size_t rsdp_len, phys_view_fn view, void *ctx, struct platform_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->source = "ACPI MADT";
+    char why[96];
+    if (!acpi_rsdp_valid(rsdp, rsdp_len, why, sizeof why))
+        return FAIL(out, "%s", why);
+    const uint8_t *r = rsdp;
+    out->acpi_revision = r[RSDP_REVISION];
+
+    /* ACPI 6.5 5.2.5.3: an OS uses the XSDT when the RSDP has one. */
+    bool xsdt = r[RSDP_REVISION] >= 2 && rd64(r + RSDP_XSDT) != 0;
+    uint64_t root_pa = xsdt ? rd64(r + RSDP_XSDT) : rd32(r + RSDP_RSDT);
+    const char *root_name = xsdt ? "XSDT" : "RSDT";
+    size_t entry_size = xsdt ? 8 : 4;
+    uint32_t root_len;
+    const uint8_t *root = view_table(view, ctx, root_pa, root_name, root_name, &root_len, out);
+    if (!root)
+        return false;
+    if ((root_len - ACPI_SDT_HEADER_LEN) % entry_size != 0)
+        return FAIL(out, "%s at 0x%llx: length %u leaves a partial %zu-byte entry", root_name,
+                    (unsigned long long)root_pa, root_len, entry_size);
+
+    /* The first "APIC" table listed is the MADT; later ones, even the same address again, are counted and ignored. */
+    uint64_t madt_pa = 0;
+    for (uint32_t off = ACPI_SDT_HEADER_LEN; off < root_len; off += (uint32_t)entry_size) {
+        uint64_t pa = xsdt ? rd64(root + off) : rd32(root + off);
+        const uint8_t *h = pa ? view(pa, ACPI_SDT_HEADER_LEN, ctx) : NULL;
+        if (!h) {
+            out->tables_unreadable++;
+            continue;
+        }
+        if (memcmp(h, "APIC", 4) != 0)
+            continue;
+        if (madt_pa)
+            out->madt_duplicates++;
+        else
+            madt_pa = pa;
+    }
+    if (!madt_pa)
+        return FAIL(out, "%s at 0x%llx lists no MADT (\"APIC\"); %u of its entries unreadable", root_name,
+                    (unsigned long long)root_pa, out->tables_unreadable);
+
+    uint32_t madt_len;
+    const uint8_t *madt = view_table(view, ctx, madt_pa, "APIC", "MADT", &madt_len, out);
+    if (!madt)
+        return false;
+    out->madt_pa = madt_pa;
+    out->madt_len = madt_len;
+    return acpi_parse_madt(madt, madt_len, out);
+}
+
+/* ------------------------------------------------------------------ MADT */
+
+/* Shared with the MP table parser: records one CPU, refusing a repeated APIC ID. */
+void platform_add_cpu(struct platform_info *out, const struct platform_cpu *cpu)
+{
+    for (unsigned i = 0; i < out->cpu_count; i++) {
+        if (out->cpus[i].apic_id == cpu->apic_id) {
+            out->cpus_duplicate++;
+            return;
+        }
+    }
+    if (out->cpu_count >= PLATFORM_MAX_CPUS) {
+        out->cpus_ignored++;
+        return;
+    }
+    out->cpus[out->cpu_count++] = *cpu;
+}
+
+void platform_add_ioapic(struct platform_info *out, uint32_t id, uint64_t addr, uint32_t gsi_base)
+{
+    if (out->ioapic_count >= PLATFORM_MAX_IOAPICS) {
+        out->ioapics_ignored++;
+        return;
+    }
+    struct platform_ioapic *io = &out->ioapics[out->ioapic_count++];
+    io->id = id;
+    io->addr = addr;
+    io->gsi_base = gsi_base;
+}
+
+static unsigned madt_entry_min_len(uint8_t type)
+{
+    switch (type) {
+    case MADT_LOCAL_APIC: return MADT_LAPIC_LEN;
+    case MADT_IO_APIC: return MADT_IOAPIC_LEN;
+    case MADT_LAPIC_ADDR_OVERRIDE: return MADT_OVERRIDE_LEN;
+    case MADT_LOCAL_X2APIC: return MADT_X2APIC_LEN;
+    default: return 2;
+    }
+}
+
+bool acpi_parse_madt(const uint8_t *madt, uint32_t len, struct platform_info *out)
+{
+    if (len < ACPI_MADT_ENTRIES_OFF)
+        return FAIL(out, "MADT length %u is smaller than its %u-byte header", len, (unsigned)ACPI_MADT_ENTRIES_OFF);
+    if (rd32(madt + SDT_LENGTH) != len)
+        return FAIL(out, "MADT header says %u bytes, %u given", rd32(madt + SDT_LENGTH), len);
+    out->lapic_addr = rd32(madt + MADT_LAPIC_ADDR);
+    out->pcat_compat = (rd32(madt + MADT_FLAGS) & MADT_FLAG_PCAT_COMPAT) != 0;
+
+    for (uint32_t off = ACPI_MADT_ENTRIES_OFF; off < len;) {
+        if (len - off < 2)
+            return FAIL(out, "MADT entry at offset %u: 1 byte left, an entry header has 2", off);
+        const uint8_t *e = madt + off;
+        uint8_t type = e[0], elen = e[1];
+        if (elen < 2)
+            return FAIL(out, "MADT entry at offset %u (type %u) has length %u", off, type, elen);
+        if (elen > len - off)
+            return FAIL(out, "MADT entry at offset %u (type %u, length %u) runs past the table's end at %u", off,
+                        type, elen, len);
+        if (elen < madt_entry_min_len(type))
+            return FAIL(out, "MADT entry at offset %u: type %u needs %u bytes, has length %u", off, type,
+                        madt_entry_min_len(type), elen);
+        struct platform_cpu cpu = {0};
+        switch (type) {
+        case MADT_LOCAL_APIC: {
+            uint32_t flags = rd32(e + 4);
+            cpu.uid = e[2];
+            cpu.apic_id = e[3];
+            cpu.enabled = (flags & MADT_LAPIC_ENABLED) != 0;
+            cpu.online_capable = (flags & MADT_LAPIC_ONLINE_CAPABLE) != 0;
+            platform_add_cpu(out, &cpu);
+            break;
+        }
+        case MADT_LOCAL_X2APIC: {
+            uint32_t flags = rd32(e + 8);
+            cpu.apic_id = rd32(e + 4);
+            cpu.uid = rd32(e + 12);
+            cpu.enabled = (flags & MADT_LAPIC_ENABLED) != 0;
+            cpu.online_capable = (flags & MADT_LAPIC_ONLINE_CAPABLE) != 0;
+            cpu.x2apic_entry = true;
+            platform_add_cpu(out, &cpu);
+            break;
+        }
+        case MADT_IO_APIC:
+            platform_add_ioapic(out, e[2], rd32(e + 4), rd32(e + 8));
+            break;
+        case MADT_LAPIC_ADDR_OVERRIDE:
+            out->lapic_addr = rd64(e + 4);
+            break;
+        default:
+            out->entries_skipped++;
+            break;
+        }
+        off += elen;
+    }
+    return true;
+}
+
+static bool kept(uint32_t apic_id, const uint32_t *keep, unsigned nkeep)
+{
+    for (unsigned i = 0; i < nkeep; i++)
+        if (keep[i] == apic_id)
+            return true;
+    return false;
+}
+
+/* Clears the flag bits in the 32-bit flags at p; true if any was set. */
+static bool clear_flags(uint8_t *p, uint32_t bits)
+{
+    uint32_t f = rd32(p);
+    if (!(f & bits))
+        return false;
+    wr32(p, f & ~bits);
+    return true;
+}
+
+unsigned acpi_madt_hide_cpus(uint8_t *madt, uint32_t len, const uint32_t *keep, unsigned nkeep)
+{
+    if (!madt || len < ACPI_MADT_ENTRIES_OFF)
+        return 0;
+    uint32_t table_len = rd32(madt + SDT_LENGTH);
+    if (table_len < ACPI_MADT_ENTRIES_OFF || table_len > len)
+        return 0;
+    const uint32_t bits = MADT_LAPIC_ENABLED | MADT_LAPIC_ONLINE_CAPABLE;
+    unsigned hidden = 0;
+    for (uint32_t off = ACPI_MADT_ENTRIES_OFF; table_len - off >= 2;) {
+        uint8_t *e = madt + off;
+        uint8_t type = e[0], elen = e[1];
+        if (elen < 2 || elen > table_len - off || elen < madt_entry_min_len(type))
+            break;
+        if (type == MADT_LOCAL_APIC && !kept(e[3], keep, nkeep))
+            hidden += clear_flags(e + 4, bits);
+        else if (type == MADT_LOCAL_X2APIC && !kept(rd32(e + 4), keep, nkeep))
+            hidden += clear_flags(e + 8, bits);
+        off += elen;
+    }
+    madt[SDT_CHECKSUM] = 0;
+    madt[SDT_CHECKSUM] = (uint8_t)(0u - acpi_checksum(madt, table_len));
+    return hidden;
+}
