@@ -50,7 +50,15 @@ uint8_t acpi_checksum(const void *p, size_t len)
 
 /* ------------------------------------------------------------------ RSDP */
 
+static bool rsdp_check(const void *rsdp, size_t len, bool v1_only, char *why, size_t why_len);
+
 bool acpi_rsdp_valid(const void *rsdp, size_t len, char *why, size_t why_len)
+{
+    return rsdp_check(rsdp, len, false, why, why_len);
+}
+
+/* v1_only: check only the ACPI 1.0 part, whatever the revision (a 20-byte copy of a newer RSDP). */
+static bool rsdp_check(const void *rsdp, size_t len, bool v1_only, char *why, size_t why_len)
 {
     const uint8_t *r = rsdp;
     char scratch[1];
@@ -73,7 +81,7 @@ bool acpi_rsdp_valid(const void *rsdp, size_t len, char *why, size_t why_len)
                      acpi_checksum(r, ACPI_RSDP_V1_LEN));
         return false;
     }
-    if (r[RSDP_REVISION] < 2)
+    if (r[RSDP_REVISION] < 2 || v1_only)
         return true;
     if (len < ACPI_RSDP_V2_LEN) {
         fmt_snprintf(why, why_len, "RSDP revision %u truncated: %zu bytes, needs %u", r[RSDP_REVISION], len,
@@ -186,13 +194,18 @@ bool acpi_read_madt(const void *rsdp, size_t rsdp_len, phys_view_fn view, void *
     memset(out, 0, sizeof *out);
     out->source = "ACPI MADT";
     char why[96];
-    if (!acpi_rsdp_valid(rsdp, rsdp_len, why, sizeof why))
-        return FAIL(out, "%s", why);
     const uint8_t *r = rsdp;
+    /*
+     * GRUB's "ACPI old" tag holds the first 20 bytes of whatever RSDP the
+     * firmware has, revision 2 included: that part is checked and its RSDT used.
+     */
+    bool v1_copy = r && rsdp_len >= ACPI_RSDP_V1_LEN && rsdp_len < ACPI_RSDP_V2_LEN;
+    if (!rsdp_check(rsdp, rsdp_len, v1_copy, why, sizeof why))
+        return FAIL(out, "%s", why);
     out->acpi_revision = r[RSDP_REVISION];
 
     /* ACPI 6.5 5.2.5.3: an OS uses the XSDT when the RSDP has one. */
-    bool xsdt = r[RSDP_REVISION] >= 2 && rd64(r + RSDP_XSDT) != 0;
+    bool xsdt = !v1_copy && r[RSDP_REVISION] >= 2 && rd64(r + RSDP_XSDT) != 0;
     uint64_t root_pa = xsdt ? rd64(r + RSDP_XSDT) : rd32(r + RSDP_RSDT);
     const char *root_name = xsdt ? "XSDT" : "RSDT";
     size_t entry_size = xsdt ? 8 : 4;

@@ -107,7 +107,9 @@ bool acpi_rsdp_scan(phys_view_fn view, void *ctx, uint64_t *rsdp_pa);
  * From an RSDP (bytes, as GRUB's multiboot2 ACPI tags copy it, or viewed at
  * rsdp_pa): XSDT (rev>=2 with a non-zero XSDT address, else RSDT), find
  * "APIC", parse it. Every table's length and checksum is checked; any
- * inconsistency is a clear error in out->error.
+ * inconsistency is a clear error in out->error. Given fewer than 36 bytes
+ * (GRUB's "ACPI old" tag copies 20 bytes even of a revision 2 RSDP), only the
+ * ACPI 1.0 part is checked and the RSDT is used.
  */
 bool acpi_read_madt(const void *rsdp, size_t rsdp_len, phys_view_fn view, void *ctx, struct platform_info *out);
 

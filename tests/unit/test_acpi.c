@@ -417,6 +417,29 @@ TEST(madt_through_rsdt)
     check_standard(&pi);
 }
 
+/* GRUB's old-ACPI tag: the first 20 bytes of a revision 2 RSDP. Its RSDT is used. */
+TEST(madt_from_20_byte_copy_of_v2_rsdp)
+{
+    struct table m;
+    standard_madt(&m);
+    sdt_place(&m, MADT_PA);
+    place_root(false);
+    uint8_t r[36];
+    make_rsdp(r, 2, RSDT_PA, 0x7000000000ull); /* an XSDT that would not be readable */
+    uint8_t *copy = exact_copy(r, 20);
+    struct platform_info pi;
+    assert_true(acpi_read_madt(copy, 20, view, NULL, &pi));
+    check_standard(&pi);
+    assert_int_equal(pi.acpi_revision, 2);
+    /* Its v1 checksum is still checked. */
+    copy[16] ^= 1;
+    assert_false(acpi_read_madt(copy, 20, view, NULL, &pi));
+    assert_str_contains(pi.error, "checksum over its first 20 bytes");
+    free(copy);
+    /* acpi_rsdp_valid itself stays strict. */
+    assert_false(acpi_rsdp_valid(r, 20, NULL, 0));
+}
+
 TEST(madt_rsdp_viewed_in_memory)
 {
     struct table m;
@@ -1098,6 +1121,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rsdp_scan_without_bda, setup, teardown),
         cmocka_unit_test_setup_teardown(madt_through_xsdt, setup, teardown),
         cmocka_unit_test_setup_teardown(madt_through_rsdt, setup, teardown),
+        cmocka_unit_test_setup_teardown(madt_from_20_byte_copy_of_v2_rsdp, setup, teardown),
         cmocka_unit_test_setup_teardown(madt_rsdp_viewed_in_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(madt_lapic_override_and_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(madt_bad_rsdp, setup, teardown),
