@@ -75,6 +75,22 @@ static bool map_ram(struct l1_vm *vm)
     return true;
 }
 
+static struct l1_keep_out keep_out[L1_MAX_KEEP_OUT];
+static unsigned keep_out_count;
+
+bool l1_keep_out(uint64_t base, uint64_t size, const char *what)
+{
+    if (keep_out_count == L1_MAX_KEEP_OUT) {
+        log_error("cannot keep %s at 0x%lx+0x%lx out of L1's reach: more than %u such ranges", what, base, size,
+                  (unsigned)L1_MAX_KEEP_OUT);
+        return false;
+    }
+    keep_out[keep_out_count++] = (struct l1_keep_out){base, size, what};
+    log_info("L1 devices: %s at 0x%lx-0x%lx kept out of L1's reach (accesses exit to Nestor)", what, base,
+             base + size - 1);
+    return true;
+}
+
 /* Where device space ends for L1: the CPU's MAXPHYADDR, what EPT can map, and what we map without 1 GiB pages. */
 static uint64_t device_limit(uint64_t ept_caps)
 {
@@ -146,7 +162,7 @@ bool l1_build(const struct boot_info *bi, uint64_t ram_bytes, uint64_t ept_caps,
         log_always("no L1 kernel: GRUB passed no module. Add 'module2 /boot/l1.elf ARGS' after 'multiboot2 /boot/nestor' in grub.cfg");
         return false;
     }
-    if (!l1_plan_memory(bi, ram_bytes, device_limit(ept_caps), &vm->mem)) {
+    if (!l1_plan_memory(bi, ram_bytes, device_limit(ept_caps), keep_out, keep_out_count, &vm->mem)) {
         log_always("cannot lay out L1's memory: %s", vm->mem.error);
         return false;
     }

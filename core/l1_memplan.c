@@ -15,7 +15,7 @@
 #define ARCH_MMIO_START 0xFEC00000ull
 #define ARCH_MMIO_END (4 * GiB)
 
-#define MAX_POINTS (2 * BOOT_MAX_MMAP + 8)
+#define MAX_POINTS (2 * BOOT_MAX_MMAP + 2 * L1_MAX_KEEP_OUT + 8)
 
 enum cls { C_RAM, C_DEVICE, C_ACPI, C_NONE };
 
@@ -51,9 +51,25 @@ static bool overlaps_ram(const struct boot_info *bi, uint64_t base, uint64_t end
     return false;
 }
 
-/* What [a, b) is, given that no host map entry starts or ends inside it. */
-static enum cls classify(const struct boot_info *bi, uint64_t a, uint64_t b)
+struct keep_out_list {
+    const struct l1_keep_out *r;
+    unsigned n;
+};
+
+/* Keep-out ranges cover whole pages. */
+static uint64_t ko_base(const struct l1_keep_out *k) { return ALIGN_DOWN(k->base, PAGE_SIZE); }
+static uint64_t ko_end(const struct l1_keep_out *k)
 {
+    uint64_t end = k->base + k->size < k->base ? UINT64_MAX : k->base + k->size;
+    return end > UINT64_MAX - PAGE_SIZE ? ALIGN_DOWN(UINT64_MAX, PAGE_SIZE) : ALIGN_UP(end, PAGE_SIZE);
+}
+
+/* What [a, b) is, given that no host map entry or keep-out range starts or ends inside it. */
+static enum cls classify(const struct boot_info *bi, const struct keep_out_list *ko, uint64_t a, uint64_t b)
+{
+    for (unsigned i = 0; i < ko->n; i++)
+        if (ko_base(&ko->r[i]) < b && a < ko_end(&ko->r[i]))
+            return C_NONE;
     bool usable = false, bad = false, acpi = false, other = false;
     for (unsigned i = 0; i < bi->mmap_count; i++) {
         const struct mmap_entry *m = &bi->mmap[i];
@@ -163,9 +179,11 @@ static bool plan_first_mib(const struct boot_info *bi, struct l1_memplan *p)
     return ok;
 }
 
-bool l1_plan_memory(const struct boot_info *bi, uint64_t ram_bytes, uint64_t phys_limit, struct l1_memplan *p)
+bool l1_plan_memory(const struct boot_info *bi, uint64_t ram_bytes, uint64_t phys_limit,
+                    const struct l1_keep_out *keep_out, unsigned nkeep_out, struct l1_memplan *p)
 {
     memset(p, 0, sizeof *p);
+    struct keep_out_list ko = {keep_out, MIN(nkeep_out, (unsigned)L1_MAX_KEEP_OUT)};
     ram_bytes = ALIGN_DOWN(ram_bytes, PAGE_SIZE);
     phys_limit = ALIGN_DOWN(phys_limit, PAGE_SIZE);
     if (phys_limit < 4 * GiB)
@@ -186,15 +204,19 @@ bool l1_plan_memory(const struct boot_info *bi, uint64_t ram_bytes, uint64_t phy
         pt[n++] = MIN(MAX(m->base, L1_RAM_BASE), phys_limit);
         pt[n++] = MIN(MAX(end, L1_RAM_BASE), phys_limit);
     }
+    for (unsigned i = 0; i < ko.n; i++) {
+        pt[n++] = MIN(MAX(ko_base(&ko.r[i]), L1_RAM_BASE), phys_limit);
+        pt[n++] = MIN(MAX(ko_end(&ko.r[i]), L1_RAM_BASE), phys_limit);
+    }
     sort_u64(pt, n);
 
     /* Walk the pieces in order; runs of one class become RAM ranges or identity regions. */
     uint64_t left = ram_bytes, prev_end = L1_RAM_BASE;
     for (unsigned i = 0; i + 1 < n && ok;) {
         uint64_t a = pt[i];
-        enum cls c = a < pt[i + 1] ? classify(bi, a, pt[i + 1]) : C_NONE;
+        enum cls c = a < pt[i + 1] ? classify(bi, &ko, a, pt[i + 1]) : C_NONE;
         unsigned j = i + 1;
-        while (j + 1 < n && (pt[j] == pt[j + 1] || classify(bi, pt[j], pt[j + 1]) == c))
+        while (j + 1 < n && (pt[j] == pt[j + 1] || classify(bi, &ko, pt[j], pt[j + 1]) == c))
             j++;
         uint64_t b = pt[j];
         i = j;

@@ -56,12 +56,27 @@ struct l1_memplan {
 };
 
 /*
+ * Device space L1 must not reach directly (the PCIe ECAM windows, which hold
+ * the host bridge's SMRAM controls): never mapped by EPT01, so each access
+ * exits to Nestor, which stops L1 or emulates it.
+ */
+#define L1_MAX_KEEP_OUT 8
+struct l1_keep_out {
+    uint64_t base, size;
+    const char *what;
+};
+/* Adds a range for l1_build to keep out of L1's reach (call before l1_build). False, logged, when the table is full. */
+bool l1_keep_out(uint64_t base, uint64_t size, const char *what);
+
+/*
  * Plans L1's guest-physical layout from the host memory map: ram_bytes of RAM
  * (less if the host map has less usable RAM above 1 MiB) laid where the host
  * has usable RAM, and identity regions for everything that is not host RAM
- * below phys_limit (at least 4 GiB; 1 << MAXPHYADDR on the machine).
+ * below phys_limit (at least 4 GiB; 1 << MAXPHYADDR on the machine),
+ * except the keep_out ranges (widened to whole pages), which stay unmapped.
  */
-bool l1_plan_memory(const struct boot_info *bi, uint64_t ram_bytes, uint64_t phys_limit, struct l1_memplan *plan);
+bool l1_plan_memory(const struct boot_info *bi, uint64_t ram_bytes, uint64_t phys_limit,
+                    const struct l1_keep_out *keep_out, unsigned nkeep_out, struct l1_memplan *plan);
 
 /* Low RAM a kernel may load into: above the real-mode IVT and BIOS data area, below the EBDA (mem_lower). */
 #define L1_LOW_LOAD_START ((uint64_t)0x500)

@@ -229,6 +229,26 @@ TEST(l1_device_space_is_identity_uncached)
     assert_str_contains(capture_text(), "L1 devices: everything that is not host RAM, identity and uncached, up to 0x8000000000");
 }
 
+/* A range kept out (the PCIe ECAM) is not mapped; the rest of device space is. */
+TEST(l1_keep_out_range_not_mapped)
+{
+    build_kernel(true);
+    add_module(img, sizeof img, "l1.elf");
+    assert_true(l1_keep_out(0xb0000000, 0x10000000, "PCIe ECAM"));
+    assert_true(l1_build(&bi, RAM, CAPS, &vm));
+    struct ept_walk w;
+    assert_false(ept_walk(&vm.ept, 0xb0000000, &w));
+    assert_false(ept_walk(&vm.ept, 0xbffff000, &w));
+    assert_true(ept_walk(&vm.ept, 0xaffff000, &w));
+    assert_true(ept_walk(&vm.ept, 0xc0000000, &w));
+    assert_str_contains(capture_text(), "L1 devices: PCIe ECAM at 0xb0000000-0xbfffffff kept out of L1's reach");
+    /* The table holds L1_MAX_KEEP_OUT ranges; one more is refused with a log line. */
+    for (unsigned i = 1; i < L1_MAX_KEEP_OUT; i++)
+        assert_true(l1_keep_out(0x1000000000ull * i, 0x1000, "filler"));
+    assert_false(l1_keep_out(0x9000000000ull, 0x1000, "one too many"));
+    assert_str_contains(capture_text(), "cannot keep one too many at 0x9000000000+0x1000 out of L1's reach");
+}
+
 /* Without 1 GiB EPT pages device space stops at 512 GiB (it is there already with MAXPHYADDR 39). */
 TEST(l1_device_space_without_1g_pages)
 {
@@ -344,6 +364,7 @@ int main(void)
         T(l1_identity_regions_and_holes),
         T(l1_device_space_is_identity_uncached),
         T(l1_device_space_without_1g_pages),
+        T(l1_keep_out_range_not_mapped), /* last: the keep-out table is global and stays filled */
         T(l1_build_loads_a_multiboot1_kernel),
         T(l1_build_without_modules),
         T(l1_build_rejects_a_non_elf_kernel),

@@ -7,7 +7,7 @@ static struct l1_memplan plan;
 
 /* MAXPHYADDR 39 (512 GiB), as Bochs' corei7_skylake_x reports. */
 #define LIMIT ((uint64_t)1 << 39)
-#define PLAN(ram) l1_plan_memory(&bi, (ram), LIMIT, &plan)
+#define PLAN(ram) l1_plan_memory(&bi, (ram), LIMIT, NULL, 0, &plan)
 
 static void host_map(const struct mmap_entry *e, unsigned n)
 {
@@ -419,7 +419,7 @@ TEST(memplan_512g_plus_host)
         {0, 0x9fc00, MMAP_USABLE}, {0x100000, 0x7ff00000, MMAP_USABLE}, {0x100000000ull, 600 * GiB, MMAP_USABLE}};
     host_map(e, ARRAY_SIZE(e));
     uint64_t big = (uint64_t)1 << 46;
-    assert_true(l1_plan_memory(&bi, 700 * GiB, big, &plan));
+    assert_true(l1_plan_memory(&bi, 700 * GiB, big, NULL, 0, &plan));
     check_invariants();
     assert_int_equal(plan.ram_total, 0x7ff00000 + 600 * GiB);
     expect_device(604 * GiB);
@@ -427,14 +427,14 @@ TEST(memplan_512g_plus_host)
     assert_int_equal(region_at(604 * GiB)->size, big - 604 * GiB);
 
     /* With device space cut at 512 GiB (no 1 GiB EPT pages), RAM above it is not L1's either. */
-    assert_true(l1_plan_memory(&bi, 700 * GiB, 512 * GiB, &plan));
+    assert_true(l1_plan_memory(&bi, 700 * GiB, 512 * GiB, NULL, 0, &plan));
     check_invariants();
     assert_int_equal(plan.ram[1].gpa + plan.ram[1].size, 512 * GiB);
     assert_int_equal(plan.phys_limit, 512 * GiB);
     assert_null(region_at(600 * GiB));
 
     /* A phys_limit below 4 GiB is raised to 4 GiB: the APICs are always there. */
-    assert_true(l1_plan_memory(&bi, GiB, GiB, &plan));
+    assert_true(l1_plan_memory(&bi, GiB, GiB, NULL, 0, &plan));
     assert_int_equal(plan.phys_limit, 4 * GiB);
     expect_device(0xfee00000);
 }
@@ -528,6 +528,35 @@ TEST(memplan_unsorted_host_map_gives_sorted_l1_map)
     expect_map_entry(0, 0, 0x9f000, MMAP_USABLE);
     expect_map_entry(6, 0xfffc0000, 0x40000, MMAP_RESERVED);
     assert_int_equal(plan.mem_lower_kb, 636);
+}
+
+/* ------------------------------------------------------------------ keep-out ranges (the PCIe ECAM) */
+
+TEST(memplan_keep_out_ranges_stay_unmapped)
+{
+    host_map(server64, ARRAY_SIZE(server64));
+    const struct l1_keep_out ko[] = {
+        {0xe0000000, 0x10000000, "PCIe ECAM"},          /* inside a host reserved range */
+        {0x3f0000000000ull, 0x1000000, "PCIe ECAM 1"},  /* above RAM, beyond LIMIT: ignored */
+        {0x2000000000ull + 0x123, 0x1000, "unaligned"}, /* widened to the pages it touches */
+        {0x100000000ull, 0x1000, "over RAM"},           /* over host RAM: that page is not L1's RAM either */
+    };
+    assert_true(l1_plan_memory(&bi, 8 * GiB, LIMIT, ko, ARRAY_SIZE(ko), &plan));
+    check_invariants();
+    assert_null(region_at(0xe0000000));
+    assert_null(region_at(0xefffffff));
+    expect_device(0xdffff000);
+    expect_device(0xf0000000);
+    assert_null(region_at(0x2000000000ull));
+    assert_null(region_at(0x2000001000ull));
+    expect_device(0x2000002000ull);
+    expect_device(0x1fffffffffull & ~0xfffull);
+    assert_int_equal(plan.ram[1].gpa, 0x100001000ull);
+    /* The host's reserved entry for the ECAM stays in L1's map (Linux checks MMCONFIG against it). */
+    bool listed = false;
+    for (unsigned i = 0; i < plan.map_count; i++)
+        listed |= plan.map[i].base == 0xe0000000 && plan.map[i].len == 0x10000000 && plan.map[i].type == MMAP_RESERVED;
+    assert_true(listed);
 }
 
 /* ------------------------------------------------------------------ kernel segments (Multiboot kernels below 1 MiB) */
@@ -641,6 +670,7 @@ int main(void)
         cmocka_unit_test(memplan_unaligned_acpi_next_to_usable_ram_shrunk),
         cmocka_unit_test(memplan_reserved_and_overlapping_ranges),
         cmocka_unit_test(memplan_unsorted_host_map_gives_sorted_l1_map),
+        cmocka_unit_test(memplan_keep_out_ranges_stay_unmapped),
         cmocka_unit_test(memplan_segments_in_low_ram_accepted),
         cmocka_unit_test(memplan_segments_over_firmware_refused),
         cmocka_unit_test(memplan_segments_in_a_high_ram_range),
