@@ -32,22 +32,3 @@ def test_host_ram_nestor_keeps_stays_unmapped():
     b.expect(r"^nestor: L1 stopped: EPT violation: L1 accessed guest-physical 0xf000000 ")
     assert b.status() == STATUS_L1_FAILED
 
-
-def test_l1_gets_ram_above_4g(monkeypatch):
-    """Issue 13 item 5: Bochs with 6 GiB (its BIOS maps RAM to 3 GiB and the rest above 4 GiB):
-    L1's RAM continues above 4 GiB, in its memory map and mapped by EPT01 (1 GiB pages)."""
-    import nestor_run
-    # The runners have no option for more than 2048 MiB (megs: is refused above it); Bochs' memory:
-    # option takes guest memory beyond the host allocation.
-    monkeypatch.setattr(nestor_run, "BOCHSRC", nestor_run.BOCHSRC.replace("megs: {megs}",
-                                                                           "memory: guest=6144, host=1024"))
-    b = boot("ram-above-4g", l1=L1_MB2, l1_args="test=hello status=0x5")
-    ram = b.expect(r"^nestor: L1 RAM: (\d+) MiB at guest-physical 0x100000-0x([0-9a-f]+) \(with holes\) "
-                   r"in \d+ host blocks; EPT01: (\d+) x 1G")
-    assert int(ram.group(1)) > 4096, b
-    assert int(ram.group(2), 16) > 0x100000000, b
-    high = b.expect(r"^L1> l1test: mmap base=0x100000000 len=0x([0-9a-f]+) type=1$")
-    assert int(high.group(1), 16) >= 1 << 30
-    b.expect(r"^L1> l1test: mmap base=0x100000 len=0x[0-9a-f]+ type=1$")
-    assert b.status() == 5
-    b.expect(r"^nestor: image checksum ok ")
