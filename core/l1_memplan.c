@@ -40,12 +40,15 @@ static bool add_map(struct l1_memplan *p, uint64_t base, uint64_t len, uint32_t 
 
 static bool is_ram_type(uint32_t t) { return t == MMAP_USABLE || t == MMAP_BAD; }
 
+/* An entry's end; one that wraps past 2^64 ends there. */
+static uint64_t entry_end(const struct mmap_entry *m) { return m->base + m->len < m->base ? UINT64_MAX : m->base + m->len; }
+
 /* Does [base, end) touch host memory that is RAM (usable or bad)? Never map such memory identity. */
 static bool overlaps_ram(const struct boot_info *bi, uint64_t base, uint64_t end)
 {
     for (unsigned i = 0; i < bi->mmap_count; i++) {
         const struct mmap_entry *m = &bi->mmap[i];
-        if (is_ram_type(m->type) && m->base < end && base < m->base + m->len)
+        if (is_ram_type(m->type) && m->base < end && base < entry_end(m))
             return true;
     }
     return false;
@@ -73,7 +76,7 @@ static enum cls classify(const struct boot_info *bi, const struct keep_out_list 
     bool usable = false, bad = false, acpi = false, other = false;
     for (unsigned i = 0; i < bi->mmap_count; i++) {
         const struct mmap_entry *m = &bi->mmap[i];
-        if (!m->len || m->base >= b || a >= m->base + m->len || m->base + m->len < m->base)
+        if (!m->len || m->base >= b || a >= entry_end(m))
             continue;
         usable |= m->type == MMAP_USABLE;
         bad |= m->type == MMAP_BAD;
@@ -200,7 +203,7 @@ bool l1_plan_memory(const struct boot_info *bi, uint64_t ram_bytes, uint64_t phy
     pt[n++] = phys_limit;
     for (unsigned i = 0; i < bi->mmap_count; i++) {
         const struct mmap_entry *m = &bi->mmap[i];
-        uint64_t end = m->base + m->len < m->base ? UINT64_MAX : m->base + m->len;
+        uint64_t end = entry_end(m);
         pt[n++] = MIN(MAX(m->base, L1_RAM_BASE), phys_limit);
         pt[n++] = MIN(MAX(end, L1_RAM_BASE), phys_limit);
     }
@@ -249,7 +252,7 @@ bool l1_plan_memory(const struct boot_info *bi, uint64_t ram_bytes, uint64_t phy
     /* Host map entries that are not RAM keep their exact bounds and types in L1's map (clipped at 1 MiB). */
     for (unsigned i = 0; i < bi->mmap_count && ok; i++) {
         const struct mmap_entry *m = &bi->mmap[i];
-        uint64_t end = m->base + m->len < m->base ? UINT64_MAX : m->base + m->len;
+        uint64_t end = entry_end(m);
         if (m->type == MMAP_USABLE || end <= L1_RAM_BASE || m->base >= phys_limit)
             continue;
         uint64_t base = MAX(m->base, L1_RAM_BASE);

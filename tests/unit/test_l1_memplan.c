@@ -64,6 +64,8 @@ static void expect_region_(const char *what, gpa_t gpa, uint64_t size, uint64_t 
 
 /* ------------------------------------------------------------------ invariants every plan keeps */
 
+static uint64_t end_of(const struct mmap_entry *m) { return m->base + m->len < m->base ? UINT64_MAX : m->base + m->len; }
+
 static bool in_ram_range(uint64_t a, uint64_t b)
 {
     for (unsigned i = 0; i < plan.ram_count; i++)
@@ -90,9 +92,9 @@ static void check_invariants(void)
         bool inside = false;
         for (unsigned k = 0; k < bi.mmap_count; k++) {
             const struct mmap_entry *m = &bi.mmap[k];
-            if (m->type == MMAP_USABLE && m->base <= r->gpa && r->gpa + r->size <= m->base + m->len)
+            if (m->type == MMAP_USABLE && m->base <= r->gpa && r->gpa + r->size <= end_of(m))
                 inside = true;
-            if (m->type != MMAP_USABLE && m->base < r->gpa + r->size && r->gpa < m->base + m->len)
+            if (m->type != MMAP_USABLE && m->base < r->gpa + r->size && r->gpa < end_of(m))
                 fail_msg("RAM range 0x%llx+0x%llx overlaps host entry type %u", (unsigned long long)r->gpa,
                          (unsigned long long)r->size, m->type);
         }
@@ -113,7 +115,7 @@ static void check_invariants(void)
         assert_false(in_ram_range(a->gpa, a->gpa + a->size));
         for (unsigned k = 0; k < bi.mmap_count && a->gpa >= L1_RAM_BASE; k++) {
             const struct mmap_entry *m = &bi.mmap[k];
-            if ((m->type == MMAP_USABLE || m->type == MMAP_BAD) && m->base < a->gpa + a->size && a->gpa < m->base + m->len)
+            if ((m->type == MMAP_USABLE || m->type == MMAP_BAD) && m->base < a->gpa + a->size && a->gpa < end_of(m))
                 fail_msg("region %s 0x%llx+0x%llx maps host RAM 0x%llx+0x%llx", a->what, (unsigned long long)a->gpa,
                          (unsigned long long)a->size, (unsigned long long)m->base, (unsigned long long)m->len);
         }
@@ -530,6 +532,27 @@ TEST(memplan_unsorted_host_map_gives_sorted_l1_map)
     assert_int_equal(plan.mem_lower_kb, 636);
 }
 
+TEST(memplan_wrapping_entries)
+{
+    /* Entries running past 2^64 end there: a usable one is never mapped as a device. */
+    const struct mmap_entry e[] = {
+        {0, 0x9fc00, MMAP_USABLE}, {0x100000, 0x7ff00000, MMAP_USABLE},
+        {0x100000000ull, UINT64_MAX - 0x1000, MMAP_USABLE}};
+    host_map(e, ARRAY_SIZE(e));
+    assert_true(PLAN(8 * GiB));
+    check_invariants();
+    assert_null(region_at(0x200000000ull));
+    assert_null(region_at(LIMIT - PAGE_SIZE));
+    assert_int_equal(plan.ram_total, 8 * GiB);
+    const struct mmap_entry r[] = {
+        {0, 0x9fc00, MMAP_USABLE}, {0x100000, 0x7ff00000, MMAP_USABLE},
+        {0x100000000ull, UINT64_MAX, MMAP_RESERVED}};
+    host_map(r, ARRAY_SIZE(r));
+    assert_true(PLAN(8 * GiB));
+    check_invariants();
+    expect_device(0x100000000ull);
+}
+
 /* ------------------------------------------------------------------ keep-out ranges (the PCIe ECAM) */
 
 TEST(memplan_keep_out_ranges_stay_unmapped)
@@ -670,6 +693,7 @@ int main(void)
         cmocka_unit_test(memplan_unaligned_acpi_next_to_usable_ram_shrunk),
         cmocka_unit_test(memplan_reserved_and_overlapping_ranges),
         cmocka_unit_test(memplan_unsorted_host_map_gives_sorted_l1_map),
+        cmocka_unit_test(memplan_wrapping_entries),
         cmocka_unit_test(memplan_keep_out_ranges_stay_unmapped),
         cmocka_unit_test(memplan_segments_in_low_ram_accepted),
         cmocka_unit_test(memplan_segments_over_firmware_refused),
