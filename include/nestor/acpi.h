@@ -113,7 +113,7 @@ bool acpi_rsdp_scan(phys_view_fn view, void *ctx, uint64_t *rsdp_pa);
  */
 bool acpi_read_madt(const void *rsdp, size_t rsdp_len, phys_view_fn view, void *ctx, struct platform_info *out);
 
-/* Parses a MADT already in memory (len readable bytes) into out (cpus, I/O APICs, LAPIC address, flags). */
+/* Parses a MADT already in memory (len readable bytes) into out (cpus, I/O APICs, LAPIC address, flags); out zeroed by the caller. */
 bool acpi_parse_madt(const uint8_t *madt, uint32_t len, struct platform_info *out);
 
 /* A PCIe ECAM (MMCONFIG) window: bus b's configuration space is at base + (b << 20), 1 MiB per bus. */
@@ -139,7 +139,7 @@ bool acpi_parse_mcfg(const uint8_t *mcfg, uint32_t len, struct acpi_ecam *ecam, 
 bool mptable_scan(phys_view_fn view, void *ctx, uint64_t *mpfp_pa);
 bool mptable_read(phys_view_fn view, void *ctx, uint64_t mpfp_pa, struct platform_info *out);
 
-/* Parses an MP configuration table already in memory (len readable bytes). */
+/* Parses an MP configuration table already in memory (len readable bytes); out zeroed by the caller. */
 bool mptable_parse(const uint8_t *mpc, uint32_t len, struct platform_info *out);
 
 /*
