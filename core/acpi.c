@@ -50,7 +50,15 @@ uint8_t acpi_checksum(const void *p, size_t len)
 
 /* ------------------------------------------------------------------ RSDP */
 
+static bool rsdp_check(const void *rsdp, size_t len, bool v1_only, char *why, size_t why_len);
+
 bool acpi_rsdp_valid(const void *rsdp, size_t len, char *why, size_t why_len)
+{
+    return rsdp_check(rsdp, len, false, why, why_len);
+}
+
+/* v1_only: check only the ACPI 1.0 part, whatever the revision (a 20-byte copy of a newer RSDP). */
+static bool rsdp_check(const void *rsdp, size_t len, bool v1_only, char *why, size_t why_len)
 {
     const uint8_t *r = rsdp;
     char scratch[1];
@@ -73,7 +81,7 @@ bool acpi_rsdp_valid(const void *rsdp, size_t len, char *why, size_t why_len)
                      acpi_checksum(r, ACPI_RSDP_V1_LEN));
         return false;
     }
-    if (r[RSDP_REVISION] < 2)
+    if (r[RSDP_REVISION] < 2 || v1_only)
         return true;
     if (len < ACPI_RSDP_V2_LEN) {
         fmt_snprintf(why, why_len, "RSDP revision %u truncated: %zu bytes, needs %u", r[RSDP_REVISION], len,
@@ -181,18 +189,30 @@ static const uint8_t *view_table(phys_view_fn view, void *ctx, uint64_t pa, cons
     return t;
 }
 
-bool acpi_read_madt(const void *rsdp, size_t rsdp_len, phys_view_fn view, void *ctx, struct platform_info *out)
+/*
+ * From the RSDP to the first table signed sig listed in the XSDT (or RSDT),
+ * viewed whole and checked. *found is false (and true returned) when the root
+ * lists none. Later tables with the same signature are counted in
+ * out->madt_duplicates when sig is "APIC".
+ */
+static bool find_table(const void *rsdp, size_t rsdp_len, phys_view_fn view, void *ctx, const char *sig,
+                       const char *name, struct platform_info *out, const uint8_t **table, uint64_t *table_pa,
+                       uint32_t *table_len, bool *found)
 {
-    memset(out, 0, sizeof *out);
-    out->source = "ACPI MADT";
     char why[96];
-    if (!acpi_rsdp_valid(rsdp, rsdp_len, why, sizeof why))
-        return FAIL(out, "%s", why);
     const uint8_t *r = rsdp;
+    *found = false;
+    /*
+     * GRUB's "ACPI old" tag holds the first 20 bytes of whatever RSDP the
+     * firmware has, revision 2 included: that part is checked and its RSDT used.
+     */
+    bool v1_copy = r && rsdp_len >= ACPI_RSDP_V1_LEN && rsdp_len < ACPI_RSDP_V2_LEN;
+    if (!rsdp_check(rsdp, rsdp_len, v1_copy, why, sizeof why))
+        return FAIL(out, "%s", why);
     out->acpi_revision = r[RSDP_REVISION];
 
     /* ACPI 6.5 5.2.5.3: an OS uses the XSDT when the RSDP has one. */
-    bool xsdt = r[RSDP_REVISION] >= 2 && rd64(r + RSDP_XSDT) != 0;
+    bool xsdt = !v1_copy && r[RSDP_REVISION] >= 2 && rd64(r + RSDP_XSDT) != 0;
     uint64_t root_pa = xsdt ? rd64(r + RSDP_XSDT) : rd32(r + RSDP_RSDT);
     const char *root_name = xsdt ? "XSDT" : "RSDT";
     size_t entry_size = xsdt ? 8 : 4;
@@ -204,8 +224,9 @@ bool acpi_read_madt(const void *rsdp, size_t rsdp_len, phys_view_fn view, void *
         return FAIL(out, "%s at 0x%llx: length %u leaves a partial %zu-byte entry", root_name,
                     (unsigned long long)root_pa, root_len, entry_size);
 
-    /* The first "APIC" table listed is the MADT; later ones, even the same address again, are counted and ignored. */
-    uint64_t madt_pa = 0;
+    /* The first table listed counts; later ones, even the same address again, are counted and ignored. */
+    uint64_t pa_found = 0;
+    out->tables_unreadable = 0;
     for (uint32_t off = ACPI_SDT_HEADER_LEN; off < root_len; off += (uint32_t)entry_size) {
         uint64_t pa = xsdt ? rd64(root + off) : rd32(root + off);
         const uint8_t *h = pa ? view(pa, ACPI_SDT_HEADER_LEN, ctx) : NULL;
@@ -213,24 +234,83 @@ bool acpi_read_madt(const void *rsdp, size_t rsdp_len, phys_view_fn view, void *
             out->tables_unreadable++;
             continue;
         }
-        if (memcmp(h, "APIC", 4) != 0)
+        if (memcmp(h, sig, 4) != 0)
             continue;
-        if (madt_pa)
-            out->madt_duplicates++;
+        if (pa_found)
+            out->madt_duplicates += memcmp(sig, "APIC", 4) == 0;
         else
-            madt_pa = pa;
+            pa_found = pa;
     }
-    if (!madt_pa)
-        return FAIL(out, "%s at 0x%llx lists no MADT (\"APIC\"); %u of its entries unreadable", root_name,
-                    (unsigned long long)root_pa, out->tables_unreadable);
-
-    uint32_t madt_len;
-    const uint8_t *madt = view_table(view, ctx, madt_pa, "APIC", "MADT", &madt_len, out);
-    if (!madt)
+    if (!pa_found) {
+        SAY(out, "%s at 0x%llx lists no %s (\"%s\"); %u of its entries unreadable", root_name,
+            (unsigned long long)root_pa, name, sig, out->tables_unreadable);
+        return true;
+    }
+    *table = view_table(view, ctx, pa_found, sig, name, table_len, out);
+    if (!*table)
         return false;
+    *table_pa = pa_found;
+    *found = true;
+    return true;
+}
+
+bool acpi_read_madt(const void *rsdp, size_t rsdp_len, phys_view_fn view, void *ctx, struct platform_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->source = "ACPI MADT";
+    const uint8_t *madt = NULL;
+    uint64_t madt_pa = 0;
+    uint32_t madt_len = 0;
+    bool found;
+    if (!find_table(rsdp, rsdp_len, view, ctx, "APIC", "MADT", out, &madt, &madt_pa, &madt_len, &found))
+        return false;
+    if (!found)
+        return false; /* the error says which root lists no MADT */
     out->madt_pa = madt_pa;
     out->madt_len = madt_len;
     return acpi_parse_madt(madt, madt_len, out);
+}
+
+/* MCFG (PCI Firmware Specification 3.2, 4.1.2): 8 reserved bytes after the header, then 16-byte entries. */
+#define MCFG_ENTRIES_OFF 44
+#define MCFG_ENTRY_LEN 16
+
+bool acpi_parse_mcfg(const uint8_t *mcfg, uint32_t len, struct acpi_ecam *ecam, unsigned max, unsigned *count,
+                     struct platform_info *out)
+{
+    *count = 0;
+    if (len < MCFG_ENTRIES_OFF || (len - MCFG_ENTRIES_OFF) % MCFG_ENTRY_LEN != 0)
+        return FAIL(out, "MCFG length %u is not its %u-byte header plus 16-byte entries", len,
+                    (unsigned)MCFG_ENTRIES_OFF);
+    for (uint32_t off = MCFG_ENTRIES_OFF; off < len; off += MCFG_ENTRY_LEN) {
+        const uint8_t *e = mcfg + off;
+        struct acpi_ecam c = {rd64(e), rd16(e + 8), e[10], e[11]};
+        if (c.bus_end < c.bus_start)
+            return FAIL(out, "MCFG entry at offset %u: buses %u-%u", off, c.bus_start, c.bus_end);
+        if (*count == max)
+            return FAIL(out, "MCFG lists more than %u ECAM windows", max);
+        ecam[(*count)++] = c;
+    }
+    return true;
+}
+
+bool acpi_read_mcfg(const void *rsdp, size_t rsdp_len, phys_view_fn view, void *ctx, struct acpi_ecam *ecam,
+                    unsigned max, unsigned *count, struct platform_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->source = "ACPI MCFG";
+    *count = 0;
+    const uint8_t *mcfg = NULL;
+    uint64_t pa = 0;
+    uint32_t len = 0;
+    bool found;
+    if (!find_table(rsdp, rsdp_len, view, ctx, "MCFG", "MCFG", out, &mcfg, &pa, &len, &found))
+        return false;
+    if (!found) {
+        out->error[0] = 0; /* no MCFG: no ECAM (PCI configuration through ports 0xcf8/0xcfc only) */
+        return true;
+    }
+    return acpi_parse_mcfg(mcfg, len, ecam, max, count, out);
 }
 
 /* ------------------------------------------------------------------ MADT */

@@ -10,6 +10,11 @@
 #include "nestor/log.h"
 #include "nestor/palloc.h"
 #include "nestor/physmem.h"
+#include "nestor/vmx.h"
+
+/* What a 4-level EPT can address; without 1 GiB pages device space is mapped up to 512 GiB (2 MiB of tables). */
+#define EPT_GPA_LIMIT ((uint64_t)1 << 48)
+#define DEVICE_LIMIT_NO_1G (512 * GiB)
 
 #define MBI_BUF_SIZE (32 * KiB)
 static uint8_t mbi_buf[MBI_BUF_SIZE] __attribute__((aligned(8)));
@@ -28,9 +33,8 @@ static paddr_t alloc_block(uint64_t *want, uint64_t align)
 }
 
 /* RAM is taken in the largest aligned blocks available so EPT01 can use 2 MiB / 1 GiB pages. */
-static bool map_ram(struct l1_vm *vm)
+static bool map_ram_range(struct l1_vm *vm, gpa_t gpa, gpa_t end)
 {
-    gpa_t gpa = L1_RAM_BASE, end = vm->mem.ram_end;
     while (gpa < end) {
         uint64_t want = end - gpa, got = 0;
         paddr_t hpa = 0;
@@ -60,6 +64,45 @@ static bool map_ram(struct l1_vm *vm)
     return true;
 }
 
+static bool map_ram(struct l1_vm *vm)
+{
+    for (unsigned i = 0; i < vm->mem.ram_count; i++) {
+        const struct l1_ram_range *r = &vm->mem.ram[i];
+        if (!map_ram_range(vm, r->gpa, r->gpa + r->size))
+            return false;
+        log_debug("EPT01: L1 RAM   gpa 0x%08lx-0x%08lx", r->gpa, r->gpa + r->size - 1);
+    }
+    return true;
+}
+
+static struct l1_keep_out keep_out[L1_MAX_KEEP_OUT];
+static unsigned keep_out_count;
+
+bool l1_keep_out(uint64_t base, uint64_t size, const char *what)
+{
+    if (keep_out_count == L1_MAX_KEEP_OUT) {
+        log_error("cannot keep %s at 0x%lx+0x%lx out of L1's reach: more than %u such ranges", what, base, size,
+                  (unsigned)L1_MAX_KEEP_OUT);
+        return false;
+    }
+    keep_out[keep_out_count++] = (struct l1_keep_out){base, size, what};
+    log_info("L1 devices: %s at 0x%lx-0x%lx kept out of L1's reach (accesses exit to Nestor)", what, base,
+             base + size - 1);
+    return true;
+}
+
+/* Where device space ends for L1: the CPU's MAXPHYADDR, what EPT can map, and what we map without 1 GiB pages. */
+static uint64_t device_limit(uint64_t ept_caps)
+{
+    uint64_t limit = g_vmx_caps.phys_addr_mask ? g_vmx_caps.phys_addr_mask + 1 : 4 * GiB;
+    limit = MIN(limit, EPT_GPA_LIMIT);
+    if (!(ept_caps & EPT_CAP_1GB_PAGE) && limit > DEVICE_LIMIT_NO_1G) {
+        log_info("EPT01: no 1 GiB pages; device space above 0x%lx is not mapped for L1", DEVICE_LIMIT_NO_1G);
+        limit = DEVICE_LIMIT_NO_1G;
+    }
+    return limit;
+}
+
 static bool map_identity_regions(struct l1_vm *vm)
 {
     for (unsigned i = 0; i < vm->mem.region_count; i++) {
@@ -86,9 +129,11 @@ static bool load_kernel(struct l1_vm *vm, const struct boot_module *m)
     }
     for (unsigned i = 0; i < ki->segment_count; i++) {
         const struct kimg_segment *s = &ki->segments[i];
-        if (s->paddr < L1_RAM_BASE || s->paddr + s->memsz > vm->mem.ram_end) {
-            log_always("L1 kernel rejected: segment %u at 0x%lx-0x%lx lies outside L1's RAM [0x%lx, 0x%lx)", i,
-                       s->paddr, s->paddr + s->memsz, L1_RAM_BASE, vm->mem.ram_end);
+        if (!l1_segment_in_ram(&vm->mem, s->paddr, s->memsz)) {
+            log_always("L1 kernel rejected: segment %u at 0x%lx-0x%lx lies outside L1's RAM [0x%lx, 0x%lx) and "
+                       "its low RAM [0x%lx, 0x%lx) below the EBDA",
+                       i, s->paddr, s->paddr + s->memsz, L1_RAM_BASE, vm->mem.ram_end, L1_LOW_LOAD_START,
+                       (uint64_t)vm->mem.mem_lower_kb * KiB);
             return false;
         }
         if (!gmem_write(&vm->ept, s->paddr, img + s->offset, s->filesz) ||
@@ -117,7 +162,7 @@ bool l1_build(const struct boot_info *bi, uint64_t ram_bytes, uint64_t ept_caps,
         log_always("no L1 kernel: GRUB passed no module. Add 'module2 /boot/l1.elf ARGS' after 'multiboot2 /boot/nestor' in grub.cfg");
         return false;
     }
-    if (!l1_plan_memory(bi, ram_bytes, &vm->mem)) {
+    if (!l1_plan_memory(bi, ram_bytes, device_limit(ept_caps), keep_out, keep_out_count, &vm->mem)) {
         log_always("cannot lay out L1's memory: %s", vm->mem.error);
         return false;
     }
@@ -127,9 +172,11 @@ bool l1_build(const struct boot_info *bi, uint64_t ram_bytes, uint64_t ept_caps,
     }
     if (!map_ram(vm) || !map_identity_regions(vm))
         return false;
-    log_info("L1 RAM: %lu MiB at guest-physical 0x%lx-0x%lx in %lu host blocks; EPT01: %lu x 1G, %lu x 2M, %lu x 4K, %u table pages",
-             vm->mem.ram_bytes / MiB, L1_RAM_BASE, vm->mem.ram_end - 1, vm->ram_hpa_chunks, vm->ept.mapped_1g,
+    log_info("L1 RAM: %lu MiB at guest-physical 0x%lx-0x%lx%s in %lu host blocks; EPT01: %lu x 1G, %lu x 2M, %lu x 4K, %u table pages",
+             vm->mem.ram_total / MiB, L1_RAM_BASE, vm->mem.ram[vm->mem.ram_count - 1].gpa + vm->mem.ram[vm->mem.ram_count - 1].size - 1,
+             vm->mem.ram_count > 1 ? " (with holes)" : "", vm->ram_hpa_chunks, vm->ept.mapped_1g,
              vm->ept.mapped_2m, vm->ept.mapped_4k, vm->ept.table_pages);
+    log_info("L1 devices: everything that is not host RAM, identity and uncached, up to 0x%lx", vm->mem.phys_limit);
 
     const struct boot_module *m0 = &bi->modules[0];
     if (bzimage_detect(phys_to_virt(m0->start), m0->end - m0->start))
@@ -139,7 +186,7 @@ bool l1_build(const struct boot_info *bi, uint64_t ram_bytes, uint64_t ept_caps,
 
     /* Further modules follow the kernel image, page aligned. */
     static struct l1_module mods[BOOT_MAX_MODULES];
-    gpa_t cursor = ALIGN_UP(vm->kimg.load_end, PAGE_SIZE);
+    gpa_t cursor = ALIGN_UP(MAX(vm->kimg.load_end, L1_RAM_BASE), PAGE_SIZE); /* a kernel in low RAM: after 1 MiB */
     unsigned nmods = 0;
     for (unsigned i = 1; i < bi->module_count; i++) {
         const struct boot_module *m = &bi->modules[i];

@@ -107,18 +107,39 @@ bool acpi_rsdp_scan(phys_view_fn view, void *ctx, uint64_t *rsdp_pa);
  * From an RSDP (bytes, as GRUB's multiboot2 ACPI tags copy it, or viewed at
  * rsdp_pa): XSDT (rev>=2 with a non-zero XSDT address, else RSDT), find
  * "APIC", parse it. Every table's length and checksum is checked; any
- * inconsistency is a clear error in out->error.
+ * inconsistency is a clear error in out->error. Given fewer than 36 bytes
+ * (GRUB's "ACPI old" tag copies 20 bytes even of a revision 2 RSDP), only the
+ * ACPI 1.0 part is checked and the RSDT is used.
  */
 bool acpi_read_madt(const void *rsdp, size_t rsdp_len, phys_view_fn view, void *ctx, struct platform_info *out);
 
-/* Parses a MADT already in memory (len readable bytes) into out (cpus, I/O APICs, LAPIC address, flags). */
+/* Parses a MADT already in memory (len readable bytes) into out (cpus, I/O APICs, LAPIC address, flags); out zeroed by the caller. */
 bool acpi_parse_madt(const uint8_t *madt, uint32_t len, struct platform_info *out);
+
+/* A PCIe ECAM (MMCONFIG) window: bus b's configuration space is at base + (b << 20), 1 MiB per bus. */
+struct acpi_ecam {
+    uint64_t base;
+    uint16_t segment;
+    uint8_t bus_start, bus_end;
+};
+#define ACPI_ECAM_BUS_SIZE (1ull << 20)
+
+/*
+ * The MCFG (PCI Firmware Specification 3.2, 4.1.2): the ECAM windows, which L1
+ * must not reach directly (they hold the host bridge's SMRAM controls). True
+ * with *count 0 when the root lists no MCFG; false with out->error on a bad
+ * RSDP/root/MCFG (same checks as acpi_read_madt) or more than max windows.
+ */
+bool acpi_read_mcfg(const void *rsdp, size_t rsdp_len, phys_view_fn view, void *ctx, struct acpi_ecam *ecam,
+                    unsigned max, unsigned *count, struct platform_info *out);
+bool acpi_parse_mcfg(const uint8_t *mcfg, uint32_t len, struct acpi_ecam *ecam, unsigned max, unsigned *count,
+                     struct platform_info *out);
 
 /* MP spec 1.4: floating pointer "_MP_" in the EBDA's first KiB, the last KiB of base memory (from 0x413), 0xF0000-0xFFFFF. */
 bool mptable_scan(phys_view_fn view, void *ctx, uint64_t *mpfp_pa);
 bool mptable_read(phys_view_fn view, void *ctx, uint64_t mpfp_pa, struct platform_info *out);
 
-/* Parses an MP configuration table already in memory (len readable bytes). */
+/* Parses an MP configuration table already in memory (len readable bytes); out zeroed by the caller. */
 bool mptable_parse(const uint8_t *mpc, uint32_t len, struct platform_info *out);
 
 /*

@@ -1,13 +1,16 @@
 /*
- * L1: the guest Nestor boots. Its guest-physical layout looks like a plain PC
- * whatever host memory backs it:
+ * L1: the guest Nestor boots. Its guest-physical layout has the host's shape
+ * whatever host memory backs its RAM:
  *   [0, 0xA0000)           identity to host low RAM (BIOS data, EBDA, MP table)
  *   [0xA0000, 0xC0000)     identity, VGA, uncached
  *   [0xC0000, 0x100000)    identity, BIOS ROMs (read/execute)
- *   [0x100000, ram_end)    L1's RAM, backed by pages Nestor allocates
- *   ACPI tables            identity, where the firmware put them (above ram_end)
- *   I/O APIC, HPET, LAPIC  identity, uncached
- * Nothing else is mapped: Nestor's own memory is not reachable from L1.
+ *   L1's RAM               where the host map has usable RAM, from 1 MiB up (below
+ *                          and above 4 GiB), backed by pages Nestor allocates
+ *   ACPI tables            identity, write-back, where the firmware put them
+ *   everything else that   identity, uncached, up to MAXPHYADDR: PCI BARs (32- and
+ *   is not host RAM        64-bit), I/O APIC, HPET, local APIC, flash, ...
+ * Host RAM L1 does not get is unmapped (and reserved in L1's map): Nestor's own
+ * memory is not reachable from L1.
  */
 #ifndef NESTOR_L1_H
 #define NESTOR_L1_H
@@ -18,7 +21,9 @@
 #include "types.h"
 
 #define L1_RAM_BASE ((uint64_t)0x100000)
-#define L1_MAX_REGIONS 32
+#define L1_MAX_REGIONS (2 * BOOT_MAX_MMAP + 16)
+#define L1_MAX_MMAP (BOOT_MAX_MMAP + 16)
+#define L1_MAX_RAM_RANGES BOOT_MAX_MMAP
 
 enum l1_region_kind { L1_REGION_IDENTITY };
 
@@ -30,22 +35,58 @@ struct l1_region {
     const char *what;
 };
 
+struct l1_ram_range {
+    gpa_t gpa;
+    uint64_t size;
+};
+
 struct l1_memplan {
-    uint64_t ram_bytes; /* RAM from L1_RAM_BASE up */
-    gpa_t ram_end;
+    uint64_t ram_bytes; /* RAM contiguous from L1_RAM_BASE (Multiboot's mem_upper) */
+    gpa_t ram_end;      /* its end: kernels, modules and boot information go below it */
+    uint64_t ram_total; /* all of L1's RAM from 1 MiB up, ram_bytes included */
+    uint64_t phys_limit; /* identity device mappings end here */
     uint32_t mem_lower_kb;
+    unsigned ram_count; /* L1's RAM ranges, sorted; ram[0] starts at L1_RAM_BASE */
+    struct l1_ram_range ram[L1_MAX_RAM_RANGES];
     unsigned map_count; /* L1's memory map, sorted */
-    struct mmap_entry map[BOOT_MAX_MMAP];
+    struct mmap_entry map[L1_MAX_MMAP];
     unsigned region_count; /* identity-mapped ranges (RAM is mapped separately) */
     struct l1_region regions[L1_MAX_REGIONS];
     char error[160];
 };
 
 /*
- * Plans L1's guest-physical layout from the host memory map. ram_bytes is
- * trimmed (never grown) so RAM does not run into the firmware's ACPI tables.
+ * Device space L1 must not reach directly (the PCIe ECAM windows, which hold
+ * the host bridge's SMRAM controls): never mapped by EPT01, so each access
+ * exits to Nestor, which stops L1 or emulates it.
  */
-bool l1_plan_memory(const struct boot_info *bi, uint64_t ram_bytes, struct l1_memplan *plan);
+#define L1_MAX_KEEP_OUT 8
+struct l1_keep_out {
+    uint64_t base, size;
+    const char *what;
+};
+/* Adds a range for l1_build to keep out of L1's reach (call before l1_build). False, logged, when the table is full. */
+bool l1_keep_out(uint64_t base, uint64_t size, const char *what);
+
+/*
+ * Plans L1's guest-physical layout from the host memory map: ram_bytes of RAM
+ * (less if the host map has less usable RAM above 1 MiB) laid where the host
+ * has usable RAM, and identity regions for everything that is not host RAM
+ * below phys_limit (at least 4 GiB; 1 << MAXPHYADDR on the machine),
+ * except the keep_out ranges (widened to whole pages), which stay unmapped.
+ */
+bool l1_plan_memory(const struct boot_info *bi, uint64_t ram_bytes, uint64_t phys_limit,
+                    const struct l1_keep_out *keep_out, unsigned nkeep_out, struct l1_memplan *plan);
+
+/* Low RAM a kernel may load into: above the real-mode IVT and BIOS data area, below the EBDA (mem_lower). */
+#define L1_LOW_LOAD_START ((uint64_t)0x500)
+
+/*
+ * Whether a kernel segment [pa, pa+size) lies wholly in L1's RAM: one of its
+ * RAM ranges, or its low RAM (GRUB loads kernels linked below 1 MiB there).
+ * Anything touching the IVT/BDA, the EBDA, VGA, ROMs or a hole is refused.
+ */
+bool l1_segment_in_ram(const struct l1_memplan *p, uint64_t pa, uint64_t size);
 
 /* What the Multiboot information for L1 is built from. */
 struct l1_module {

@@ -417,6 +417,29 @@ TEST(madt_through_rsdt)
     check_standard(&pi);
 }
 
+/* GRUB's old-ACPI tag: the first 20 bytes of a revision 2 RSDP. Its RSDT is used. */
+TEST(madt_from_20_byte_copy_of_v2_rsdp)
+{
+    struct table m;
+    standard_madt(&m);
+    sdt_place(&m, MADT_PA);
+    place_root(false);
+    uint8_t r[36];
+    make_rsdp(r, 2, RSDT_PA, 0x7000000000ull); /* an XSDT that would not be readable */
+    uint8_t *copy = exact_copy(r, 20);
+    struct platform_info pi;
+    assert_true(acpi_read_madt(copy, 20, view, NULL, &pi));
+    check_standard(&pi);
+    assert_int_equal(pi.acpi_revision, 2);
+    /* Its v1 checksum is still checked. */
+    copy[16] ^= 1;
+    assert_false(acpi_read_madt(copy, 20, view, NULL, &pi));
+    assert_str_contains(pi.error, "checksum over its first 20 bytes");
+    free(copy);
+    /* acpi_rsdp_valid itself stays strict. */
+    assert_false(acpi_rsdp_valid(r, 20, NULL, 0));
+}
+
 TEST(madt_rsdp_viewed_in_memory)
 {
     struct table m;
@@ -740,6 +763,102 @@ TEST(madt_random_bytes)
         assert_int_equal(sum(b, len), 0);
         free(b);
     }
+}
+
+/* ------------------------------------------------------------------ MCFG (ECAM windows) */
+
+#define MCFG_PA 0x204000u
+
+static void mcfg_place(const uint8_t (*entries)[16], unsigned n, uint32_t extra)
+{
+    struct table t;
+    sdt_begin(&t, "MCFG");
+    t.len = 44;
+    for (unsigned i = 0; i < n; i++)
+        put_bytes(&t, entries[i], 16);
+    t.len += extra;
+    sdt_place(&t, MCFG_PA);
+    struct table x;
+    sdt_begin(&x, "XSDT");
+    root_entry(&x, true, FACP_PA);
+    root_entry(&x, true, MADT_PA);
+    root_entry(&x, true, MCFG_PA);
+    sdt_place(&x, XSDT_PA);
+    place_facp();
+}
+
+static void ecam_entry(uint8_t *e, uint64_t base, uint16_t seg, uint8_t b0, uint8_t b1)
+{
+    memset(e, 0, 16);
+    put64(e, base);
+    put16(e + 8, seg);
+    e[10] = b0;
+    e[11] = b1;
+}
+
+TEST(mcfg_windows)
+{
+    uint8_t e[2][16];
+    ecam_entry(e[0], 0xe0000000u, 0, 0, 255);
+    ecam_entry(e[1], 0x3f0000000000ull, 1, 0x80, 0x8f);
+    mcfg_place((const uint8_t(*)[16])e, 2, 0);
+    uint8_t r[36];
+    make_rsdp(r, 2, RSDT_PA, XSDT_PA);
+    struct acpi_ecam ecam[4];
+    unsigned n = 99;
+    struct platform_info pi;
+    assert_true(acpi_read_mcfg(r, 36, view, NULL, ecam, 4, &n, &pi));
+    assert_int_equal(n, 2);
+    assert_int_equal(ecam[0].base, 0xe0000000u);
+    assert_int_equal(ecam[0].bus_end, 255);
+    assert_int_equal(ecam[1].base, 0x3f0000000000ull);
+    assert_int_equal(ecam[1].segment, 1);
+    assert_int_equal(ecam[1].bus_start, 0x80);
+    assert_int_equal(ecam[1].bus_end, 0x8f);
+
+    /* Too many for the caller's array. */
+    assert_false(acpi_read_mcfg(r, 36, view, NULL, ecam, 1, &n, &pi));
+    assert_str_contains(pi.error, "MCFG lists more than 1 ECAM windows");
+}
+
+TEST(mcfg_absent_is_not_an_error)
+{
+    place_root(true); /* FACP and MADT only */
+    uint8_t r[36];
+    make_rsdp(r, 2, RSDT_PA, XSDT_PA);
+    struct acpi_ecam ecam[4];
+    unsigned n = 99;
+    struct platform_info pi;
+    assert_true(acpi_read_mcfg(r, 36, view, NULL, ecam, 4, &n, &pi));
+    assert_int_equal(n, 0);
+    assert_string_equal(pi.error, "");
+}
+
+TEST(mcfg_malformed)
+{
+    uint8_t e[1][16];
+    uint8_t r[36];
+    make_rsdp(r, 2, RSDT_PA, XSDT_PA);
+    struct acpi_ecam ecam[4];
+    unsigned n;
+    struct platform_info pi;
+
+    ecam_entry(e[0], 0xe0000000u, 0, 0, 255);
+    mcfg_place((const uint8_t(*)[16])e, 1, 8); /* half an entry at the end */
+    assert_false(acpi_read_mcfg(r, 36, view, NULL, ecam, 4, &n, &pi));
+    assert_str_contains(pi.error, "MCFG length 68 is not its 44-byte header plus 16-byte entries");
+
+    ecam_entry(e[0], 0xe0000000u, 0, 9, 3);
+    mcfg_place((const uint8_t(*)[16])e, 1, 0);
+    assert_false(acpi_read_mcfg(r, 36, view, NULL, ecam, 4, &n, &pi));
+    assert_str_contains(pi.error, "MCFG entry at offset 44: buses 9-3");
+
+    ecam_entry(e[0], 0xe0000000u, 0, 0, 255);
+    mcfg_place((const uint8_t(*)[16])e, 1, 0);
+    phys[MCFG_PA + 50] ^= 1;
+    assert_false(acpi_read_mcfg(r, 36, view, NULL, ecam, 4, &n, &pi));
+    assert_str_contains(pi.error, "MCFG at 0x204000: checksum over 60 bytes");
+    assert_int_equal(n, 0);
 }
 
 /* ------------------------------------------------------------------ hiding CPUs in the MADT */
@@ -1098,6 +1217,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rsdp_scan_without_bda, setup, teardown),
         cmocka_unit_test_setup_teardown(madt_through_xsdt, setup, teardown),
         cmocka_unit_test_setup_teardown(madt_through_rsdt, setup, teardown),
+        cmocka_unit_test_setup_teardown(madt_from_20_byte_copy_of_v2_rsdp, setup, teardown),
         cmocka_unit_test_setup_teardown(madt_rsdp_viewed_in_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(madt_lapic_override_and_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(madt_bad_rsdp, setup, teardown),
@@ -1111,6 +1231,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(madt_duplicate_apic_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(madt_every_truncation, setup, teardown),
         cmocka_unit_test_setup_teardown(madt_random_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(mcfg_windows, setup, teardown),
+        cmocka_unit_test_setup_teardown(mcfg_absent_is_not_an_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(mcfg_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(madt_hide_cpus, setup, teardown),
         cmocka_unit_test_setup_teardown(madt_hide_cpus_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(mp_scan_areas, setup, teardown),

@@ -12,6 +12,10 @@
 #include "nestor/bootinfo.h"
 #include "nestor/l1.h"
 #include "nestor/log.h"
+#include "nestor/vmx.h"
+
+/* l1_build reads MAXPHYADDR from here (vmx/vmx_cpu.c fills it in Nestor): 39 bits, as Bochs. */
+struct vmx_caps g_vmx_caps = {.phys_addr_mask = ((uint64_t)1 << 39) - 1};
 
 #define CAPS (EPT_CAP_2MB_PAGE | EPT_CAP_1GB_PAGE)
 #define RAM (16 * MiB)
@@ -196,9 +200,69 @@ TEST(l1_identity_regions_and_holes)
     assert_int_equal(w.hpa, 0x7fff0123);
     assert_true(ept_walk(&vm.ept, 0xfee00030, &w)); /* local APIC */
     assert_int_equal(w.hpa, 0xfee00030);
-    assert_false(ept_walk(&vm.ept, vm.mem.ram_end, &w)); /* just above RAM: nothing */
+    assert_false(ept_walk(&vm.ept, vm.mem.ram_end, &w)); /* just above RAM: host RAM Nestor keeps */
     assert_false(ept_walk(&vm.ept, 0x40000000, &w));
-    assert_false(ept_walk(&vm.ept, 0xfee01000, &w));
+    assert_false(ept_walk(&vm.ept, 0x7ffef000, &w));
+}
+
+/* Everything that is not host RAM is L1's, identity and uncached: PCI BARs anywhere, flash, APICs. */
+TEST(l1_device_space_is_identity_uncached)
+{
+    build_kernel(true);
+    add_module(img, sizeof img, "l1.elf");
+    assert_true(l1_build(&bi, RAM, CAPS, &vm));
+    const uint64_t gpas[] = {0x80000000, 0xe0000000, 0xfebff000, 0xfee01000, 0xff000000, 0xfffff000,
+                             0x100000000ull, 0x7fffffe000ull};
+    for (unsigned i = 0; i < ARRAY_SIZE(gpas); i++) {
+        struct ept_walk w;
+        if (!ept_walk(&vm.ept, gpas[i], &w))
+            fail_msg("device address 0x%llx is not mapped for L1", (unsigned long long)gpas[i]);
+        assert_int_equal(w.hpa, gpas[i]);
+        assert_int_equal(w.perms, EPT_R | EPT_W);
+        assert_int_equal(w.leaf & EPT_MEMTYPE_MASK, MEMTYPE_UC << EPT_MEMTYPE_SHIFT);
+    }
+    struct ept_walk w;
+    assert_false(ept_walk(&vm.ept, (uint64_t)1 << 39, &w)); /* beyond MAXPHYADDR */
+    /* Large pages: the 512 GiB of device space costs a handful of table pages. */
+    assert_true(vm.ept.mapped_1g >= 500);
+    assert_true(vm.ept.table_pages < 32);
+    assert_str_contains(capture_text(), "L1 devices: everything that is not host RAM, identity and uncached, up to 0x8000000000");
+}
+
+/* A range kept out (the PCIe ECAM) is not mapped; the rest of device space is. */
+TEST(l1_keep_out_range_not_mapped)
+{
+    build_kernel(true);
+    add_module(img, sizeof img, "l1.elf");
+    assert_true(l1_keep_out(0xb0000000, 0x10000000, "PCIe ECAM"));
+    assert_true(l1_build(&bi, RAM, CAPS, &vm));
+    struct ept_walk w;
+    assert_false(ept_walk(&vm.ept, 0xb0000000, &w));
+    assert_false(ept_walk(&vm.ept, 0xbffff000, &w));
+    assert_true(ept_walk(&vm.ept, 0xaffff000, &w));
+    assert_true(ept_walk(&vm.ept, 0xc0000000, &w));
+    assert_str_contains(capture_text(), "L1 devices: PCIe ECAM at 0xb0000000-0xbfffffff kept out of L1's reach");
+    /* The table holds L1_MAX_KEEP_OUT ranges; one more is refused with a log line. */
+    for (unsigned i = 1; i < L1_MAX_KEEP_OUT; i++)
+        assert_true(l1_keep_out(0x1000000000ull * i, 0x1000, "filler"));
+    assert_false(l1_keep_out(0x9000000000ull, 0x1000, "one too many"));
+    assert_str_contains(capture_text(), "cannot keep one too many at 0x9000000000+0x1000 out of L1's reach");
+}
+
+/* Without 1 GiB EPT pages device space stops at 512 GiB (it is there already with MAXPHYADDR 39). */
+TEST(l1_device_space_without_1g_pages)
+{
+    g_vmx_caps.phys_addr_mask = ((uint64_t)1 << 46) - 1;
+    build_kernel(true);
+    add_module(img, sizeof img, "l1.elf");
+    bool ok = l1_build(&bi, RAM, EPT_CAP_2MB_PAGE, &vm);
+    g_vmx_caps.phys_addr_mask = ((uint64_t)1 << 39) - 1;
+    assert_true(ok);
+    assert_int_equal(vm.mem.phys_limit, 512 * GiB);
+    assert_str_contains(capture_text(), "EPT01: no 1 GiB pages; device space above 0x8000000000 is not mapped for L1");
+    struct ept_walk w;
+    assert_true(ept_walk(&vm.ept, 512 * GiB - PAGE_SIZE, &w));
+    assert_false(ept_walk(&vm.ept, 512 * GiB, &w));
 }
 
 /* ------------------------------------------------------------------ a Multiboot (v1) kernel */
@@ -246,12 +310,13 @@ TEST(l1_build_rejects_a_non_elf_kernel)
 TEST(l1_build_rejects_segments_outside_l1_ram)
 {
     build_kernel(true);
-    wr32(img + 52 + 12, 0x80000); /* p_paddr below 1 MiB: L1's RAM starts there */
-    wr32(img + 52 + 8, 0x80000);
-    wr32(img + 24, 0x80010);
+    wr32(img + 52 + 12, 0x9d000); /* low RAM, but its bss runs into the EBDA at 0x9f000 */
+    wr32(img + 52 + 8, 0x9d000);
+    wr32(img + 24, 0x9d010);
     add_module(img, sizeof img, "l1.elf");
     assert_false(l1_build(&bi, RAM, CAPS, &vm));
-    assert_str_contains(capture_text(), "L1 kernel rejected: segment 0 at 0x80000-0x83000 lies outside L1's RAM [0x100000, 0x1100000)");
+    assert_str_contains(capture_text(), "L1 kernel rejected: segment 0 at 0x9d000-0xa0000 lies outside L1's RAM "
+                                        "[0x100000, 0x1100000) and its low RAM [0x500, 0x9f000) below the EBDA");
 
     setup(NULL);
     build_kernel(true);
@@ -297,6 +362,9 @@ int main(void)
         T(l1_build_loads_a_multiboot2_kernel),
         T(l1_ram_is_private_host_memory),
         T(l1_identity_regions_and_holes),
+        T(l1_device_space_is_identity_uncached),
+        T(l1_device_space_without_1g_pages),
+        T(l1_keep_out_range_not_mapped), /* last: the keep-out table is global and stays filled */
         T(l1_build_loads_a_multiboot1_kernel),
         T(l1_build_without_modules),
         T(l1_build_rejects_a_non_elf_kernel),
