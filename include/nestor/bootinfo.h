@@ -92,6 +92,16 @@ void mb2_describe(const struct boot_info *bi, char *buf, size_t size);
 bool boot_info_set_rsdp(struct boot_info *bi, const uint8_t *rsdp, size_t avail);
 
 /*
+ * core/l1_bootinfo.c: appends ACPI tags to the Multiboot2 information
+ * mbi2_build made in buf[0..len), before its end tag: the old tag (14) with
+ * the RSDP's 20-byte ACPI 1.0 part, and for an ACPI 2.0+ RSDP (rsdp_len >=
+ * 36) the new tag (15) with all of it (Multiboot2 spec 3.6.12, 3.6.13), as
+ * GRUB gives them. Returns the new size, 0 when it does not fit in cap or
+ * buf[0..len) does not end with an end tag.
+ */
+size_t mbi2_add_acpi(uint8_t *buf, size_t cap, size_t len, const uint8_t *rsdp, uint32_t rsdp_len);
+
+/*
  * ACPI RSDP checks (ACPI 6.5 section 5.2.5.3) on avail bytes at p: the
  * signature and the 20-byte checksum always; then the Length field and the
  * extended checksum for RSDP_V2 (the "new" tag 15), or for RSDP_BY_REVISION
