@@ -25,7 +25,7 @@ NO_VMX_LINE = r"^nestor: VMX not available: CPUID\.1:ECX\.VMX\[bit 5\] = 0 "
 def iso():
     os.makedirs(BUILD, exist_ok=True)
     path = os.path.join(BUILD, "uefi-and-bios.iso")
-    nestor_run.build_iso(path, l1=L1_MB2, l1_args="test=hello", nestor_args="loglevel=debug")
+    nestor_run.build_iso(path, l1=L1_MB2, l1_args="test=hello status=0x11", nestor_args="loglevel=debug")
     platforms = nestor_run.iso_boot_platforms(path)
     assert platforms >= {"BIOS", "UEFI"}, (
         "the ISO has boot images for %s only: tools/deps.sh installs grub-pc-bin and grub-efi-amd64-bin, "
@@ -83,5 +83,46 @@ def test_same_iso_boots_legacy_bios_in_bochs_and_runs_l1(iso):
     assert not r.timed_out, "Bochs did not end within 120 s\n%s" % b
     b.expect(r"^nestor: command line: 'loglevel=debug'; boot loader: 'GRUB ")
     b.expect(r"^nestor: VMX on: ")
-    b.expect(r"^L1> l1test: hello")
-    assert b.status() == 0
+    b.expect(r"^L1> l1test: hello from L1$")
+    assert b.status() == 0x11
+
+
+# ---------------------------------------------------------------- long command lines (issue 13, item 7)
+
+def long_line(length, head="test=hello status=0x11"):
+    """head, key=value words, then pad=ppp... and end=here: exactly length bytes."""
+    line = head
+    i = 0
+    while len(line) + 17 + len(" pad=pppp end=here") <= length:
+        line += " w%03d=%s" % (i, "v" * 11)
+        i += 1
+    line += " pad=" + "p" * (length - len(line) - len(" pad= end=here")) + " end=here"
+    assert len(line) == length, len(line)
+    return line
+
+
+@pytest.mark.parametrize("length", [925, 4096])
+def test_l1_gets_its_long_command_line_whole(length):
+    """Once cut at 511 bytes without a word: now up to 4096 bytes arrive whole."""
+    args = long_line(length)
+    b = boot("long-cmdline-%d" % length, l1=L1_MB2, l1_args=args, timeout=120)
+    # Nestor's virtual UART splits L1's long output into several "L1> " lines: join them back.
+    lines = b.l1_lines()
+    start = next((i for i, l in enumerate(lines) if l.startswith("l1test: cmdline=")), None)
+    assert start is not None, "L1 printed no command line\n%s" % b
+    got = lines[start][len("l1test: cmdline="):]
+    for l in lines[start + 1:]:
+        if l.startswith("l1test: "):
+            break
+        got += l
+    assert got == args, "L1 got %d bytes of its %d-byte command line\n%s" % (len(got), len(args), b)
+    b.expect(r"^L1> l1test: hello from L1$")
+    assert b.status() == 0x11
+
+
+def test_command_line_longer_than_4096_refused():
+    b = boot("long-cmdline-4097", l1=L1_MB2, l1_args=long_line(4097), timeout=120)
+    b.expect(r"^nestor: bad boot information at 0x[0-9a-f]+: multiboot2 info: module 0's command line is 4097 "
+             r"bytes long, more than the 4096 Nestor carries")
+    b.expect_not(r"^L1> ")
+    assert b.status() == 0xFC
