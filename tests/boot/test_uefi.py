@@ -126,3 +126,22 @@ def test_command_line_longer_than_4096_refused():
              r"bytes long, more than the 4096 Nestor carries")
     b.expect_not(r"^L1> ")
     assert b.status() == 0xFC
+
+
+# ---------------------------------------------------------------- ACPI hand-off to a Linux L1 (issue 13, item 2)
+
+def test_linux_l1_finds_acpi_through_nestors_rsdp_copy():
+    """GRUB's ACPI tag -> boot_info -> a copy of the RSDP at 0x12000, reserved in L1's e820 and named by
+    acpi_rsdp_addr: Linux takes its ACPI tables from there, not from a BIOS-area scan (a UEFI machine has none)."""
+    import linux_kit
+    vmlinuz, initrd = linux_kit.build(os.path.join(BUILD, "linux"))
+    b = boot("linux-acpi-handoff", l1=vmlinuz, modules=[initrd + ":initrd"], megs=512, timeout=600,
+             l1_args="console=ttyS0,115200 panic=-1 mitigations=off nokaslr cryptomgr.notests=1 idle=halt")
+    b.expect(r"^nestor: L1 ACPI: RSDP revision 0 \(20 bytes, GRUB's old ACPI tag\) copied to guest-physical "
+             r"0x12000, reserved in its e820; acpi_rsdp_addr set$")
+    b.expect(r"BIOS-e820: \[mem 0x0000000000012000-0x0000000000012fff\] reserved$")
+    b.expect(r"BIOS-e820: \[mem 0x[0-9a-f]{16}-0x[0-9a-f]{16}\] ACPI data$")  # the firmware's tables, kept
+    b.expect(r"ACPI: RSDP 0x0000000000012000 000014 \(v00 BOCHS \)$")
+    b.expect(r"ACPI: Using ACPI \(MADT\) for SMP configuration information$")
+    b.expect(r"kvmtest: all ok$")
+    assert b.status() == 0
