@@ -22,7 +22,8 @@
 #define OFF_CMDLINE_SIZE 0x238
 #define OFF_PREF_ADDRESS 0x258
 #define OFF_INIT_SIZE 0x260
-/* struct boot_params fields outside the setup header. */
+/* struct boot_params fields outside the setup header (Documentation/arch/x86/zero-page.rst). */
+#define ZP_ACPI_RSDP_ADDR 0x070
 #define ZP_EXT_RAMDISK_IMAGE 0x0c0
 #define ZP_EXT_RAMDISK_SIZE 0x0c4
 #define ZP_EXT_CMD_LINE_PTR 0x0c8
@@ -79,6 +80,40 @@ bool bzimage_parse(const uint8_t *img, size_t len, struct bzimage *bz)
     return true;
 }
 
+bool bzimage_cmdline_fits(const struct bzimage *bz, size_t len) { return len <= bz->cmdline_size; }
+
+bool bzimage_takes_acpi_rsdp_addr(const struct bzimage *bz) { return bz->version >= BZ_ACPI_RSDP_MIN_VERSION; }
+
+unsigned bz_e820_reserve(struct mmap_entry *out, unsigned cap, const struct mmap_entry *in, unsigned n,
+                         uint64_t base, uint64_t len)
+{
+    uint64_t end = base + len;
+    unsigned k = 0;
+    bool carved = false;
+    for (unsigned i = 0; i < n; i++) {
+        const struct mmap_entry *e = &in[i];
+        bool holds = !carved && len && end > base && e->type == MMAP_USABLE && e->base <= base &&
+                     end <= e->base + e->len;
+        struct mmap_entry piece[3];
+        unsigned np = 0;
+        if (holds) {
+            if (base > e->base)
+                piece[np++] = (struct mmap_entry){e->base, base - e->base, MMAP_USABLE};
+            piece[np++] = (struct mmap_entry){base, len, MMAP_RESERVED};
+            if (e->base + e->len > end)
+                piece[np++] = (struct mmap_entry){end, e->base + e->len - end, MMAP_USABLE};
+            carved = true;
+        } else {
+            piece[np++] = *e;
+        }
+        if (k + np > cap)
+            return 0;
+        for (unsigned j = 0; j < np; j++)
+            out[k++] = piece[j];
+    }
+    return carved ? k : 0;
+}
+
 void bzimage_zero_page(uint8_t zp[BZ_ZERO_PAGE_SIZE], const uint8_t *img, const struct bzimage *bz,
                        const struct bz_boot *b)
 {
@@ -93,6 +128,8 @@ void bzimage_zero_page(uint8_t zp[BZ_ZERO_PAGE_SIZE], const uint8_t *img, const 
     wr32(zp + OFF_RAMDISK_SIZE, b->initrd_size);
     wr32(zp + ZP_EXT_RAMDISK_IMAGE, 0);
     wr32(zp + ZP_EXT_RAMDISK_SIZE, 0);
+    if (b->acpi_rsdp_gpa && bzimage_takes_acpi_rsdp_addr(bz))
+        wr64(zp + ZP_ACPI_RSDP_ADDR, b->acpi_rsdp_gpa);
     unsigned n = MIN(b->e820_count, (unsigned)BZ_E820_MAX);
     zp[ZP_E820_ENTRIES] = (uint8_t)n;
     for (unsigned i = 0; i < n; i++) {

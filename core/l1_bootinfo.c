@@ -3,6 +3,7 @@
  * v2 per Multiboot2 section 3.6. Built in a Nestor buffer with the
  * guest-physical addresses L1 will see, then copied into L1's RAM.
  */
+#include "nestor/bootinfo.h"
 #include "nestor/l1.h"
 #include "nestor/lib.h"
 
@@ -143,5 +144,33 @@ size_t mbi2_build(uint8_t *buf, size_t cap, gpa_t buf_gpa, const struct l1_booti
     tag_end(&b, at);
     reserve(&b, 0, 8);
     put32(&b, head, (uint32_t)b.len);
+    return b.overflow ? 0 : b.len;
+}
+
+size_t mbi2_add_acpi(uint8_t *buf, size_t cap, size_t len, const uint8_t *rsdp, uint32_t rsdp_len)
+{
+    uint32_t total, end_type, end_size;
+    if (len < 16 || len > cap || !IS_ALIGNED(len, 8) || rsdp_len < BOOT_RSDP_V1_LEN)
+        return 0;
+    memcpy(&total, buf, 4);
+    memcpy(&end_type, buf + len - 8, 4);
+    memcpy(&end_size, buf + len - 4, 4);
+    if (total != len || end_type != 0 || end_size != 8)
+        return 0;
+    struct builder b = {buf, cap, len - 8, 0, false};
+    size_t at = tag_begin(&b, 14, 8 + BOOT_RSDP_V1_LEN);
+    if (!b.overflow)
+        memcpy(buf + at + 8, rsdp, BOOT_RSDP_V1_LEN);
+    tag_end(&b, at);
+    if (rsdp_len >= 36) {
+        at = tag_begin(&b, 15, 8 + (size_t)rsdp_len);
+        if (!b.overflow)
+            memcpy(buf + at + 8, rsdp, rsdp_len);
+        tag_end(&b, at);
+    }
+    at = tag_begin(&b, 0, 8);
+    tag_end(&b, at);
+    reserve(&b, 0, 8);
+    put32(&b, 0, (uint32_t)b.len);
     return b.overflow ? 0 : b.len;
 }

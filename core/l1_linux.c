@@ -11,12 +11,53 @@
 #include "nestor/log.h"
 #include "nestor/physmem.h"
 
-/* In L1's low memory (identity-mapped, usable), where boot loaders traditionally put them. */
+/*
+ * In L1's low memory (identity-mapped, usable), where boot loaders
+ * traditionally put them. The RSDP copy's page is marked reserved in L1's
+ * e820 so Linux keeps it; the command line has two pages (BOOT_CMDLINE_MAX).
+ */
 #define ZERO_PAGE_GPA 0x10000ull
-#define CMDLINE_GPA 0x11000ull
-#define GDT_GPA 0x12000ull
+#define GDT_GPA 0x11000ull
+#define RSDP_GPA ((gpa_t)0x12000)
+#define CMDLINE_GPA 0x13000ull
 #define BOOT_CS 0x10
 #define BOOT_DS 0x18
+
+/*
+ * ACPI for a Linux L1: a copy of the RSDP in a page its e820 reserves, named
+ * by acpi_rsdp_addr (zero-page.rst 0x070, boot protocol 2.14+), so L1 need
+ * not scan the BIOS area (there is none on a UEFI machine). The tables it
+ * points to stay where the firmware put them, identity-mapped. Returns false
+ * only when writing L1's memory fails.
+ */
+static bool place_rsdp(const struct boot_info *bi, const struct bzimage *bz, struct l1_vm *vm, struct bz_boot *b)
+{
+    static struct mmap_entry e820[BOOT_MAX_MMAP + 2];
+    if (!bi->rsdp_len) {
+        log_info("L1 ACPI: no RSDP from the boot loader or the BIOS area; Linux looks for ACPI itself");
+        return true;
+    }
+    if (!bzimage_takes_acpi_rsdp_addr(bz)) {
+        log_warn("L1 ACPI: this kernel's boot protocol 2.%02x predates acpi_rsdp_addr (2.14): it must find the "
+                 "RSDP by scanning the BIOS area, which a UEFI machine does not have", bz->version & 0xff);
+        return true;
+    }
+    unsigned n = bz_e820_reserve(e820, ARRAY_SIZE(e820), vm->mem.map, vm->mem.map_count, RSDP_GPA, PAGE_SIZE);
+    if (!n) {
+        log_warn("L1 ACPI: guest-physical 0x%lx is not usable low memory in L1's map: no acpi_rsdp_addr", RSDP_GPA);
+        return true;
+    }
+    if (!gmem_zero(&vm->ept, RSDP_GPA, PAGE_SIZE) || !gmem_write(&vm->ept, RSDP_GPA, bi->rsdp, bi->rsdp_len))
+        return false;
+    b->acpi_rsdp_gpa = RSDP_GPA;
+    b->e820 = e820;
+    b->e820_count = n;
+    log_info("L1 ACPI: RSDP revision %u (%u bytes, %s) copied to guest-physical 0x%lx, reserved in its e820; "
+             "acpi_rsdp_addr set", bi->rsdp[15], bi->rsdp_len,
+             bi->rsdp_tag ? (bi->rsdp_tag == 15 ? "GRUB's new ACPI tag" : "GRUB's old ACPI tag") : "BIOS area",
+             RSDP_GPA);
+    return true;
+}
 
 bool l1_load_linux(const struct boot_info *bi, struct l1_vm *vm)
 {
@@ -30,6 +71,13 @@ bool l1_load_linux(const struct boot_info *bi, struct l1_vm *vm)
     }
     uint64_t align = bz.relocatable && bz.kernel_alignment ? bz.kernel_alignment : PAGE_SIZE;
     uint64_t load = bz.relocatable && bz.pref_address >= L1_RAM_BASE ? ALIGN_UP(bz.pref_address, align) : L1_RAM_BASE;
+    size_t cmdline_len = strlen(m->cmdline);
+    if (!bzimage_cmdline_fits(&bz, cmdline_len)) {
+        log_always("L1 kernel rejected: its command line is %zu bytes, but this Linux takes at most %u "
+                   "(cmdline_size in its boot header); shorten it rather than have it cut", cmdline_len,
+                   bz.cmdline_size);
+        return false;
+    }
     if (load + bz.init_size > vm->mem.ram_end) {
         log_always("L1 kernel rejected: Linux needs 0x%x bytes at 0x%lx but L1's RAM ends at 0x%lx (raise l1_mem)",
                    bz.init_size, load, vm->mem.ram_end);
@@ -58,12 +106,12 @@ bool l1_load_linux(const struct boot_info *bi, struct l1_vm *vm)
             log_warn("module %u ('%s') ignored: a Linux L1 takes one initrd", i, bi->modules[i].cmdline);
     }
 
-    char cmdline[BOOT_CMDLINE_MAX];
-    size_t n = str_copy(cmdline, m->cmdline, MIN(sizeof cmdline, (size_t)bz.cmdline_size + 1));
+    if (!place_rsdp(bi, &bz, vm, &b))
+        return false;
     static uint8_t zp[BZ_ZERO_PAGE_SIZE];
     bzimage_zero_page(zp, img, &bz, &b);
     static const uint64_t gdt[4] = {0, 0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull};
-    if (!gmem_write(&vm->ept, CMDLINE_GPA, cmdline, MIN(n, sizeof cmdline - 1) + 1) ||
+    if (!gmem_write(&vm->ept, CMDLINE_GPA, m->cmdline, cmdline_len + 1) ||
         !gmem_write(&vm->ept, ZERO_PAGE_GPA, zp, sizeof zp) || !gmem_write(&vm->ept, GDT_GPA, gdt, sizeof gdt))
         return false;
     vm->boot_info_gpa = ZERO_PAGE_GPA;
@@ -76,6 +124,6 @@ bool l1_load_linux(const struct boot_info *bi, struct l1_vm *vm)
         .gdtr_limit = sizeof gdt - 1,
     };
     log_info("L1 kernel: Linux bzImage, boot protocol 2.%02x, %zu bytes at 0x%lx (init size 0x%x), command line '%s'",
-             bz.version & 0xff, bz.pm_size, load, bz.init_size, cmdline);
+             bz.version & 0xff, bz.pm_size, load, bz.init_size, m->cmdline);
     return true;
 }

@@ -213,6 +213,8 @@ bool l1_build(const struct boot_info *bi, uint64_t ram_bytes, uint64_t ept_caps,
     };
     size_t size = vm->kimg.protocol == KIMG_MULTIBOOT2 ? mbi2_build(mbi_buf, sizeof mbi_buf, cursor, &src)
                                                        : mbi1_build(mbi_buf, sizeof mbi_buf, cursor, &src);
+    if (size && vm->kimg.protocol == KIMG_MULTIBOOT2 && bi->rsdp_len) /* ACPI tags: L1 needs no BIOS-area scan */
+        size = mbi2_add_acpi(mbi_buf, sizeof mbi_buf, size, bi->rsdp, bi->rsdp_len);
     if (!size || cursor + size > vm->mem.ram_end || !gmem_write(&vm->ept, cursor, mbi_buf, size)) {
         log_always("cannot place L1's boot information at 0x%lx", cursor);
         return false;

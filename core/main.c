@@ -116,7 +116,7 @@ static uint64_t l1_ram_size(const struct boot_info *bi)
  * none may be left for L1 to start outside VMX. Each turns VMX on with the
  * same capabilities as the BSP, or is refused and kept out of L1.
  */
-static void cpus_init(const struct boot_info *bi)
+static void cpus_init(struct boot_info *bi)
 {
     bool found = topology_discover(bi, &platform);
     if (!found) {
@@ -194,6 +194,9 @@ NORETURN void nestor_main(uint32_t magic, uint32_t mbi_phys)
     apply_options(boot_info.cmdline);
     log_info("command line: '%s'; boot loader: '%s'; log level %s", boot_info.cmdline, boot_info.loader_name,
              log_level_name(log_get_level()));
+    char described[256];
+    mb2_describe(&boot_info, described, sizeof described);
+    log_info("%s", described);
 
     memory_init(&boot_info);
     paging_init(&boot_info);

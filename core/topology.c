@@ -7,6 +7,7 @@
 #include "nestor/acpi.h"
 #include "nestor/bootinfo.h"
 #include "nestor/fmt.h"
+#include "nestor/l1.h"
 #include "nestor/lib.h"
 #include "nestor/log.h"
 #include "nestor/physmem.h"
@@ -29,25 +30,50 @@ static const void *view(uint64_t pa, size_t len, void *ctx)
     return NULL;
 }
 
-static bool from_acpi(const struct boot_info *bi, struct platform_info *pi)
+/*
+ * The RSDP: the boot loader's ACPI tag, else (legacy BIOS boot) the BIOS-area
+ * search, whose find is kept in bi so that L1 gets the same hand-off.
+ */
+static bool find_rsdp(struct boot_info *bi, const char **where)
 {
-    const void *rsdp = NULL;
-    size_t len = 0;
-    const char *where = "boot loader";
-    if (bi->acpi_rsdp_len) {
-        rsdp = bi->acpi_rsdp;
-        len = bi->acpi_rsdp_len;
-    } else {
-        uint64_t pa;
-        if (!acpi_rsdp_scan(view, (void *)bi, &pa))
-            return false;
-        len = ACPI_RSDP_V2_LEN;
-        rsdp = view(pa, len, (void *)bi);
-        where = "BIOS area";
-        if (!rsdp)
-            return false;
+    *where = "boot loader";
+    if (bi->rsdp_len)
+        return true;
+    uint64_t pa;
+    const uint8_t *p;
+    if (bi->efi64 || !acpi_rsdp_scan(view, bi, &pa) || !(p = view(pa, ACPI_RSDP_V2_LEN, bi)))
+        return false;
+    *where = "BIOS area";
+    /* A revision-0 RSDP is 20 bytes: boot_info_set_rsdp reads only what its revision says. */
+    return boot_info_set_rsdp(bi, p, ACPI_RSDP_V2_LEN);
+}
+
+/* The PCIe ECAM windows hold the host bridge's SMRAM controls: L1 must reach them only through Nestor. */
+static void keep_ecam_from_l1(const struct boot_info *bi)
+{
+    struct acpi_ecam ecam[8];
+    unsigned n = 0;
+    struct platform_info scratch;
+    memset(&scratch, 0, sizeof scratch);
+    if (!acpi_read_mcfg(bi->rsdp, bi->rsdp_len, view, (void *)bi, ecam, ARRAY_SIZE(ecam), &n, &scratch)) {
+        log_warn("ACPI MCFG: %s", scratch.error);
+        return;
     }
-    if (!acpi_read_madt(rsdp, len, view, (void *)bi, pi)) {
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t base = ecam[i].base + ((uint64_t)ecam[i].bus_start << 20);
+        uint64_t size = (uint64_t)(ecam[i].bus_end - ecam[i].bus_start + 1) << 20;
+        if (!l1_keep_out(base, size, "PCIe ECAM"))
+            log_warn("PCIe ECAM at 0x%lx: no room to keep it out of L1's reach", base);
+    }
+}
+
+static bool from_acpi(struct boot_info *bi, struct platform_info *pi)
+{
+    const char *where;
+    if (!find_rsdp(bi, &where))
+        return false;
+    keep_ecam_from_l1(bi);
+    if (!acpi_read_madt(bi->rsdp, bi->rsdp_len, view, bi, pi)) {
         log_warn("ACPI (RSDP from the %s): %s", where, pi->error);
         return false;
     }
@@ -55,7 +81,7 @@ static bool from_acpi(const struct boot_info *bi, struct platform_info *pi)
     return true;
 }
 
-bool topology_discover(const struct boot_info *bi, struct platform_info *pi)
+bool topology_discover(struct boot_info *bi, struct platform_info *pi)
 {
     memset(pi, 0, sizeof *pi);
     if (!from_acpi(bi, pi)) {

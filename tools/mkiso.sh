@@ -26,6 +26,8 @@ cfg="$dir/boot/grub/grub.cfg"
 {
     echo "set timeout=0"
     echo "set default=0"
+    # UEFI has no text mode: without a video driver GRUB's multiboot2 loader says "no suitable video mode".
+    echo 'if [ "$grub_platform" = efi ]; then insmod all_video; fi'
     echo "menuentry \"Nestor\" {"
     echo "    multiboot2 /boot/nestor $nestor_args"
 } > "$cfg"
@@ -48,6 +50,36 @@ fi
 echo "    boot" >> "$cfg"
 echo "}" >> "$cfg"
 mkdir -p "$(dirname "$out")"
+
+# grub-mkrescue builds a boot image for every GRUB platform installed under
+# /usr/lib/grub (grub-pc-bin: i386-pc for BIOS, grub-efi-amd64-bin: x86_64-efi
+# for UEFI) and copies --install-modules into each, failing on a module one
+# platform lacks (biosdisk exists only for i386-pc). So pass only the modules
+# every installed platform has: each platform's own disk driver (biosdisk,
+# the EFI disk) is built into its core image by grub-mkrescue anyway.
+grub_lib=/usr/lib/grub
+platforms=
+for d in "$grub_lib"/*/; do
+    [ -f "$d/moddep.lst" ] && platforms="$platforms $(basename "$d")"
+done
+[ -n "$platforms" ] || {
+    echo "mkiso: no GRUB platform under $grub_lib: install grub-pc-bin (BIOS) and/or grub-efi-amd64-bin (UEFI)" >&2
+    exit 2; }
+# The partition modules: GRUB's EFI image loads them all at start and
+# complains about each one missing. all_video: under UEFI GRUB's multiboot2
+# loader wants a video mode (else "no suitable video mode found"); Nestor
+# ignores the framebuffer, its console is the serial port.
+modules=
+for m in normal multiboot2 multiboot iso9660 boot biosdisk serial test all_video \
+         part_acorn part_amiga part_apple part_bsd part_dfly part_dvh part_gpt part_msdos \
+         part_plan part_sun part_sunpc; do
+    have=yes
+    for p in $platforms; do
+        [ -f "$grub_lib/$p/$m.mod" ] || have=no
+    done
+    [ $have = yes ] && modules="$modules $m"
+done
 grub-mkrescue -o "$out" --locales= --fonts= --themes= \
-    --install-modules="normal multiboot2 multiboot iso9660 biosdisk boot" "$dir" >/dev/null 2>&1 || {
-    echo "mkiso: grub-mkrescue failed" >&2; grub-mkrescue -o "$out" "$dir"; exit 1; }
+    --install-modules="${modules# }" "$dir" >/dev/null 2>&1 || {
+    echo "mkiso: grub-mkrescue failed (GRUB platforms:$platforms; modules:$modules)" >&2
+    grub-mkrescue -o "$out" --locales= --fonts= --themes= --install-modules="${modules# }" "$dir"; exit 1; }

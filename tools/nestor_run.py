@@ -3,10 +3,12 @@
 
 Used by `make run`, `make run-qemu` and the boot tests (tests/boot/).
   nestor_run.py bochs --iso build/nestor.iso [--live] [--cpu MODEL] [--timeout S]
-  nestor_run.py qemu --iso build/nestor.iso [--kvm] [--timeout S]
+  nestor_run.py qemu --iso build/nestor.iso [--kvm] [--uefi] [--cpus N] [--timeout S]
+--uefi boots QEMU with OVMF (Debian's ovmf package) instead of SeaBIOS: the ISO through UEFI GRUB.
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -114,15 +116,45 @@ def run_bochs(iso, workdir=None, cpu="corei7_skylake_x", megs=256, timeout=300, 
     return RunResult(proc.returncode, text, timed_out, engine)
 
 
-def run_qemu(iso, workdir=None, timeout=120, kvm=False, live=False, cpus=1):
+# UEFI firmware for QEMU from Debian's ovmf package: code (read-only) and a template of its variable store.
+OVMF_PAIRS = [("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_VARS_4M.fd"),
+              ("/usr/share/OVMF/OVMF_CODE.fd", "/usr/share/OVMF/OVMF_VARS.fd")]
+
+
+def ovmf_files():
+    """(code, vars template) of the first OVMF build installed, or None."""
+    for code, varstore in OVMF_PAIRS:
+        if os.path.exists(code) and os.path.exists(varstore):
+            return code, varstore
+    return None
+
+
+def iso_boot_platforms(iso):
+    """The El Torito boot images of an ISO by platform, e.g. {"BIOS", "UEFI"} (grub-mkrescue makes one per GRUB
+    platform installed: grub-pc-bin gives BIOS, grub-efi-amd64-bin UEFI)."""
+    out = subprocess.run(["xorriso", "-indev", iso, "-report_el_torito", "plain"], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True).stdout
+    fields = [line.split() for line in out.splitlines() if line.startswith("El Torito boot img :")]
+    return {f[6] for f in fields if len(f) > 6 and f[5].isdigit()}
+
+
+def run_qemu(iso, workdir=None, timeout=120, kvm=False, live=False, cpus=1, uefi=False, megs=256):
     workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="nestor-qemu-"))
     os.makedirs(workdir, exist_ok=True)
     serial = os.path.join(workdir, "serial.txt")
     if os.path.exists(serial):
         os.unlink(serial)
-    cmd = ["qemu-system-x86_64", "-machine", "pc", "-m", "256", "-cdrom", iso, "-boot", "d",
+    cmd = ["qemu-system-x86_64", "-machine", "pc", "-m", str(megs), "-cdrom", iso, "-boot", "d",
            "-serial", "file:" + serial, "-display", "none", "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-smp", str(cpus)]
+    if uefi:
+        fw = ovmf_files()
+        if not fw:
+            raise RuntimeError("no OVMF firmware in /usr/share/OVMF: install Debian's ovmf package (tools/deps.sh)")
+        varstore = os.path.join(workdir, "ovmf_vars.fd")  # OVMF writes its boot entries here: a fresh copy each run
+        shutil.copyfile(fw[1], varstore)
+        cmd += ["-drive", "if=pflash,format=raw,readonly=on,file=" + fw[0],
+                "-drive", "if=pflash,format=raw,file=" + varstore]
     if kvm:
         cmd += ["-enable-kvm", "-cpu", "host"]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -148,13 +180,15 @@ def main():
     ap.add_argument("--cpus", type=int, default=1, help="CPUs of the emulated machine (Bochs cpu: count=, QEMU -smp)")
     ap.add_argument("--timeout", type=int, default=600)
     ap.add_argument("--kvm", action="store_true")
+    ap.add_argument("--uefi", action="store_true", help="QEMU only: boot through OVMF (UEFI) instead of SeaBIOS")
     ap.add_argument("--live", action="store_true", help="print the serial console while it runs")
     ap.add_argument("--workdir", default=os.path.join(ROOT, "build", "run"))
     a = ap.parse_args()
     if a.engine == "bochs":
         r = run_bochs(a.iso, a.workdir, cpu=a.cpu, megs=a.megs, timeout=a.timeout, live=a.live, cpus=a.cpus)
     else:
-        r = run_qemu(a.iso, a.workdir, timeout=a.timeout, kvm=a.kvm, live=a.live, cpus=a.cpus)
+        r = run_qemu(a.iso, a.workdir, timeout=a.timeout, kvm=a.kvm, live=a.live, cpus=a.cpus, uefi=a.uefi,
+                     megs=a.megs)
     if not a.live:
         sys.stdout.write(r.serial)
     if r.timed_out:

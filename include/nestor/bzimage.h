@@ -30,10 +30,31 @@ bool bzimage_detect(const uint8_t *img, size_t len);
 /* Checks the header (protocol >= 2.10, loaded high, 32-bit entry) and the file's extent. */
 bool bzimage_parse(const uint8_t *img, size_t len, struct bzimage *bz);
 
+/*
+ * Whether a command line of len bytes (without its 0) fits the kernel's
+ * cmdline_size (boot.rst: "the maximum size of the command line without the
+ * terminating zero"). A longer line is refused, not cut.
+ */
+bool bzimage_cmdline_fits(const struct bzimage *bz, size_t len);
+
+/* The zero page's acpi_rsdp_addr (zero-page.rst 0x070) is read by kernels of boot protocol 2.14 and later. */
+#define BZ_ACPI_RSDP_MIN_VERSION 0x20e
+bool bzimage_takes_acpi_rsdp_addr(const struct bzimage *bz);
+
+/*
+ * Copies the e820 map in[0..n) to out with [base, base+len) carved out of the
+ * usable range that holds it and marked reserved (Nestor puts something L1
+ * must keep there). Returns the new count, 0 when no single usable range
+ * holds it or out has no room.
+ */
+unsigned bz_e820_reserve(struct mmap_entry *out, unsigned cap, const struct mmap_entry *in, unsigned n,
+                         uint64_t base, uint64_t len);
+
 struct bz_boot {
     uint32_t load_address; /* where the protected-mode kernel is (its 32-bit entry) */
     uint32_t cmdline_gpa;
     uint32_t initrd_gpa, initrd_size;
+    uint64_t acpi_rsdp_gpa; /* 0: none (the kernel scans the BIOS area); set only if the kernel takes it */
     const struct mmap_entry *e820;
     unsigned e820_count;
 };

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
+#include "nestor/bootinfo.h"
 #include "nestor/cmdline.h"
 #include "nestor/fmt.h"
 #include "nestor/lib.h"
@@ -56,6 +57,30 @@ TEST(cmdline_get_value_must_fit)
     assert_false(cmdline_get("k=123456", "k", v, 6));
     assert_int_equal(v[0], '#'); /* nothing written */
     assert_false(cmdline_get("k=", "k", v, 0));
+}
+
+/*
+ * Options anywhere in the longest line Nestor carries (BOOT_CMDLINE_LEN):
+ * the 925-byte line that once lost its tail to a 511-byte cut, and lines of
+ * 4095 and 4096 bytes with the key as their last word.
+ */
+TEST(cmdline_get_reads_options_at_the_end_of_long_lines)
+{
+    static const size_t lens[] = {925, BOOT_CMDLINE_LEN - 1, BOOT_CMDLINE_LEN};
+    for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
+        static char line[BOOT_CMDLINE_MAX];
+        const char *tail = " last=0x1234";
+        size_t fill = lens[i] - strlen(tail);
+        for (size_t k = 0; k < fill; k++)
+            line[k] = k % 8 == 7 ? ' ' : 'a';
+        memcpy(line + fill, tail, strlen(tail) + 1);
+        assert_int_equal(strlen(line), lens[i]);
+        uint64_t v = 0;
+        assert_true(cmdline_get_u64(line, "last", &v));
+        assert_int_equal(v, 0x1234);
+        char first[16];
+        assert_true(cmdline_get(line, "aaaaaaa", first, sizeof first) == false); /* words without '=' are not keys */
+    }
 }
 
 /* ------------------------------------------------------------------ parse_u64 */
@@ -276,6 +301,7 @@ int main(void)
         cmocka_unit_test(cmdline_get_absent_and_prefix_keys),
         cmocka_unit_test(cmdline_get_first_occurrence_wins),
         cmocka_unit_test(cmdline_get_value_must_fit),
+        cmocka_unit_test(cmdline_get_reads_options_at_the_end_of_long_lines),
         cmocka_unit_test(parse_u64_decimal_hex_and_suffixes),
         cmocka_unit_test(parse_u64_limits),
         cmocka_unit_test(parse_u64_rejects_malformed),

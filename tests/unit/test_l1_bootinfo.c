@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "nestor/bootinfo.h"
+#include "nestor/bzimage.h"
 #include "nestor/l1.h"
 
 #define GPA 0x7ff000u /* where L1 would find the structure */
@@ -267,7 +268,7 @@ TEST(mbi2_sixteen_modules_and_long_strings)
     assert_int_equal(parsed.module_count, BOOT_MAX_MODULES);
     assert_string_equal(parsed.modules[15].cmdline, "module-15");
     assert_int_equal(parsed.modules[15].start, 0x40f000);
-    assert_int_equal(strlen(parsed.cmdline), BOOT_CMDLINE_MAX - 1); /* the parser's copy is bounded */
+    assert_string_equal(parsed.cmdline, longline); /* 699 bytes arrive whole */
 }
 
 TEST(mbi2_unaligned_address_refused)
@@ -313,6 +314,204 @@ TEST(mbi2_independent_of_where_it_is_placed)
     assert_bytes_equal(buf, other, a);
 }
 
+/* ------------------------------------------------------------------ ACPI tags for a Multiboot2 L1 */
+
+static void make_rsdp(uint8_t *r, unsigned rev)
+{
+    memset(r, 0, 36);
+    memcpy(r, "RSD PTR ", 8);
+    memcpy(r + 9, "BOCHS ", 6);
+    r[15] = (uint8_t)rev;
+    uint32_t rsdt = 0x7fe14d2, len = 36;
+    uint64_t xsdt = 0x7fe15d2;
+    memcpy(r + 16, &rsdt, 4);
+    uint8_t sum = 0;
+    for (int i = 0; i < 20; i++)
+        sum = (uint8_t)(sum + r[i]);
+    r[8] = (uint8_t)-sum;
+    if (rev < 2)
+        return;
+    memcpy(r + 20, &len, 4);
+    memcpy(r + 24, &xsdt, 8);
+    sum = 0;
+    for (int i = 0; i < 36; i++)
+        sum = (uint8_t)(sum + r[i]);
+    r[32] = (uint8_t)-sum;
+}
+
+/* The offset of the first tag of a type in a Multiboot2 structure, 0 if none. */
+static size_t find_tag(const uint8_t *b, size_t len, uint32_t type)
+{
+    for (size_t off = 8; off + 8 <= len; off = (off + rd32(b + off + 4) + 7) & ~(size_t)7) {
+        if (rd32(b + off) == type)
+            return off;
+        if (rd32(b + off) == 0)
+            break;
+    }
+    return 0;
+}
+
+TEST(mbi2_acpi_new_and_old_tags_for_an_acpi2_rsdp)
+{
+    uint8_t r[36];
+    make_rsdp(r, 2);
+    struct l1_bootinfo_src src = src_full();
+    size_t len = mbi2_build(buf, sizeof buf, GPA, &src);
+    size_t with = mbi2_add_acpi(buf, sizeof buf, len, r, 36);
+    assert_int_equal(with, len + 8 + 24 + 8 + 40); /* tag 14: 8+20 padded to 32; tag 15: 8+36 padded to 48 */
+    assert_int_equal(rd32(buf), with);
+    size_t old = find_tag(buf, with, 14), neu = find_tag(buf, with, 15);
+    assert_true(old && neu);
+    assert_int_equal(rd32(buf + old + 4), 8 + 20);
+    assert_memory_equal(buf + old + 8, r, 20);
+    assert_int_equal(rd32(buf + neu + 4), 8 + 36);
+    assert_memory_equal(buf + neu + 8, r, 36);
+    assert_int_equal(rd32(buf + with - 8), 0); /* still ends with the end tag */
+    assert_int_equal(rd32(buf + with - 4), 8);
+    /* Nestor's own parser, as an L1 reads it: everything else unchanged. */
+    assert_true(mb2_parse(buf, with, &parsed));
+    assert_int_equal(parsed.rsdp_tag, 15);
+    assert_int_equal(parsed.rsdp_len, 36);
+    assert_memory_equal(parsed.rsdp, r, 36);
+    assert_string_equal(parsed.cmdline, "test=hello loglevel=debug");
+    assert_int_equal(parsed.module_count, 2);
+    assert_int_equal(parsed.mmap_count, 5);
+}
+
+TEST(mbi2_acpi_old_tag_only_for_an_acpi1_rsdp)
+{
+    uint8_t r[36];
+    make_rsdp(r, 0);
+    struct l1_bootinfo_src src = src_full();
+    size_t len = mbi2_build(buf, sizeof buf, GPA, &src);
+    size_t with = mbi2_add_acpi(buf, sizeof buf, len, r, 20);
+    assert_int_equal(with, len + 32);
+    assert_true(find_tag(buf, with, 14));
+    assert_false(find_tag(buf, with, 15));
+    assert_true(mb2_parse(buf, with, &parsed));
+    assert_int_equal(parsed.rsdp_tag, 14);
+    assert_int_equal(parsed.rsdp_len, 20);
+    assert_memory_equal(parsed.rsdp, r, 20);
+}
+
+TEST(mbi2_acpi_refuses_what_it_cannot_extend)
+{
+    uint8_t r[36];
+    make_rsdp(r, 2);
+    struct l1_bootinfo_src src = src_full();
+    size_t len = mbi2_build(buf, sizeof buf, GPA, &src);
+    size_t want = len + 80;
+    for (size_t cap = len; cap < want; cap++) {
+        static uint8_t copy[32768];
+        memcpy(copy, buf, len);
+        assert_int_equal(mbi2_add_acpi(copy, cap, len, r, 36), 0);
+    }
+    assert_int_equal(mbi2_add_acpi(buf, sizeof buf, len, r, 19), 0); /* not an RSDP */
+    assert_int_equal(mbi2_add_acpi(buf, sizeof buf, len - 8, r, 36), 0); /* does not end with the end tag */
+    assert_int_equal(mbi2_add_acpi(buf, sizeof buf, 8, r, 36), 0);
+    uint32_t wrong = (uint32_t)len + 8;
+    memcpy(buf, &wrong, 4);
+    assert_int_equal(mbi2_add_acpi(buf, sizeof buf, len, r, 36), 0); /* total_size disagrees */
+}
+
+/* ------------------------------------------------------------------ Linux boot protocol: ACPI and the command line */
+
+/* A minimal bzImage: setup header of protocol version, with cmdline_size, then 4 KiB of "kernel". */
+static uint8_t bz_img[0x1000 + 5 * 512];
+
+static size_t make_bzimage(uint16_t version, uint32_t cmdline_size)
+{
+    memset(bz_img, 0, sizeof bz_img);
+    bz_img[0x1f1] = 4;                /* setup_sects */
+    bz_img[0x1fe] = 0x55;
+    bz_img[0x1ff] = 0xaa;
+    bz_img[0x200] = 0xeb;
+    bz_img[0x201] = 0x280 - 0x202;    /* the jump over the header: its end */
+    memcpy(bz_img + 0x202, "HdrS", 4);
+    memcpy(bz_img + 0x206, &version, 2);
+    bz_img[0x211] = 0x01;             /* LOADED_HIGH */
+    memcpy(bz_img + 0x238, &cmdline_size, 4);
+    return sizeof bz_img;
+}
+
+TEST(bzimage_command_line_up_to_cmdline_size)
+{
+    struct bzimage bz;
+    assert_true(bzimage_parse(bz_img, make_bzimage(0x20f, 2047), &bz));
+    assert_int_equal(bz.cmdline_size, 2047);
+    assert_true(bzimage_cmdline_fits(&bz, 0));
+    assert_true(bzimage_cmdline_fits(&bz, 2046));
+    assert_true(bzimage_cmdline_fits(&bz, 2047));
+    assert_false(bzimage_cmdline_fits(&bz, 2048));
+    assert_true(bzimage_parse(bz_img, make_bzimage(0x20f, BOOT_CMDLINE_LEN), &bz));
+    assert_true(bzimage_cmdline_fits(&bz, BOOT_CMDLINE_LEN - 1));
+    assert_true(bzimage_cmdline_fits(&bz, BOOT_CMDLINE_LEN));
+    assert_false(bzimage_cmdline_fits(&bz, BOOT_CMDLINE_LEN + 1));
+}
+
+static uint64_t zp_rsdp(uint16_t version, uint64_t rsdp_gpa)
+{
+    static uint8_t zp[BZ_ZERO_PAGE_SIZE];
+    struct bzimage bz;
+    assert_true(bzimage_parse(bz_img, make_bzimage(version, 2047), &bz));
+    struct bz_boot b = {.load_address = 0x1000000, .cmdline_gpa = 0x13000, .acpi_rsdp_gpa = rsdp_gpa,
+                        .e820 = map5, .e820_count = 5};
+    memset(zp, 0xee, sizeof zp);
+    bzimage_zero_page(zp, bz_img, &bz, &b);
+    return rd64(zp + 0x070);
+}
+
+TEST(bzimage_acpi_rsdp_addr_at_0x70_from_protocol_2_14)
+{
+    assert_int_equal(zp_rsdp(0x20e, 0x12000), 0x12000);
+    assert_int_equal(zp_rsdp(0x20f, 0x12000), 0x12000);
+    assert_int_equal(zp_rsdp(0x20f, 0x7fe14000), 0x7fe14000);
+    assert_int_equal(zp_rsdp(0x20d, 0x12000), 0); /* an older kernel: the field is padding to it */
+    assert_int_equal(zp_rsdp(0x20a, 0x12000), 0);
+    assert_int_equal(zp_rsdp(0x20f, 0), 0);       /* no RSDP: left zero, Linux looks itself */
+}
+
+static void expect_e820(const struct mmap_entry *e, uint64_t base, uint64_t len, uint32_t type)
+{
+    assert_int_equal(e->base, base);
+    assert_int_equal(e->len, len);
+    assert_int_equal(e->type, type);
+}
+
+TEST(bz_e820_reserve_carves_a_page_out_of_usable_low_memory)
+{
+    struct mmap_entry out[8];
+    assert_int_equal(bz_e820_reserve(out, 8, map5, 5, 0x12000, 0x1000), 7);
+    expect_e820(&out[0], 0, 0x12000, MMAP_USABLE);
+    expect_e820(&out[1], 0x12000, 0x1000, MMAP_RESERVED);
+    expect_e820(&out[2], 0x13000, 0x9f000 - 0x13000, MMAP_USABLE);
+    for (unsigned i = 1; i < 5; i++) /* the firmware's ranges (ACPI included) are kept as they were */
+        expect_e820(&out[2 + i], map5[i].base, map5[i].len, map5[i].type);
+    /* At either end of a usable range: two pieces. */
+    assert_int_equal(bz_e820_reserve(out, 8, map5, 5, 0, 0x1000), 6);
+    expect_e820(&out[0], 0, 0x1000, MMAP_RESERVED);
+    expect_e820(&out[1], 0x1000, 0x9e000, MMAP_USABLE);
+    assert_int_equal(bz_e820_reserve(out, 8, map5, 5, 0x9e000, 0x1000), 6);
+    expect_e820(&out[1], 0x9e000, 0x1000, MMAP_RESERVED);
+    /* The whole range: one piece. */
+    static const struct mmap_entry page[1] = {{0x12000, 0x1000, MMAP_USABLE}};
+    assert_int_equal(bz_e820_reserve(out, 8, page, 1, 0x12000, 0x1000), 1);
+    expect_e820(&out[0], 0x12000, 0x1000, MMAP_RESERVED);
+}
+
+TEST(bz_e820_reserve_refuses_what_is_not_usable_or_does_not_fit)
+{
+    struct mmap_entry out[8];
+    assert_int_equal(bz_e820_reserve(out, 8, map5, 5, 0x9f000, 0x1000), 0);  /* reserved already */
+    assert_int_equal(bz_e820_reserve(out, 8, map5, 5, 0x9e800, 0x1000), 0);  /* straddles usable/reserved */
+    assert_int_equal(bz_e820_reserve(out, 8, map5, 5, 0xa0000, 0x1000), 0);  /* in no range */
+    assert_int_equal(bz_e820_reserve(out, 8, map5, 5, 0x12000, 0), 0);
+    assert_int_equal(bz_e820_reserve(out, 8, map5, 0, 0x12000, 0x1000), 0);
+    assert_int_equal(bz_e820_reserve(out, 6, map5, 5, 0x12000, 0x1000), 0);  /* 7 entries needed */
+    assert_int_equal(bz_e820_reserve(out, 7, map5, 5, 0x12000, 0x1000), 7);
+    assert_int_equal(bz_e820_reserve(out, 8, map5, 5, UINT64_MAX - 0xfff, 0x1000), 0); /* wraps */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +527,13 @@ int main(void)
         cmocka_unit_test(mbi2_unaligned_address_refused),
         cmocka_unit_test(mbi2_every_too_small_buffer_refused),
         cmocka_unit_test(mbi2_independent_of_where_it_is_placed),
+        cmocka_unit_test(mbi2_acpi_new_and_old_tags_for_an_acpi2_rsdp),
+        cmocka_unit_test(mbi2_acpi_old_tag_only_for_an_acpi1_rsdp),
+        cmocka_unit_test(mbi2_acpi_refuses_what_it_cannot_extend),
+        cmocka_unit_test(bzimage_command_line_up_to_cmdline_size),
+        cmocka_unit_test(bzimage_acpi_rsdp_addr_at_0x70_from_protocol_2_14),
+        cmocka_unit_test(bz_e820_reserve_carves_a_page_out_of_usable_low_memory),
+        cmocka_unit_test(bz_e820_reserve_refuses_what_is_not_usable_or_does_not_fit),
     };
     return RUN_GROUP("l1_bootinfo", tests, NULL, NULL);
 }
