@@ -59,6 +59,11 @@ static const struct form forms[] = {
     { "REX.W not directly before the opcode is ignored: 48 3e 89 02", 64, { 0x48, 0x3e, 0x89, 0x02 }, 4, REG(0) },
     { "two REX, the last counts: 41 44 89 00 is REX.R only", 64,
       { 0x41, 0x44, 0x89, 0x00 }, 4, REG(8) },
+    /* Linux x86-64 writes through the fixmap (FIX_APIC_BASE): SIB without base or index, disp32 */
+    { "mov %edi,0xffffffffff5fb300", 64, { 0x89, 0x3c, 0x25, 0x00, 0xb3, 0x5f, 0xff }, 7, REG(7) },
+    { "movl $0x8500,0xffffffffff5fb300", 64,
+      { 0xc7, 0x04, 0x25, 0x00, 0xb3, 0x5f, 0xff, 0x00, 0x85, 0x00, 0x00 }, 11, IMM(0x8500) },
+    { "xchg %eax,0xffffffffff5fb300", 64, { 0x87, 0x04, 0x25, 0x00, 0xb3, 0x5f, 0xff }, 7, XCHG(0) },
     /* 32-bit code */
     { "movl $0xc4500,0xfee00300", 32,
       { 0xc7, 0x05, 0x00, 0x03, 0xe0, 0xfe, 0x00, 0x45, 0x0c, 0x00 }, 10, IMM(0xc4500) },
@@ -248,6 +253,14 @@ TEST(icr_shorthand_all_with_64_cpus)
     assert_true(apic_ipi_targets(0, DEST(0xff), many, 64, 0) == ~(uint64_t)0);
 }
 
+TEST(icr_out_of_range_arguments)
+{
+    /* A sender outside the array reaches nobody by "self" and does not drop anyone from "others". */
+    assert_int_equal(apic_ipi_targets(SH(ICR_SH_SELF), 0, four, 4, 9), 0);
+    assert_int_equal(apic_ipi_targets(SH(ICR_SH_OTHERS), 0, four, 4, 9), 0xf);
+    assert_int_equal(apic_ipi_targets(0, DEST(0xff), NULL, 0, 0), 0);
+}
+
 TEST(icr_physical)
 {
     static const struct apic_view odd_ids[] = { { 0, 0, DFR_FLAT }, { 4, 0, DFR_FLAT }, { 6, 0, DFR_FLAT } };
@@ -312,6 +325,7 @@ int main(void)
         cmocka_unit_test(decode_fifteen_byte_limit),
         cmocka_unit_test(icr_shorthands),
         cmocka_unit_test(icr_shorthand_all_with_64_cpus),
+        cmocka_unit_test(icr_out_of_range_arguments),
         cmocka_unit_test(icr_physical),
         cmocka_unit_test(icr_logical_flat),
         cmocka_unit_test(icr_logical_cluster),
