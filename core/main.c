@@ -7,6 +7,7 @@
 #include "nestor/cmdline.h"
 #include "nestor/console.h"
 #include "nestor/cpu.h"
+#include "nestor/ept.h"
 #include "nestor/l1.h"
 #include "nestor/lib.h"
 #include "nestor/log.h"
@@ -17,6 +18,7 @@
 #include "nestor/smp.h"
 #include "nestor/startup.h"
 #include "nestor/topology.h"
+#include "nestor/vcpu.h"
 #include "nestor/version.h"
 #include "nestor/vmx.h"
 
@@ -144,14 +146,43 @@ static bool cpus_vmx_on(void)
     return true;
 }
 
-/* cpus=N: L1's CPU count; the rest stay parked in VMX root and are hidden from L1's MADT and MP table. */
-static void cpus_start_l1(const struct boot_info *bi)
+static uint64_t cpus_option(const struct boot_info *bi)
 {
     uint64_t max = MAX_CPUS;
     if (cmdline_get_u64(bi->cmdline, "cpus", &max) && max == 0) {
         log_warn("cpus=0 makes no sense: L1 gets one CPU");
         max = 1;
     }
+    return MIN(max, (uint64_t)MAX_CPUS);
+}
+
+/* The local APIC page: out of EPT01's device mapping, then mapped on its own (vmx/exit_lapic.c says why). */
+static void lapic_keep_out(void)
+{
+    g_lapic_trap.page = rdmsr(MSR_IA32_APIC_BASE) & ~(PAGE_SIZE - 1) & g_vmx_caps.phys_addr_mask;
+    l1_keep_out(g_lapic_trap.page, PAGE_SIZE, "local APIC");
+}
+
+/* With two or more CPUs for L1, its APIC writes are trapped (read-only): INIT and SIPI are Nestor's to deliver. */
+static void lapic_map(const struct boot_info *bi)
+{
+    unsigned l1_cpus = 1;
+    for (unsigned i = 1; i < g_cpu_count; i++)
+        l1_cpus += g_cpus[i]->state == CPU_VMX_ON;
+    g_lapic_trap.on = MIN((uint64_t)l1_cpus, cpus_option(bi)) > 1;
+    uint64_t perms = g_lapic_trap.on ? EPT_R : EPT_R | EPT_W;
+    if (!ept_map(&l1.ept, g_lapic_trap.page, g_lapic_trap.page, PAGE_SIZE, perms, MEMTYPE_UC)) {
+        log_always("could not map the local APIC page 0x%lx for L1", g_lapic_trap.page);
+        platform_exit(STATUS_NESTOR_PANIC);
+    }
+    log_info("local APIC at 0x%lx: %s", g_lapic_trap.page,
+             g_lapic_trap.on ? "L1's writes trapped (INIT and SIPI delivered by Nestor)" : "passed through");
+}
+
+/* cpus=N: L1's CPU count; the rest stay parked in VMX root and are hidden from L1's MADT and MP table. */
+static void cpus_start_l1(const struct boot_info *bi)
+{
+    uint64_t max = cpus_option(bi);
     struct l1_cpu_options opt = {true, true, true};
     uint64_t nested = 1, shadowing = 1, nested_ept = 1;
     cmdline_get_u64(bi->cmdline, "nested", &nested);
@@ -160,7 +191,7 @@ static void cpus_start_l1(const struct boot_info *bi)
     opt.nested = nested != 0;
     opt.vmcs_shadowing = shadowing != 0;
     opt.nested_ept = nested_ept != 0;
-    unsigned n = l1_cpus_start(&l1, &opt, (unsigned)MIN(max, (uint64_t)MAX_CPUS));
+    unsigned n = l1_cpus_start(&l1, &opt, (unsigned)max);
     uint32_t keep[MAX_CPUS];
     unsigned nkeep = 0;
     for (unsigned i = 0; i < g_cpu_count; i++)
@@ -207,8 +238,10 @@ NORETURN void nestor_main(uint32_t magic, uint32_t mbi_phys)
     if (!cpus_vmx_on())
         platform_exit(STATUS_NO_VMX);
 
+    lapic_keep_out();
     if (!l1_build(&boot_info, l1_ram_size(&boot_info), g_vmx_caps.ept_vpid, &l1))
         platform_exit(STATUS_BAD_BOOT);
+    lapic_map(&boot_info);
 
     cpus_start_l1(&boot_info);
     l1_cpus_run_bsp(checksum);

@@ -2,6 +2,8 @@
  * EPT violations and misconfigurations of EPT01. EPT01 maps all of L1's RAM
  * and the platform ranges up front, so a violation means L1 touched memory
  * that is not its own (for instance Nestor's): log it decoded and stop L1.
+ * The one exception: L1's writes to its local APIC when those are trapped
+ * (vmx/exit_lapic.c).
  */
 #include "exit_handlers.h"
 #include "nestor/ept.h"
@@ -12,6 +14,8 @@ enum exit_action handle_ept_violation(struct vcpu *v)
 {
     char what[200];
     uint64_t gpa = vmread(VMCS_GUEST_PHYSICAL_ADDR);
+    if (g_lapic_trap.on && ALIGN_DOWN(gpa, PAGE_SIZE) == g_lapic_trap.page && (v->exit_qual & EPTQUAL_WRITE))
+        return lapic_write_exit(v, gpa);
     ept_describe_violation(v->exit_qual, what, sizeof what);
     if (v->exit_qual & EPTQUAL_LINEAR_VALID)
         return vcpu_stop(v, STATUS_L1_FAILED, true,

@@ -32,6 +32,9 @@ void vcpu_io_init(struct vcpu *v);
 /* COM1's interrupt condition (taken: one vCPU delivers it), and its unfinished line, under COM1's lock. */
 bool vcpu_com1_take_irq(void);
 void vcpu_com1_flush(void);
+/* vmx/exit_lapic.c: a write to L1's local APIC page (EPT01 maps it read-only while trapped). */
+enum exit_action lapic_write_exit(struct vcpu *v, gpa_t gpa);
+enum exit_action handle_preemption_timer(struct vcpu *v);
 /* vmx/exit_init_sipi.c */
 enum exit_action handle_init_signal(struct vcpu *v);
 enum exit_action handle_sipi(struct vcpu *v);

@@ -73,6 +73,7 @@ void vcpu_enter_init_state(struct vcpu *v)
     v->injected = true; /* so nothing is (re)injected on this entry: no event may be while waiting for SIPI */
     v->irq_vector = 0;
     v->waiting_for_sipi = true;
+    v->halted_irq_off = false;
     /* INIT resets XCR0 to 1 (SDM vol. 1 13.3); Nestor runs L1's XCR0 on the real register. */
     if (read_cr4() & CR4_OSXSAVE)
         xsetbv(0, 1);
@@ -84,17 +85,6 @@ void vcpu_enter_init_state(struct vcpu *v)
  */
 enum exit_action handle_init_signal(struct vcpu *v)
 {
-    /*
-     * An INIT that reached the CPU while it waited for SIPI is kept pending by Bochs and taken as an exit
-     * right after the SIPI exit, before L1 ran an instruction (seen once or twice per start-up). It came before
-     * that SIPI: the CPU is where INIT-then-SIPI leaves it. (A later INIT finds RIP moved or another exit in
-     * between: any other exit ends this window, vmx/vcpu_run.c.)
-     */
-    if (v->sipi_entry_pending && vmread(VMCS_GUEST_RIP) == 0) {
-        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0); /* as after the SIPI: Bochs saved its wait-for-SIPI blocking */
-        log_debug("INIT sent before the SIPI that started L1 CPU %u: already handled", v->l1_index);
-        return EXIT_RESUME;
-    }
     if (v->nested.vmxon) {
         log_debug("INIT while L1 is in VMX operation: blocked until VMXOFF (SDM 23.8)");
         v->init_pending = true;
@@ -105,9 +95,8 @@ enum exit_action handle_init_signal(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-enum exit_action handle_sipi(struct vcpu *v)
+void vcpu_start_at_sipi(struct vcpu *v, unsigned vector)
 {
-    unsigned vector = (unsigned)(v->exit_qual & 0xff);
     real_mode_segment(SEG_CS, (uint16_t)(vector << 8), (uint64_t)vector << 12, AR_INIT_CODE);
     vmwrite(VMCS_GUEST_RIP, 0);
     vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
@@ -115,9 +104,34 @@ enum exit_action handle_sipi(struct vcpu *v)
      * blocking outside SMM fails the next entry (SDM 26.3.1.5): the "invalid guest state" after SIPI. */
     vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
     v->waiting_for_sipi = false;
-    v->sipi_entry_pending = true;
+    v->smi_blocking_quirk = true;
     log_info("L1 CPU %u started by SIPI at 0x%x", v->l1_index, vector << 12);
+}
+
+/*
+ * A SIPI exit. When L1's APIC writes are trapped, the SIPI is Nestor's own and the request L1 posted (its
+ * vector) is taken in order after an INIT posted before it (vmx/exit_lapic.c); otherwise it is L1's.
+ */
+enum exit_action handle_sipi(struct vcpu *v)
+{
+    if (g_lapic_trap.on)
+        vcpu_take_ipis(v);
+    else
+        vcpu_start_at_sipi(v, (unsigned)(v->exit_qual & 0xff));
     return EXIT_RESUME;
+}
+
+/*
+ * Bochs 2.7 keeps the SMI and NMI masks of its wait-for-SIPI state after the
+ * SIPI exit and saves "blocking by SMI" into every later exit of that CPU,
+ * which then fails the next entry (SDM 26.3.1.5: bit 2 must be 0 outside
+ * SMM; L1 never runs in SMM under Nestor). Cleared before each entry.
+ */
+void vcpu_clear_smi_blocking(void)
+{
+    uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+    if (intr & INTERRUPTIBILITY_SMI)
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(uint64_t)INTERRUPTIBILITY_SMI);
 }
 
 /* The INIT that L1 sent while in VMX operation, once L1 has left it (checked after each exit). */

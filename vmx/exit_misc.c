@@ -1,5 +1,6 @@
 /* HLT, XSETBV, INVD/WBINVD, triple fault, entry failures and instructions L1 does not get. */
 #include "exit_handlers.h"
+#include "nestor/percpu.h"
 #include "nestor/arch.h"
 #include "nestor/log.h"
 #include "nestor/platform.h"
@@ -12,11 +13,32 @@
  * interrupt reaches L1's IDT directly. With interrupts disabled nothing but an
  * NMI could wake L1: that is how small kernels end a run, so say so and stop.
  */
+/* Another of L1's CPUs still runs (neither halted with interrupts off nor waiting for SIPI): it can wake this one. */
+static bool other_l1_cpu_runs(const struct vcpu *v)
+{
+    for (unsigned i = 0; i < g_cpu_count; i++) {
+        const struct vcpu *o = g_cpus[i]->vcpu;
+        if (o && o != v && !o->halted_irq_off && !o->waiting_for_sipi)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * HLT with interrupts off ends L1 only when no CPU of L1 is left to wake this
+ * one (with INIT or NMI): an AP parked that way (an OS stopping CPUs, a test's
+ * finished AP) just sleeps, as on hardware.
+ */
 enum exit_action handle_hlt(struct vcpu *v)
 {
-    if (!(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF))
-        return vcpu_stop(v, STATUS_L1_FAILED, false, "L1 halted with interrupts disabled (HLT with RFLAGS.IF=0 at rip 0x%lx)",
-                         vmread(VMCS_GUEST_RIP));
+    if (!(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF)) {
+        v->halted_irq_off = true;
+        if (!other_l1_cpu_runs(v))
+            return vcpu_stop(v, STATUS_L1_FAILED, false,
+                             "L1 halted with interrupts disabled (HLT with RFLAGS.IF=0 at rip 0x%lx)%s",
+                             vmread(VMCS_GUEST_RIP), g_cpus_online > 1 ? ", and no other CPU of L1 runs" : "");
+        log_debug("L1 CPU %u halted with interrupts disabled; other CPUs of L1 still run", v->l1_index);
+    }
     vcpu_skip_instruction(v);
     vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
     return EXIT_RESUME;

@@ -46,6 +46,7 @@ static void forward_host_nmi(struct vcpu *v)
         return; /* try again after the next exit */
     vmwrite(VMCS_ENTRY_INTR_INFO, VEC_NMI | (INTR_TYPE_NMI << 8) | INTR_INFO_VALID);
     v->nmis_delivered++;
+    v->halted_irq_off = false; /* an NMI wakes a CPU halted with interrupts off */
     v->injected = true;
 }
 
@@ -81,16 +82,18 @@ uint32_t vcpu_run(struct vcpu *v)
         *launched = true;
         v->injected = false;
         v->vmcs_switched = false;
+        if (v->smi_blocking_quirk)
+            vcpu_clear_smi_blocking(); /* before anything (L2's exit saved into vmcs12 too) reads it */
         if (g_run_ending)
             smp_park_this_cpu(); /* another CPU is ending the run (it sent the INIT that made this exit) */
         v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
         v->exit_qual = vmread(VMCS_EXIT_QUALIFICATION);
-        if (v->sipi_entry_pending && EXIT_REASON_BASIC(v->exit_reason) != EXIT_INIT)
-            v->sipi_entry_pending = false;
         if ((l2 ? nested_l2_exit(v) : exit_dispatch(v)) == EXIT_STOP)
             return v->status;
         if (!v->vmcs_switched)
             reinject_vectoring_event(v);
+        if (v->ipi_pending)
+            vcpu_take_ipis(v);
         if (v->init_pending)
             vcpu_take_pending_init(v);
         if ((n & 1023) == 0 && console_poll_char() == 's')

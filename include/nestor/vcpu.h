@@ -27,8 +27,13 @@ struct vcpu {
     struct guest_regs regs;
     unsigned l1_index;       /* which of L1's CPUs (0: its BSP) */
     bool waiting_for_sipi;   /* in the wait-for-SIPI activity state: nothing may be injected */
+    volatile bool halted_irq_off; /* HLT with RFLAGS.IF = 0: only INIT or NMI wakes it */
     bool init_pending;       /* INIT arrived while L1 was in VMX operation (blocked, SDM 23.8) */
-    bool sipi_entry_pending; /* started by SIPI, no other exit since */
+    /* INIT/SIPI requests other vCPUs post (vmx/exit_lapic.c), taken after this vCPU's next exit. */
+    volatile uint32_t ipi_pending;
+    bool smi_blocking_quirk; /* started by SIPI under a CPU that saves stale SMI blocking (Bochs) */
+    volatile uint8_t sipi_vector;
+    uint32_t lapic_ldr, lapic_dfr; /* what L1 last wrote there: logical IPI destinations */
     bool launched;
     paddr_t vmcs;
     struct l1_vm *vm;
@@ -83,6 +88,19 @@ bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm, bool wait_for_sipi);
 /* vmx/exit_init_sipi.c: the architectural INIT state (SDM vol. 3A 9.1.1), waiting for SIPI. */
 void vcpu_enter_init_state(struct vcpu *v);
 void vcpu_take_pending_init(struct vcpu *v);
+void vcpu_clear_smi_blocking(void);
+/* SIPI: real mode at vector << 12 (SDM vol. 3A 8.4.4.1). */
+void vcpu_start_at_sipi(struct vcpu *v, unsigned vector);
+#define VCPU_IPI_INIT 1u
+#define VCPU_IPI_SIPI 2u
+/* vmx/exit_lapic.c */
+void vcpu_take_ipis(struct vcpu *v);
+/* Trapping L1's writes to its local APIC (on when L1 has more than one CPU). */
+struct lapic_trap {
+    bool on;
+    paddr_t page; /* the APIC's registers, guest-physical = host-physical */
+};
+extern struct lapic_trap g_lapic_trap;
 /* Writes Nestor's host state into the current VMCS (vmcs01 and vmcs02 share it). */
 void vmcs_write_host_state(void);
 /* vmx/vcpu_run.c: runs L1 until it stops; returns the run status. */

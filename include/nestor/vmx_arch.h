@@ -17,6 +17,7 @@
 #define VMX_BASIC_TRUE_CTLS BIT(55)
 
 /* ---- IA32_VMX_MISC (SDM Appendix A.6) ---- */
+#define VMX_MISC_PREEMPTION_RATE(m) ((unsigned)(m) & 0x1f) /* timer ticks every 2^rate TSC ticks */
 #define VMX_MISC_ACTIVITY_HLT BIT(6)
 #define VMX_MISC_ACTIVITY_WAIT_SIPI BIT(8)
 #define VMX_MISC_VMWRITE_ANY_FIELD BIT(29)

@@ -119,7 +119,7 @@ def test_hostile_ap_runs_as_an_l1_vcpu_under_nestor():
     b.expect(r"^L1> l1test: smp round2 ap_started=1 hypervisor=NestorNestor$")
     b.expect(r"^L1> l1test: smp round2 ap done=1 pattern_seen=1$")
     b.expect(r"^L1> l1test: done status=0x2a$")
-    b.expect(r"^nestor: image checksum ok")
+    b.expect(r"^nestor: (?:cpu\d+: )?image checksum ok")
     assert b.status() == 0x2A
 
 
@@ -135,7 +135,7 @@ def test_hidden_cpu_never_runs_l1_code(target):
     b.expect(r"^L1> l1test: smp table=(madt|mp) bsp_apic=0x[0-9a-f]+ target=%s$" % target)
     b.expect(r"^L1> l1test: smp ap_started=0$")
     b.expect(r"^L1> l1test: smp ap stage=0$")
-    b.expect(r"^nestor: image checksum ok")
+    b.expect(r"^nestor: (?:cpu\d+: )?image checksum ok")
     assert b.status() == 0x2A
 
 
@@ -176,7 +176,7 @@ def test_ghv_smp_under_nestor_matches_the_hardware():
     VMPTRLD on the other."""
     b = boot("ghv-smp-nested", l1=GHV, l1_args="test=smp", cpus=CPUS)
     assert ghv_smp_transcript(b, "L1> ghv: ") == GHV_SMP_LINES, str(b)
-    b.expect(r"^nestor: image checksum ok")
+    b.expect(r"^nestor: (?:cpu\d+: )?image checksum ok")
     assert b.status() == 0
 
 
@@ -242,6 +242,6 @@ def test_linux_2cpus_kvm_2vcpus_under_nestor(kit, ept):
              nestor_args="loglevel=info", timeout=900, megs=512)
     b.expect(r"init: kvm_intel ept=%s nested=Y$" % ("Y" if ept else "N"))
     expect_two_vcpus(b, "L1> ")
-    b.expect(r"^nestor: nested: \d+ entries to L2")
-    b.expect(r"^nestor: image checksum ok")
+    b.expect(r"^nestor: (?:cpu\d+: )?nested: \d+ entries to L2")
+    b.expect(r"^nestor: (?:cpu\d+: )?image checksum ok")
     assert b.status() == 0
