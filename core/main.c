@@ -57,6 +57,13 @@ static void apply_options(const char *cmdline)
         else
             log_warn("exit=%s not understood (auto|qemu|bochs|halt)", val);
     }
+    enum platform_on_reset on_reset;
+    if (cmdline_get(cmdline, "on_reset", val, sizeof val)) {
+        if (platform_parse_on_reset(val, &on_reset))
+            platform_set_on_reset(on_reset);
+        else
+            log_warn("on_reset=%s not understood (exit|restart)", val);
+    }
     if (cmdline_get(cmdline, "e9", val, sizeof val))
         console_enable_e9(strcmp(val, "1") == 0);
 }

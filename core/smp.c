@@ -14,6 +14,7 @@
 #include "nestor/log.h"
 #include "nestor/percpu.h"
 #include "nestor/physmem.h"
+#include "nestor/platform.h"
 #include "nestor/smp.h"
 #include "nestor/vmx.h"
 
@@ -122,8 +123,12 @@ unsigned smp_start_aps(const struct platform_info *pi)
     if (!lapic_init_cpu())
         return 0;
     bsp->apic_id = lapic_id();
-    if (lapic_x2apic())
-        log_info("local APIC in x2APIC mode: Nestor sends its IPIs through the x2APIC MSRs");
+    if (lapic_x2apic()) {
+        /* L1 is offered an xAPIC only (CPUID hides x2APIC): it could not drive an APIC left in x2APIC mode. */
+        log_always("the firmware handed over with the local APIC in x2APIC mode; Nestor offers L1 an xAPIC only: "
+                   "disable x2APIC in the firmware setup");
+        platform_exit(STATUS_BAD_BOOT);
+    }
 
     for (unsigned i = 0; i < 512; i++)
         tramp_pml4[i] = boot_pml4[i];
