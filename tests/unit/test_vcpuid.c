@@ -18,10 +18,12 @@ TEST(vcpuid_leaf1_hides_and_sets)
     struct cpuid_regs r = filter(1, 0, ALL, plain);
     assert_int_equal(r.eax, 0xffffffff);
     assert_int_equal(r.ebx, 0xffffffff);
-    /* Thermal monitor and ACPI thermal/clock control (EDX 29, 22): the platform's, not L1's. */
-    assert_int_equal(r.edx, 0xffffffffu & ~(BIT(22) | BIT(29)));
-    /* MONITOR (3), VMX (5), SMX (6), TM2 (8), PDCM (15), x2APIC (21) hidden; OSXSAVE (27) follows CR4, which is 0. */
-    assert_int_equal(r.ecx, 0xffffffffu & ~(BIT(3) | BIT(5) | BIT(6) | BIT(8) | BIT(15) | BIT(21) | BIT(27)));
+    /* Thermal monitor and ACPI thermal/clock control (EDX 29, 22): the platform's, not L1's; DS (EDX 21) absent. */
+    assert_int_equal(r.edx, 0xffffffffu & ~(BIT(21) | BIT(22) | BIT(29)));
+    /* DTES64 (2), MONITOR (3), DS-CPL (4), VMX (5), SMX (6), TM2 (8), PDCM (15), x2APIC (21) hidden; OSXSAVE (27)
+     * follows CR4, which is 0. */
+    assert_int_equal(r.ecx, 0xffffffffu & ~(BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(8) | BIT(15) | BIT(21) |
+                                            BIT(27)));
     r = filter(1, 0, NONE, plain);
     assert_int_equal(r.ecx, BIT(31)); /* the hypervisor bit */
     assert_int_equal(r.eax | r.ebx | r.edx, 0);
@@ -45,13 +47,13 @@ TEST(vcpuid_leaf7_invpcid_waitpkg_ospke)
 {
     struct cpuid_regs r = filter(7, 0, ALL, plain);
     assert_int_equal(r.eax, 0xffffffff);
-    assert_int_equal(r.edx, 0xffffffff);
-    assert_int_equal(r.ebx, 0xffffffffu & ~BIT(10)); /* INVPCID hidden: its control is off */
+    assert_int_equal(r.edx, 0xffffffffu & ~BIT(19)); /* architectural LBRs absent */
+    assert_int_equal(r.ebx, 0xffffffffu & ~(BIT(10) | BIT(25))); /* INVPCID hidden: its control is off; no Intel PT */
     assert_int_equal(r.ecx, 0xffffffffu & ~(BIT(5) | BIT(4))); /* WAITPKG hidden; OSPKE: CR4.PKE is 0 */
 
     struct vcpuid_ctx c = {.invpcid = true, .guest_cr4 = CR4_PKE};
     r = filter(7, 0, ALL, c);
-    assert_int_equal(r.ebx, 0xffffffff);
+    assert_int_equal(r.ebx, 0xffffffffu & ~BIT(25));
     assert_int_equal(r.ecx, 0xffffffffu & ~BIT(5));
 
     /* OSPKE needs PKU (ecx bit 3) as well as CR4.PKE. */
@@ -120,6 +122,16 @@ TEST(vcpuid_power_and_perfmon_leaves_hide_platform_features)
     assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0); /* no architectural performance monitoring */
 }
 
+/* Intel PT and architectural LBRs: their MSRs #GP for L1, so CPUID must not announce them. */
+TEST(vcpuid_trace_features_hidden)
+{
+    struct cpuid_regs r = filter(7, 0, ALL, plain);
+    assert_int_equal(r.ebx & BIT(25), 0);
+    assert_int_equal(r.edx & BIT(19), 0);
+    r = filter(0x14, 0, ALL, plain);
+    assert_int_equal(r.eax | r.ebx | r.ecx | r.edx, 0);
+}
+
 TEST(vcpuid_unrelated_leaves_untouched)
 {
     static const uint32_t leaves[] = {0, 2, 4, 0xb, 0x3fffffff, 0x80000000, 0x80000008, 0xffffffff};
@@ -144,6 +156,7 @@ int main(void)
         cmocka_unit_test(vcpuid_other_hypervisor_leaves_zeroed),
         cmocka_unit_test(vcpuid_power_and_perfmon_leaves_hide_platform_features),
         cmocka_unit_test(vcpuid_unrelated_leaves_untouched),
+        cmocka_unit_test(vcpuid_trace_features_hidden),
     };
     return RUN_GROUP("vcpuid", tests, NULL, NULL);
 }
