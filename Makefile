@@ -25,7 +25,7 @@ MODULES    ?= tests/guests/demo-module.txt:demo-module
 NESTOR_ARGS ?= loglevel=info
 ISO        ?= $(BUILD)/nestor.iso
 
-.PHONY: all iso run run-nested run-linux run-qemu test unit boot-test deps clean bench bench-kvm
+.PHONY: all iso run run-nested run-linux run-qemu test test-reference unit boot-test deps clean bench bench-kvm
 all: $(BUILD)/nestor $(ISO)
 
 include tests/guests/l1test/l1test.mk
@@ -79,6 +79,10 @@ unit: deps
 
 test: deps all $(L1TEST_MB1) $(L1TEST_MB2) $(GHV_ELF) $(KVMTEST_BIN) $(PFBENCH_ELF)
 	$(PYTHON) tools/run_tests.py
+
+# Long runs of the test guests on bare Bochs (no Nestor), the references some boot tests were written against.
+test-reference: deps all $(L1TEST_MB2) $(GHV_ELF) $(KVMTEST_BIN)
+	$(PYTHON) tools/run_tests.py -m reference
 
 bench: deps all $(GHV_ELF) $(PFBENCH_ELF)
 	$(PYTHON) tools/bench.py

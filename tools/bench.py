@@ -21,12 +21,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--args", default="spaces=16 pages=128 rounds=16 copy=1", help="pfbench command line")
     ap.add_argument("--l2mem", default="64", help="MiB of RAM ghv gives the L2")
+    ap.add_argument("--cpus", type=int, default=1, help="CPUs of the Bochs machine (L1 gets them all)")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
-    l1 = run_pfbench("pfbench-l1", PFBENCH, a.args)
-    l2 = run_pfbench("pfbench-l2-nested-ept", GHV, "test=runl2 l2mem=%s" % a.l2mem, modules=[PFBENCH + ":" + a.args])
-    l2_4k = run_pfbench("pfbench-l2-nested-ept-4k", GHV, "test=runl2 l2mem=%s ept12_4k=1" % a.l2mem,
-                        modules=[PFBENCH + ":" + a.args])
+    sfx = "" if a.cpus == 1 else "-%dcpu" % a.cpus
+    l1 = run_pfbench("pfbench-l1" + sfx, PFBENCH, a.args, cpus=a.cpus)
+    l2 = run_pfbench("pfbench-l2-nested-ept" + sfx, GHV, "test=runl2 l2mem=%s" % a.l2mem,
+                     modules=[PFBENCH + ":" + a.args], cpus=a.cpus)
+    l2_4k = run_pfbench("pfbench-l2-nested-ept-4k" + sfx, GHV, "test=runl2 l2mem=%s ept12_4k=1" % a.l2mem,
+                        modules=[PFBENCH + ":" + a.args], cpus=a.cpus)
     rows = [("L1 (Nestor's guest)", l1), ("L2, nested EPT, EPT12 2 MiB pages", l2),
             ("L2, nested EPT, EPT12 4 KiB pages", l2_4k)]
     lines = ["# pfbench: L1 vs L2 under nested EPT", "",
@@ -50,7 +53,7 @@ def main():
     same = len({r["checksum"] for _, r in rows}) == 1
     lines += ["", "Checksums %s." % ("identical: every run computed the same data" if same else "DIFFER")]
     text = "\n".join(lines) + "\n"
-    with open(os.path.join(OUT, "results.md"), "w") as f:
+    with open(os.path.join(OUT, "results%s.md" % sfx), "w") as f:
         f.write(text)
     sys.stdout.write(text)
     return 0 if same else 1

@@ -12,15 +12,16 @@ PFBENCH = os.path.join(ROOT, "build", "bench", "pfbench.elf")
 
 STEADY = re.compile(r"pfbench: steady cycles=(\d+) rounds=(\d+)")
 RESULT = re.compile(r"pfbench: result cycles=(\d+) faults=(\d+) cr3_switches=(\d+) touches=(\d+) checksum=(0x[0-9a-f]+)")
-EXIT_LINE = re.compile(r"^nestor:   (L1->L0|L2->L0|L2->L1) (.+?)\s+(\d+)$")
-FILLS = re.compile(r"^nestor: nested: EPT02: (\d+) shadow entries filled, (\d+) shadow EPTs created")
+# With more than one CPU each line carries "cpuN: "; exit counts are summed over the CPUs.
+EXIT_LINE = re.compile(r"^nestor: (?:cpu\d+: )?  (L1->L0|L2->L0|L2->L1) (.+?)\s+(\d+)$")
+FILLS = re.compile(r"^nestor: (?:cpu\d+: )?nested: EPT02: (\d+) shadow entries filled, (\d+) shadow EPTs created")
 
 
-def run_pfbench(name, l1, l1_args, modules=(), megs=256, nestor_args="loglevel=info", timeout=3000):
+def run_pfbench(name, l1, l1_args, modules=(), megs=256, nestor_args="loglevel=info", timeout=3000, cpus=1):
     os.makedirs(OUT, exist_ok=True)
     iso = os.path.join(OUT, name + ".iso")
     nestor_run.build_iso(iso, l1=l1, l1_args=l1_args, modules=modules, nestor_args=nestor_args)
-    r = nestor_run.run_bochs(iso, os.path.join(OUT, name), megs=megs, timeout=timeout)
+    r = nestor_run.run_bochs(iso, os.path.join(OUT, name), megs=megs, timeout=timeout, cpus=cpus)
     res = steady = None
     exits, fills = {}, 0
     for line in r.lines:
@@ -28,10 +29,11 @@ def run_pfbench(name, l1, l1_args, modules=(), megs=256, nestor_args="loglevel=i
         steady = STEADY.search(line) or steady
         e = EXIT_LINE.match(line)
         if e:
-            exits[(e.group(1), e.group(2))] = int(e.group(3))
+            key = (e.group(1), e.group(2))
+            exits[key] = exits.get(key, 0) + int(e.group(3))
         f = FILLS.match(line)
         if f:
-            fills = int(f.group(1))
+            fills += int(f.group(1))
     if r.timed_out or not res:
         sys.exit("bench: %s gave no result; see %s/serial.txt" % (name, os.path.join(OUT, name)))
     return {"cycles": int(res.group(1)), "faults": int(res.group(2)), "cr3": int(res.group(3)),

@@ -162,15 +162,14 @@ enum exit_action lapic_write_exit(struct vcpu *v, gpa_t gpa)
 void vcpu_take_ipis(struct vcpu *v)
 {
     uint32_t req = __atomic_exchange_n(&v->ipi_pending, 0, __ATOMIC_SEQ_CST);
-    if (req & VCPU_IPI_INIT) {
-        if (v->nested.vmxon) {
-            v->init_pending = true; /* blocked in VMX operation (SDM 23.8): taken at VMXOFF */
-        } else {
-            log_debug("INIT: L1 CPU %u reset, waiting for SIPI", v->l1_index);
-            vcpu_enter_init_state(v);
-        }
+    struct ipi_decision d = ipi_decide(req, v->nested.vmxon, v->waiting_for_sipi);
+    if (d.hold_init)
+        v->init_pending = true; /* taken at VMXOFF (vcpu_take_pending_init) */
+    if (d.reset) {
+        log_debug("INIT: L1 CPU %u reset, waiting for SIPI", v->l1_index);
+        vcpu_enter_init_state(v);
     }
-    if ((req & VCPU_IPI_SIPI) && v->waiting_for_sipi && !v->nested.in_l2)
+    if (d.start)
         vcpu_start_at_sipi(v, v->sipi_vector);
 }
 

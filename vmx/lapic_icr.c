@@ -60,3 +60,17 @@ bool apic_icr_is_init_deassert(uint32_t lo)
 {
     return ICR_DELIVERY_MODE(lo) == ICR_DM_INIT && ICR_LEVEL(lo) == 0 && ICR_TRIGGER(lo) == 1;
 }
+
+struct ipi_decision ipi_decide(uint32_t requests, bool in_vmx_operation, bool waiting_for_sipi)
+{
+    struct ipi_decision d = {false, false, false};
+    if (requests & VCPU_IPI_INIT) {
+        if (in_vmx_operation)
+            d.hold_init = true; /* 23.8: INIT is blocked in VMX root operation */
+        else
+            d.reset = waiting_for_sipi = true;
+    }
+    /* 8.4.1: a SIPI reaches only a CPU in the wait-for-SIPI state; any other ignores it. */
+    d.start = (requests & VCPU_IPI_SIPI) && waiting_for_sipi;
+    return d;
+}

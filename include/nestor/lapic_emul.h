@@ -85,4 +85,17 @@ uint64_t apic_ipi_targets(uint32_t lo, uint32_t hi, const struct apic_view *cpus
  * nothing on Pentium 4 and later (SDM 10.6.1). */
 bool apic_icr_is_init_deassert(uint32_t lo);
 
+/* ---- taking INIT and SIPI (SDM vol. 3A 8.4.1, 10.6.1; vol. 3C 23.8, 25.2) ---- */
+
+#define VCPU_IPI_INIT 1u
+#define VCPU_IPI_SIPI 2u
+
+/* What a vCPU does with the requests posted for it, INIT before SIPI as a CPU takes them. */
+struct ipi_decision {
+    bool reset;     /* INIT: to the INIT state, waiting for SIPI */
+    bool hold_init; /* INIT blocked: the vCPU is in VMX operation (its L1 did VMXON) */
+    bool start;     /* SIPI: start at the vector (only a CPU waiting for SIPI takes one) */
+};
+struct ipi_decision ipi_decide(uint32_t requests, bool in_vmx_operation, bool waiting_for_sipi);
+
 #endif

@@ -3,6 +3,7 @@
 #define NESTOR_VCPU_H
 
 #include "l1.h"
+#include "lapic_emul.h"
 #include "nested.h"
 #include "types.h"
 #include "vmx_arch.h"
@@ -91,8 +92,6 @@ void vcpu_take_pending_init(struct vcpu *v);
 void vcpu_clear_smi_blocking(void);
 /* SIPI: real mode at vector << 12 (SDM vol. 3A 8.4.4.1). */
 void vcpu_start_at_sipi(struct vcpu *v, unsigned vector);
-#define VCPU_IPI_INIT 1u
-#define VCPU_IPI_SIPI 2u
 /* vmx/exit_lapic.c */
 void vcpu_take_ipis(struct vcpu *v);
 /* Trapping L1's writes to its local APIC (on when L1 has more than one CPU). */

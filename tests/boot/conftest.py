@@ -14,6 +14,11 @@ L1_MB1 = os.path.join(ROOT, "build", "tests", "l1test-mb1.elf")
 L1_MB2 = os.path.join(ROOT, "build", "tests", "l1test-mb2.elf")
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "reference: a long run on bare Bochs that checks a test guest, not Nestor "
+                                       "(make test-reference; left out of make test)")
+
+
 class Boot:
     """One boot: its transcript, with helpers that fail with the transcript attached."""
 

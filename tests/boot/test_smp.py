@@ -221,6 +221,7 @@ def expect_two_vcpus(b, pre):
     b.expect(r"^%skvmtest: all ok$" % pre)
 
 
+@pytest.mark.reference
 @pytest.mark.parametrize("ept", [1, 0])
 def test_linux_2cpus_kvm_2vcpus_bare_bochs_reference(kit, ept):
     """Reference: Linux directly on Bochs with 2 CPUs runs kvmtest --smp."""

@@ -316,6 +316,49 @@ TEST(icr_init_deassert)
     assert_int_equal(ICR_SHORTHAND(0xc4608u), ICR_SH_OTHERS);
 }
 
+/* The INIT/SIPI state machine of one vCPU (vmx/exit_lapic.c takes its requests through ipi_decide). */
+TEST(ipi_init_resets_a_running_cpu)
+{
+    struct ipi_decision d = ipi_decide(VCPU_IPI_INIT, false, false);
+    assert_true(d.reset);
+    assert_false(d.hold_init);
+    assert_false(d.start);
+}
+
+TEST(ipi_init_then_sipi_starts_a_running_cpu_again)
+{
+    /* A second INIT-SIPI round (CPU offline/online, kexec): INIT first, so the SIPI finds it waiting. */
+    struct ipi_decision d = ipi_decide(VCPU_IPI_INIT | VCPU_IPI_SIPI, false, false);
+    assert_true(d.reset);
+    assert_true(d.start);
+}
+
+TEST(ipi_sipi_starts_only_a_waiting_cpu)
+{
+    assert_true(ipi_decide(VCPU_IPI_SIPI, false, true).start);
+    struct ipi_decision d = ipi_decide(VCPU_IPI_SIPI, false, false); /* a running CPU ignores SIPI (8.4.1) */
+    assert_false(d.start);
+    assert_false(d.reset);
+}
+
+TEST(ipi_init_is_held_in_vmx_operation)
+{
+    /* 23.8: INIT blocked while L1 is in VMX operation; a SIPI then finds the CPU running and is ignored. */
+    struct ipi_decision d = ipi_decide(VCPU_IPI_INIT | VCPU_IPI_SIPI, true, false);
+    assert_true(d.hold_init);
+    assert_false(d.reset);
+    assert_false(d.start);
+}
+
+TEST(ipi_init_to_a_waiting_cpu_keeps_it_waiting)
+{
+    struct ipi_decision d = ipi_decide(VCPU_IPI_INIT, false, true);
+    assert_true(d.reset);
+    assert_false(d.start);
+    d = ipi_decide(0, false, true);
+    assert_false(d.reset || d.start || d.hold_init);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +373,11 @@ int main(void)
         cmocka_unit_test(icr_logical_flat),
         cmocka_unit_test(icr_logical_cluster),
         cmocka_unit_test(icr_init_deassert),
+        cmocka_unit_test(ipi_init_resets_a_running_cpu),
+        cmocka_unit_test(ipi_init_then_sipi_starts_a_running_cpu_again),
+        cmocka_unit_test(ipi_sipi_starts_only_a_waiting_cpu),
+        cmocka_unit_test(ipi_init_is_held_in_vmx_operation),
+        cmocka_unit_test(ipi_init_to_a_waiting_cpu_keeps_it_waiting),
     };
     return RUN_GROUP("lapic_emul", tests, NULL, NULL);
 }

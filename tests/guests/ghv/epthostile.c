@@ -182,10 +182,11 @@ bool ept_outside_run(void)
     xt_begin(&t, "ept-outside");
     if (!common_setup(&t, &e, &vmcs))
         return xt_end(&t, 0);
-    /* 256 MiB above the end of RAM, rounded up to 256 MiB: below 3 GiB
-     * (no MMIO there on a PC) and the same on Bochs (256 MiB) and for an L1
-     * with a little less RAM. */
-    u64 target = (e_boot.ram_end + 0x10000000 + 0xfffffff) & ~0xfffffffull;
+    /* 16 MiB above the end of L1's RAM: host RAM Nestor keeps for itself
+     * (L1's memory map lists it reserved; EPT01 does not map it). Everything
+     * that is not host RAM is device space L1 may reach (EPT01 maps it
+     * identity, uncached), so the target must be RAM. */
+    u64 target = (e_boot.ram_end + 0x1000000 + 0xfff) & ~0xfffull;
     if (target >= 0xc0000000) {
         gprintf("ghv: ept-outside skipped no-room\n");
         return xt_end(&t, 0);
