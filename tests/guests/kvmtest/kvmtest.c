@@ -31,6 +31,7 @@
 #include <sys/io.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "kvmtest.h"
@@ -567,6 +568,8 @@ static void print_ept(void)
 static int finish(int status, int exit_port)
 {
 	say(status == 0 ? "all ok" : "FAIL");
+	/* The tty sends on COM1's transmit interrupts: let it drain before the run ends. */
+	tcdrain(STDOUT_FILENO);
 	if (exit_port) {
 		if (iopl(3) < 0) {
 			say("iopl(3) failed: %s", strerror(errno));
