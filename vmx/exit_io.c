@@ -32,21 +32,6 @@ static struct spinlock com1_lock;
 /* The machine's other devices Nestor filters (PCI configuration latch, 8042 state): one lock for them. */
 static struct spinlock machine_io_lock;
 
-static uint32_t port_in(uint16_t port, unsigned size)
-{
-    return size == 4 ? inl(port) : size == 2 ? inw(port) : inb(port);
-}
-
-static void port_out(uint16_t port, unsigned size, uint32_t v)
-{
-    if (size == 4)
-        outl(port, v);
-    else if (size == 2)
-        outw(port, (uint16_t)v);
-    else
-        outb(port, (uint8_t)v);
-}
-
 /* What L1 could do itself: ports it owns, reached byte by byte when the piece has no I/O width (3 bytes). */
 static void passthrough(struct io_access *io)
 {

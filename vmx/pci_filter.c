@@ -93,21 +93,6 @@ void pci_filter_init(void)
              "now 0x%x", chipset == PCI_CHIPSET_I440FX ? "i440FX" : "Q35", reg, smram, config_read8(bridge, reg));
 }
 
-static uint32_t port_in(uint16_t port, unsigned size)
-{
-    return size == 4 ? inl(port) : size == 2 ? inw(port) : inb(port);
-}
-
-static void port_out(uint16_t port, unsigned size, uint32_t v)
-{
-    if (size == 4)
-        outl(port, v);
-    else if (size == 2)
-        outw(port, (uint16_t)v);
-    else
-        outb(port, (uint8_t)v);
-}
-
 uint32_t pci_filter_in(uint16_t port, unsigned size)
 {
     /* CONFIG_ADDRESS is a 32-bit register; byte and word accesses to 0xCF8-0xCFB reach other registers. */

@@ -27,6 +27,22 @@ static inline uint32_t inl(uint16_t port)
     return v;
 }
 
+/* A 1-, 2- or 4-byte port access of the size an I/O instruction names. */
+static inline uint32_t port_in(uint16_t port, unsigned size)
+{
+    return size == 4 ? inl(port) : size == 2 ? inw(port) : inb(port);
+}
+
+static inline void port_out(uint16_t port, unsigned size, uint32_t v)
+{
+    if (size == 4)
+        outl(port, v);
+    else if (size == 2)
+        outw(port, (uint16_t)v);
+    else
+        outb(port, (uint8_t)v);
+}
+
 static inline uint64_t rdmsr(uint32_t msr)
 {
     uint32_t lo, hi;
