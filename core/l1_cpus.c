@@ -133,6 +133,7 @@ NORETURN void run_end(uint32_t status)
     struct percpu *me = this_cpu();
     if (g_cpus_online > 1)
         stop_other_cpus(me);
+    uint64_t total = 0;
     for (unsigned i = 0; i < g_cpu_count; i++) {
         struct vcpu *v = g_cpus[i]->vcpu;
         if (!v)
@@ -140,7 +141,10 @@ NORETURN void run_end(uint32_t status)
         if (g_l1_cpus > 1)
             log_always("L1 CPU %u (physical CPU %u):", v->l1_index, i);
         exit_stats_print(v);
+        total += v->exit_total;
     }
+    if (g_l1_cpus > 1)
+        log_always("exit statistics, all %u CPUs of L1: %lu L1 exits handled by L0", g_l1_cpus, total);
     uint64_t now = image_checksum();
     if (now == g_checksum)
         log_always("image checksum ok (0x%016lx): Nestor's code and data unchanged", now);

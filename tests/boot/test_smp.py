@@ -139,6 +139,29 @@ def test_hidden_cpu_never_runs_l1_code(target):
     assert b.status() == 0x2A
 
 
+def test_four_cpus_three_for_l1():
+    """NESTOR SMP on a 4-CPU machine: Nestor starts all four, gives L1 three (cpus=3), parks the
+    fourth in VMX root and marks it disabled in the MADT L1 reads; L1 starts its first AP, which
+    runs under Nestor; the run ends once, from one CPU, with every CPU's statistics."""
+    b = boot("smp-hostile-4cpus-cpus3", l1=L1_MB2, l1_args="test=smp_hostile", cpus=4,
+             nestor_args="loglevel=info cpus=3")
+    b.expect(r"^nestor: CPUs: 4 enabled in the ACPI MADT \(APIC IDs 0 1 2 3\)")
+    for cpu in (1, 2, 3):
+        b.expect(r"^nestor: cpu0: CPU %d \(APIC ID %d\) started: long mode, own stack, GDT, TSS$" % (cpu, cpu))
+    b.expect(r"^nestor: cpu0: CPU 3 \(APIC ID 3\) held by Nestor \(cpus=3\): parked in VMX root, hidden from L1$")
+    b.expect(r"^nestor: cpu0: ACPI MADT: 1 CPU\(s\) marked disabled for L1$")
+    b.expect(r"^nestor: cpu0: L1 gets 3 CPU\(s\)$")
+    b.expect(r"^L1> l1test: smp cpus=3$")
+    b.expect(r"^L1> l1test: smp ap_started=1 hypervisor=NestorNestor$")
+    b.expect(r"^L1> l1test: smp ap done=1 pattern_seen=1$")
+    for l1cpu in (0, 1, 2):
+        b.expect(r"^nestor: cpu\d: L1 CPU %d \(physical CPU %d\):$" % (l1cpu, l1cpu))
+    b.expect_not(r"L1 CPU 3 ")
+    b.expect(r"^nestor: cpu\d: exit statistics, all 3 CPUs of L1: \d+ L1 exits handled by L0$")
+    b.expect(r"^nestor: cpu\d: image checksum ok")
+    assert b.status() == 0x2A
+
+
 # ---------------------------------------------------------------- ghv: a guest hypervisor on both CPUs
 
 GHV_SMP_LINES = [
