@@ -71,7 +71,7 @@ struct vcpu {
     uint64_t l0_cycles; /* TSC spent in Nestor between exits and entries (instructions under Bochs sync=none) */
 };
 
-/* vmx/vcpu_regs.c */
+/* core/vcpu_regs.c */
 uint64_t vcpu_gpr_read(struct vcpu *v, unsigned n);
 void vcpu_gpr_write(struct vcpu *v, unsigned n, uint64_t value);
 void vcpu_skip_instruction(struct vcpu *v);
