@@ -4,7 +4,7 @@
  * VM-entry/VM-exit MSR areas (nested/msr_area.c). An area may never reach an MSR
  * that L1's WRMSR could not: MSRs outside the two MSR-bitmap ranges always exit
  * (SDM 25.1.3) and get Nestor's answer (vmx/exit_msr.c), so do the bitmap's
- * intercepted ones (vmx/vmsr.c); only the MSRs L1 reaches natively may be written
+ * intercepted ones (core/vmsr.c); only the MSRs L1 reaches natively may be written
  * to the CPU, where L1 would write them itself. Pure, unit-tested.
  */
 #include "nestor/arch.h"

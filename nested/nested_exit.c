@@ -6,7 +6,6 @@
  * (27.5), whose MSR-load area is applied last (27.6).
  */
 #include "nested_internal.h"
-#include "../vmx/exit_handlers.h"
 #include "nestor/arch.h"
 #include "nestor/lib.h"
 #include "nestor/log.h"
@@ -231,11 +230,9 @@ enum exit_action nested_l2_exit(struct vcpu *v)
         n->stats.l2_by_l0[reason]++;
     switch (reason) {
     case EXIT_IO_INSTRUCTION:
-        return handle_io(v);
     case EXIT_RDMSR:
-        return handle_rdmsr(v);
     case EXIT_WRMSR:
-        return handle_wrmsr(v);
+        return EXIT_L0_HANDLES; /* vcpu_run passes it to L0's own handler (exit_dispatch_l2_for_l0) */
     case EXIT_EPT_VIOLATION:
         return vcpu_stop(v, STATUS_L1_FAILED, true,
                          "EPT violation in L2 at guest-physical 0x%lx (rip 0x%lx): L2 runs on L1's physical memory "

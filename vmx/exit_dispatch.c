@@ -1,86 +1,50 @@
 /*
- * Exit dispatch: one table indexed by basic exit reason (SDM Appendix C).
+ * Exit dispatch: one table of handlers indexed by basic exit reason (SDM
+ * Appendix C); their names are in core/exit_names.c.
  * A reason without a handler is unexpected for Nestor's controls: L1 is
  * stopped with its full state, never silently resumed.
  */
 #include "exit_handlers.h"
 #include "nestor/log.h"
+#include "nestor/platform.h"
 #include "nestor/vmx_ops.h"
 
-struct exit_entry {
-    const char *name;
-    exit_handler_fn fn;
+static const exit_handler_fn exit_table[EXIT_REASON_COUNT] = {
+    [EXIT_EXCEPTION_NMI] = handle_exception,
+    [EXIT_TRIPLE_FAULT] = handle_triple_fault,
+    [EXIT_INIT] = handle_init_signal,
+    [EXIT_SIPI] = handle_sipi,
+    [EXIT_INTERRUPT_WINDOW] = handle_interrupt_window,
+    [EXIT_CPUID] = handle_cpuid,
+    [EXIT_GETSEC] = handle_undefined_opcode,
+    [EXIT_HLT] = handle_hlt,
+    [EXIT_INVD] = handle_invd,
+    [EXIT_VMCALL] = handle_undefined_opcode,
+    [EXIT_VMCLEAR] = nested_handle_vmclear,
+    [EXIT_VMLAUNCH] = nested_handle_vmlaunch,
+    [EXIT_VMPTRLD] = nested_handle_vmptrld,
+    [EXIT_VMPTRST] = nested_handle_vmptrst,
+    [EXIT_VMREAD] = nested_handle_vmread,
+    [EXIT_VMRESUME] = nested_handle_vmresume,
+    [EXIT_VMWRITE] = nested_handle_vmwrite,
+    [EXIT_VMXOFF] = nested_handle_vmxoff,
+    [EXIT_VMXON] = nested_handle_vmxon,
+    [EXIT_CR_ACCESS] = handle_cr_access,
+    [EXIT_IO_INSTRUCTION] = handle_io,
+    [EXIT_RDMSR] = handle_rdmsr,
+    [EXIT_WRMSR] = handle_wrmsr,
+    [EXIT_INVALID_GUEST_STATE] = handle_entry_failure,
+    [EXIT_MSR_LOADING] = handle_entry_failure,
+    [EXIT_MACHINE_CHECK] = handle_entry_failure,
+    [EXIT_EPT_VIOLATION] = handle_ept_violation,
+    [EXIT_EPT_MISCONFIG] = handle_ept_misconfig,
+    [EXIT_INVEPT] = nested_handle_invept,
+    [EXIT_PREEMPTION_TIMER] = handle_preemption_timer,
+    [EXIT_INVVPID] = nested_handle_invvpid,
+    [EXIT_WBINVD] = handle_wbinvd,
+    [EXIT_XSETBV] = handle_xsetbv,
+    [EXIT_VMFUNC] = handle_undefined_opcode,
 };
-
-static const struct exit_entry exit_table[EXIT_REASON_COUNT] = {
-    [EXIT_EXCEPTION_NMI] = {"exception or NMI", handle_exception},
-    [EXIT_EXTERNAL_INTERRUPT] = {"external interrupt", NULL},
-    [EXIT_TRIPLE_FAULT] = {"triple fault", handle_triple_fault},
-    [EXIT_INIT] = {"INIT signal", handle_init_signal},
-    [EXIT_SIPI] = {"SIPI", handle_sipi},
-    [EXIT_IO_SMI] = {"I/O SMI", NULL},
-    [EXIT_OTHER_SMI] = {"other SMI", NULL},
-    [EXIT_INTERRUPT_WINDOW] = {"interrupt window", handle_interrupt_window},
-    [EXIT_NMI_WINDOW] = {"NMI window", NULL},
-    [EXIT_TASK_SWITCH] = {"task switch", NULL},
-    [EXIT_CPUID] = {"CPUID", handle_cpuid},
-    [EXIT_GETSEC] = {"GETSEC", handle_undefined_opcode},
-    [EXIT_HLT] = {"HLT", handle_hlt},
-    [EXIT_INVD] = {"INVD", handle_invd},
-    [EXIT_INVLPG] = {"INVLPG", NULL},
-    [EXIT_RDPMC] = {"RDPMC", NULL},
-    [EXIT_RDTSC] = {"RDTSC", NULL},
-    [EXIT_RSM] = {"RSM", NULL},
-    [EXIT_VMCALL] = {"VMCALL", handle_undefined_opcode},
-    [EXIT_VMCLEAR] = {"VMCLEAR", nested_handle_vmclear},
-    [EXIT_VMLAUNCH] = {"VMLAUNCH", nested_handle_vmlaunch},
-    [EXIT_VMPTRLD] = {"VMPTRLD", nested_handle_vmptrld},
-    [EXIT_VMPTRST] = {"VMPTRST", nested_handle_vmptrst},
-    [EXIT_VMREAD] = {"VMREAD", nested_handle_vmread},
-    [EXIT_VMRESUME] = {"VMRESUME", nested_handle_vmresume},
-    [EXIT_VMWRITE] = {"VMWRITE", nested_handle_vmwrite},
-    [EXIT_VMXOFF] = {"VMXOFF", nested_handle_vmxoff},
-    [EXIT_VMXON] = {"VMXON", nested_handle_vmxon},
-    [EXIT_CR_ACCESS] = {"control-register access", handle_cr_access},
-    [EXIT_DR_ACCESS] = {"debug-register access", NULL},
-    [EXIT_IO_INSTRUCTION] = {"I/O instruction", handle_io},
-    [EXIT_RDMSR] = {"RDMSR", handle_rdmsr},
-    [EXIT_WRMSR] = {"WRMSR", handle_wrmsr},
-    [EXIT_INVALID_GUEST_STATE] = {"VM-entry failure: invalid guest state", handle_entry_failure},
-    [EXIT_MSR_LOADING] = {"VM-entry failure: MSR loading", handle_entry_failure},
-    [EXIT_MWAIT] = {"MWAIT", NULL},
-    [EXIT_MONITOR_TRAP_FLAG] = {"monitor trap flag", NULL},
-    [EXIT_MONITOR] = {"MONITOR", NULL},
-    [EXIT_PAUSE] = {"PAUSE", NULL},
-    [EXIT_MACHINE_CHECK] = {"VM-entry failure: machine check", handle_entry_failure},
-    [EXIT_TPR_BELOW_THRESHOLD] = {"TPR below threshold", NULL},
-    [EXIT_APIC_ACCESS] = {"APIC access", NULL},
-    [EXIT_VIRTUALIZED_EOI] = {"virtualized EOI", NULL},
-    [EXIT_GDTR_IDTR] = {"GDTR/IDTR access", NULL},
-    [EXIT_LDTR_TR] = {"LDTR/TR access", NULL},
-    [EXIT_EPT_VIOLATION] = {"EPT violation", handle_ept_violation},
-    [EXIT_EPT_MISCONFIG] = {"EPT misconfiguration", handle_ept_misconfig},
-    [EXIT_INVEPT] = {"INVEPT", nested_handle_invept},
-    [EXIT_RDTSCP] = {"RDTSCP", NULL},
-    [EXIT_PREEMPTION_TIMER] = {"preemption timer", handle_preemption_timer},
-    [EXIT_INVVPID] = {"INVVPID", nested_handle_invvpid},
-    [EXIT_WBINVD] = {"WBINVD", handle_wbinvd},
-    [EXIT_XSETBV] = {"XSETBV", handle_xsetbv},
-    [EXIT_APIC_WRITE] = {"APIC write", NULL},
-    [EXIT_RDRAND] = {"RDRAND", NULL},
-    [EXIT_INVPCID] = {"INVPCID", NULL},
-    [EXIT_VMFUNC] = {"VMFUNC", handle_undefined_opcode},
-    [EXIT_ENCLS] = {"ENCLS", NULL},
-    [EXIT_RDSEED] = {"RDSEED", NULL},
-    [EXIT_PML_FULL] = {"page-modification log full", NULL},
-    [EXIT_XSAVES] = {"XSAVES", NULL},
-    [EXIT_XRSTORS] = {"XRSTORS", NULL},
-};
-
-const char *exit_reason_name(unsigned reason)
-{
-    return reason < EXIT_REASON_COUNT && exit_table[reason].name ? exit_table[reason].name : "unknown";
-}
 
 enum exit_action exit_dispatch(struct vcpu *v)
 {
@@ -93,10 +57,25 @@ enum exit_action exit_dispatch(struct vcpu *v)
         v->nested.stats.l1_vmx_exits_nested++;
     log_trace("exit %u (%s) qual 0x%lx rip 0x%lx", reason, exit_reason_name(reason), v->exit_qual,
               vmread(VMCS_GUEST_RIP));
-    if (reason < EXIT_REASON_COUNT && exit_table[reason].fn)
-        return exit_table[reason].fn(v);
+    if (reason < EXIT_REASON_COUNT && exit_table[reason])
+        return exit_table[reason](v);
     return vcpu_stop(v, 0xfe, true, "unexpected VM exit %u (%s): Nestor does not handle it", reason,
                      exit_reason_name(reason));
+}
+
+enum exit_action exit_dispatch_l2_for_l0(struct vcpu *v)
+{
+    switch (EXIT_REASON_BASIC(v->exit_reason)) {
+    case EXIT_IO_INSTRUCTION:
+        return handle_io(v);
+    case EXIT_RDMSR:
+        return handle_rdmsr(v);
+    case EXIT_WRMSR:
+        return handle_wrmsr(v);
+    default:
+        return vcpu_stop(v, STATUS_NESTOR_PANIC, true, "L2 exit %u (%s) left to L0 without a handler: a bug in Nestor",
+                         EXIT_REASON_BASIC(v->exit_reason), exit_reason_name(EXIT_REASON_BASIC(v->exit_reason)));
+    }
 }
 
 void exit_stats_print(const struct vcpu *v)

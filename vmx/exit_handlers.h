@@ -29,9 +29,8 @@ void vcpu_deliver_device_irqs(struct vcpu *v);
 
 /* Sets up L1's emulated devices, shared by all its vCPUs (vmx/exit_io.c). */
 void vcpu_io_init(struct vcpu *v);
-/* COM1's interrupt condition (taken: one vCPU delivers it), and its unfinished line, under COM1's lock. */
+/* COM1's interrupt condition (taken: one vCPU delivers it), under COM1's lock. vcpu_com1_flush: nestor/vcpu.h. */
 bool vcpu_com1_take_irq(void);
-void vcpu_com1_flush(void);
 /* vmx/exit_lapic.c: a write to L1's local APIC page (EPT01 maps it read-only while trapped). */
 enum exit_action lapic_write_exit(struct vcpu *v, gpa_t gpa);
 enum exit_action handle_preemption_timer(struct vcpu *v);

@@ -1,5 +1,5 @@
 /*
- * RDMSR/WRMSR exits: MSRs the bitmap traps (vmx/vmsr.c) and every MSR outside
+ * RDMSR/WRMSR exits: MSRs the bitmap traps (core/vmsr.c) and every MSR outside
  * the two bitmap ranges, which always exits (SDM 25.1.3). Those are not
  * executed on the host, where a missing MSR would fault Nestor: L1 gets #GP.
  */

@@ -88,7 +88,10 @@ uint32_t vcpu_run(struct vcpu *v)
             smp_park_this_cpu(); /* another CPU is ending the run (it sent the INIT that made this exit) */
         v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
         v->exit_qual = vmread(VMCS_EXIT_QUALIFICATION);
-        if ((l2 ? nested_l2_exit(v) : exit_dispatch(v)) == EXIT_STOP)
+        enum exit_action a = l2 ? nested_l2_exit(v) : exit_dispatch(v);
+        if (a == EXIT_L0_HANDLES)
+            a = exit_dispatch_l2_for_l0(v);
+        if (a == EXIT_STOP)
             return v->status;
         if (!v->vmcs_switched)
             reinject_vectoring_event(v);

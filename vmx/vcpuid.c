@@ -47,7 +47,7 @@ void vcpuid_filter(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r, const 
         /* Thermal monitoring: its MSRs are the platform's, which L1 does not own (and Bochs lacks). */
         r->ecx &= ~(C1_ECX_TM2 | C1_ECX_PDCM);
         r->edx &= ~(C1_EDX_ACPI | C1_EDX_TM);
-        /* The debug store's MSRs are absent for L1 (vmx/vmsr.c): say so here too. */
+        /* The debug store's MSRs are absent for L1 (core/vmsr.c): say so here too. */
         r->ecx &= ~(C1_ECX_DTES64 | C1_ECX_DSCPL);
         r->edx &= ~C1_EDX_DS;
         set_bit32(&r->ecx, C1_ECX_OSXSAVE, c->guest_cr4 & BIT(18));
@@ -69,7 +69,7 @@ void vcpuid_filter(uint32_t leaf, uint32_t subleaf, struct cpuid_regs *r, const 
             if (!c->invpcid)
                 r->ebx &= ~C7_EBX_INVPCID;
             r->ecx &= ~C7_ECX_WAITPKG;
-            /* Intel PT and architectural LBRs: their MSRs are absent for L1 (vmx/vmsr.c). */
+            /* Intel PT and architectural LBRs: their MSRs are absent for L1 (core/vmsr.c). */
             r->ebx &= ~C7_EBX_INTEL_PT;
             r->edx &= ~C7_EDX_ARCH_LBR;
             set_bit32(&r->ecx, C7_ECX_OSPKE, (r->ecx & C7_ECX_PKU) && (c->guest_cr4 & BIT(22)));

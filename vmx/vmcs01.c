@@ -82,34 +82,6 @@ static void setup_cr_masks(struct vcpu *v)
     v->cr4_mask = (v->cr4_fixed0 | ~v->cr4_fixed1 | CR4_VMXE) & 0xffffffffull;
 }
 
-void vmcs_write_host_state(void)
-{
-    struct desc_ptr gdtr, idtr;
-    read_gdtr(&gdtr);
-    read_idtr(&idtr);
-    w(VMCS_HOST_CR0, read_cr0());
-    w(VMCS_HOST_CR3, read_cr3());
-    w(VMCS_HOST_CR4, read_cr4());
-    w(VMCS_HOST_CS_SEL, SEL_CODE64);
-    w(VMCS_HOST_SS_SEL, SEL_DATA);
-    w(VMCS_HOST_DS_SEL, SEL_DATA);
-    w(VMCS_HOST_ES_SEL, SEL_DATA);
-    w(VMCS_HOST_FS_SEL, SEL_DATA);
-    w(VMCS_HOST_GS_SEL, SEL_DATA);
-    w(VMCS_HOST_TR_SEL, SEL_TSS);
-    w(VMCS_HOST_FS_BASE, 0);
-    w(VMCS_HOST_GS_BASE, (uint64_t)(uintptr_t)this_cpu()); /* this_cpu() after every exit */
-    w(VMCS_HOST_TR_BASE, tss_base());
-    w(VMCS_HOST_GDTR_BASE, gdtr.base);
-    w(VMCS_HOST_IDTR_BASE, idtr.base);
-    w(VMCS_HOST_SYSENTER_CS, 0);
-    w(VMCS_HOST_SYSENTER_ESP, 0);
-    w(VMCS_HOST_SYSENTER_EIP, 0);
-    w(VMCS_HOST_EFER, rdmsr(MSR_IA32_EFER));
-    w(VMCS_HOST_PAT, rdmsr(MSR_IA32_PAT));
-    w(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry);
-}
-
 static void set_segment(uint32_t sel_field, uint16_t sel, uint64_t base, uint32_t limit, uint32_t ar)
 {
     /* Selector, base, limit and AR fields are laid out in parallel (SDM Appendix B). */
@@ -251,7 +223,8 @@ bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm, bool wait_for_sipi)
     w(VMCS_MSR_BITMAP, v->msr_bitmap);
     setup_io_bitmaps(v);
 
-    vmcs_write_host_state();
+    if (!vmcs_write_host_state())
+        failed_write = true;
     setup_guest_state(v, vm);
     if (wait_for_sipi) {
         if (!(c->misc & VMX_MISC_ACTIVITY_WAIT_SIPI)) {

@@ -14,8 +14,6 @@
 
 #define CPUID_1_ECX_VMX BIT(5)
 
-struct vmx_caps g_vmx_caps;
-
 static void read_caps(struct vmx_caps *c)
 {
     c->basic = rdmsr(MSR_IA32_VMX_BASIC);

@@ -11,7 +11,7 @@
 
 enum msr_path {
     MSR_PATH_VMCS,    /* switched by the VMCS: the guest's value is a VMCS field */
-    MSR_PATH_VIRTUAL, /* L1's RDMSR/WRMSR exits: Nestor's virtual MSR (vmx/vmsr.c), #GP if it has none */
+    MSR_PATH_VIRTUAL, /* L1's RDMSR/WRMSR exits: Nestor's virtual MSR (core/vmsr.c), #GP if it has none */
     MSR_PATH_CPU,     /* L1 reaches it natively: the CPU's, #GP as the CPU decides */
 };
 

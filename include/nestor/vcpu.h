@@ -22,7 +22,8 @@ struct guest_regs {
     uint64_t cr2;
 };
 
-enum exit_action { EXIT_RESUME, EXIT_STOP };
+/* EXIT_L0_HANDLES: nested_l2_exit leaves an L2 exit to L0's own handler (exit_dispatch_l2_for_l0). */
+enum exit_action { EXIT_RESUME, EXIT_STOP, EXIT_L0_HANDLES };
 
 struct vcpu {
     struct guest_regs regs;
@@ -70,7 +71,7 @@ struct vcpu {
     uint64_t l0_cycles; /* TSC spent in Nestor between exits and entries (instructions under Bochs sync=none) */
 };
 
-/* vmx/vcpu_regs.c */
+/* core/vcpu_regs.c */
 uint64_t vcpu_gpr_read(struct vcpu *v, unsigned n);
 void vcpu_gpr_write(struct vcpu *v, unsigned n, uint64_t value);
 void vcpu_skip_instruction(struct vcpu *v);
@@ -79,7 +80,7 @@ void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint
 enum exit_action vcpu_stop(struct vcpu *v, uint32_t status, bool dump, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void vcpu_dump_guest_state(struct vcpu *v);
-/* vmx/exit_cr.c: PAE PDPTEs into the current VMCS, all or none (false if one is invalid, SDM vol. 3A 4.4.1). */
+/* core/vcpu_pdpte.c: PAE PDPTEs into the current VMCS, all or none (false if one is invalid, SDM vol. 3A 4.4.1). */
 bool vmcs_write_pdptes(const uint64_t pdpte[4], uint64_t maxphyaddr_mask);
 /* The same, read from the page-directory-pointer table at cr3 in L1's memory. */
 bool vcpu_load_pdptes(struct vcpu *v, uint64_t cr3);
@@ -100,15 +101,22 @@ struct lapic_trap {
     paddr_t page; /* the APIC's registers, guest-physical = host-physical */
 };
 extern struct lapic_trap g_lapic_trap;
-/* Writes Nestor's host state into the current VMCS (vmcs01 and vmcs02 share it). */
-void vmcs_write_host_state(void);
+/* core/vcpu_host_state.c: Nestor's host state into the current VMCS (vmcs01 and vmcs02 share it);
+ * false (each failed VMWRITE logged) if a write failed. */
+bool vmcs_write_host_state(void);
 /* vmx/vcpu_run.c: runs L1 until it stops; returns the run status. */
 uint32_t vcpu_run(struct vcpu *v);
 /* vmx/exit_dispatch.c */
 enum exit_action exit_dispatch(struct vcpu *v);
-const char *exit_reason_name(unsigned reason);
+/* An L2 exit nested_l2_exit returned EXIT_L0_HANDLES for (I/O, RDMSR, WRMSR): L0's handler runs it. */
+enum exit_action exit_dispatch_l2_for_l0(struct vcpu *v);
 void exit_stats_print(const struct vcpu *v);
+/* core/exit_names.c */
+const char *exit_reason_name(unsigned reason);
+/* core/vm_insn_error.c */
 const char *vm_instruction_error_name(unsigned err);
+/* vmx/exit_io.c: writes out COM1's unfinished line, under COM1's lock. */
+void vcpu_com1_flush(void);
 
 /* vmx/vmentry.S: 0 after a VM exit, VMX_FAIL_* when VMLAUNCH/VMRESUME failed. */
 int vmx_enter(struct guest_regs *regs, int launched);

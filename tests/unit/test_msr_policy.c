@@ -1,6 +1,6 @@
 /*
  * nested/msr_policy.c: the MSR-load/-store areas of nested VMX follow exactly the
- * policy of L1's own RDMSR/WRMSR (vmx/vmsr.c and the MSR-bitmap ranges of SDM
+ * policy of L1's own RDMSR/WRMSR (core/vmsr.c and the MSR-bitmap ranges of SDM
  * 24.6.9), plus the MSRs SDM 26.4/27.4 forbid in an area.
  */
 #include "harness.h"

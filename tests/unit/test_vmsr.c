@@ -1,4 +1,4 @@
-/* vmx/vmsr.c: the MSRs Nestor virtualizes for L1, and the MSR bitmap layout (SDM 24.6.9). */
+/* core/vmsr.c: the MSRs Nestor virtualizes for L1, and the MSR bitmap layout (SDM 24.6.9). */
 #include "harness.h"
 #include "nestor/arch.h"
 #include "nestor/vmsr.h"

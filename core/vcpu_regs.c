@@ -4,7 +4,6 @@
 #include "nestor/log.h"
 #include "nestor/vcpu.h"
 #include "nestor/vmx_ops.h"
-#include "exit_handlers.h"
 
 uint64_t vcpu_gpr_read(struct vcpu *v, unsigned n)
 {
