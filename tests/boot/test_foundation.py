@@ -157,7 +157,7 @@ def test_elf_without_multiboot_header_is_rejected():
 def test_cpu_without_vmx_gets_a_clear_refusal_under_qemu():
     b = boot("qemu-no-vmx", l1=L1_MB2, engine="qemu", timeout=120)
     b.expect(r"^nestor: Nestor [0-9.]+, a nested-virtualization hypervisor$")
-    b.expect(r"^nestor: VMX not available: CPUID\.1:ECX\.VMX\[bit 5\] = 0 on this \w+ CPU\. Nestor needs Intel VT-x")
+    b.expect(r"^nestor: VMX not available: CPUID\.1:ECX\.VMX\[bit 5\] = 0 on this \w+ CPU \(CPU 0\)\. Nestor needs Intel VT-x")
     assert b.status() == STATUS_NO_VMX
     assert b.result.returncode == ((STATUS_NO_VMX << 1) | 1) & 0xFF  # isa-debug-exit
     b.expect_not(r"^L1> ")
