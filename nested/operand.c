@@ -80,17 +80,8 @@ static bool access(struct vcpu *v, uint32_t info, uint64_t qual, void *buf, size
     uint64_t lin;
     if (!linear_address(v, info, qual, n, write, &lin))
         return false;
-    struct paging_ctx pc = {
-        .cr0 = vmread(VMCS_GUEST_CR0),
-        .cr3 = vmread(VMCS_GUEST_CR3),
-        .cr4 = vmread(VMCS_GUEST_CR4),
-        .efer = vmread(VMCS_GUEST_EFER),
-        .pdpte = {vmread(VMCS_GUEST_PDPTE0), vmread(VMCS_GUEST_PDPTE1), vmread(VMCS_GUEST_PDPTE2),
-                  vmread(VMCS_GUEST_PDPTE3)},
-        .cpl = VMX_AR_DPL(vmread(VMCS_GUEST_SS_AR)),
-        .rflags_ac = vmread(VMCS_GUEST_RFLAGS) & BIT(18),
-        .maxphyaddr_mask = nested_maxphy_mask(),
-    };
+    struct paging_ctx pc;
+    vcpu_paging_ctx(&pc);
     struct gpa_io io = {io_read, io_write, v};
     /* Translate every page the operand touches before touching any (no partial writes). */
     gpa_t gpa[2];

@@ -44,16 +44,9 @@ static bool l1_write(void *ctx, gpa_t gpa, const void *buf, size_t n) { return g
 static bool fetch(struct vcpu *v, uint8_t *buf, size_t *n)
 {
     uint64_t lin = vmread(VMCS_GUEST_CS_BASE) + vmread(VMCS_GUEST_RIP);
-    struct paging_ctx pc = {
-        .cr0 = vmread(VMCS_GUEST_CR0),
-        .cr3 = vmread(VMCS_GUEST_CR3),
-        .cr4 = vmread(VMCS_GUEST_CR4),
-        .efer = vmread(VMCS_GUEST_EFER),
-        .pdpte = {vmread(VMCS_GUEST_PDPTE0), vmread(VMCS_GUEST_PDPTE1), vmread(VMCS_GUEST_PDPTE2),
-                  vmread(VMCS_GUEST_PDPTE3)},
-        .cpl = 0, /* an instruction fetch the CPU just made: supervisor rights suffice to find it */
-        .maxphyaddr_mask = g_vmx_caps.phys_addr_mask,
-    };
+    struct paging_ctx pc;
+    vcpu_paging_ctx(&pc);
+    pc.cpl = 0; /* an instruction fetch the CPU just made: supervisor rights suffice to find it */
     if (!(pc.efer & EFER_LMA))
         lin &= 0xffffffffull;
     struct gpa_io io = {l1_read, l1_write, &v->vm->ept};

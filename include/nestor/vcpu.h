@@ -2,6 +2,7 @@
 #ifndef NESTOR_VCPU_H
 #define NESTOR_VCPU_H
 
+#include "guest_walk.h"
 #include "l1.h"
 #include "lapic_emul.h"
 #include "nested.h"
@@ -71,6 +72,8 @@ struct vcpu {
     uint64_t l0_cycles; /* TSC spent in Nestor between exits and entries (instructions under Bochs sync=none) */
 };
 
+/* core/vcpu_paging.c: the current VMCS's guest paging state (CRs, EFER, PDPTEs, CPL, AC). */
+void vcpu_paging_ctx(struct paging_ctx *pc);
 /* core/vcpu_regs.c */
 uint64_t vcpu_gpr_read(struct vcpu *v, unsigned n);
 void vcpu_gpr_write(struct vcpu *v, unsigned n, uint64_t value);
