@@ -69,7 +69,7 @@ run-linux: deps all $(KVMTEST_BIN)
 	tools/mkiso.sh --out $(BUILD)/linux-demo.iso --nestor $(BUILD)/nestor --nestor-args "loglevel=info" \
 	    --l1 $(BUILD)/linux/vmlinuz --l1-args "console=ttyS0,115200 panic=-1 mitigations=off nokaslr cryptomgr.notests=1 idle=halt" \
 	    --module $(BUILD)/linux/initramfs.cpio:initrd
-	$(PYTHON) tools/nestor_run.py bochs --iso $(BUILD)/linux-demo.iso --megs 512 --live
+	$(PYTHON) tools/nestor_run.py bochs --iso $(BUILD)/linux-demo.iso --megs 512 --cpus 2 --live
 
 run-qemu: deps all
 	tools/run-qemu.sh $(ISO)

@@ -39,6 +39,8 @@ static void forward_host_nmi(struct vcpu *v)
 {
     if (v->nmis_delivered == this_cpu()->nmi_count || v->injected || v->waiting_for_sipi)
         return;
+    if (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
+        return; /* an event is already queued for this entry (L1's for L2, or a re-injection): the NMI waits */
     if (v->nested.in_l2 && (V12(&v->nested.current->v, VMCS_PIN_CONTROLS) & PIN_NMI_EXITING))
         return;
     uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
@@ -79,14 +81,16 @@ uint32_t vcpu_run(struct vcpu *v)
             return v->status;
         }
         left_guest = read_tsc();
-        *launched = true;
+        v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+        /* Only a successful entry makes a VMCS launched (SDM 26.8: entry failures leave it clear). */
+        if (!(v->exit_reason & EXIT_REASON_ENTRY_FAILURE))
+            *launched = true;
         v->injected = false;
         v->vmcs_switched = false;
         if (v->smi_blocking_quirk)
             vcpu_clear_smi_blocking(); /* before anything (L2's exit saved into vmcs12 too) reads it */
         if (g_run_ending)
             smp_park_this_cpu(); /* another CPU is ending the run (it sent the INIT that made this exit) */
-        v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
         v->exit_qual = vmread(VMCS_EXIT_QUALIFICATION);
         enum exit_action a = l2 ? nested_l2_exit(v) : exit_dispatch(v);
         if (a == EXIT_L0_HANDLES)
