@@ -87,6 +87,14 @@ bool nested_l1_wants_exit(const struct route_ctx *r, unsigned reason, uint64_t q
     case EXIT_GDTR_IDTR:
     case EXIT_LDTR_TR:
         return proc2 & PROC2_DESC_TABLE_EXITING;
+    case EXIT_EXCEPTION_NMI: {
+        /* vmcs02 adds Nestor's #DB/#AC to L1's exception bitmap: those are L1's only if its bitmap has them
+         * (25.2). Other vectors exit only because vmcs12 asked (its #PF mask/match are vmcs02's). */
+        unsigned vector = r->intr_info & 0xff, type = (r->intr_info >> 8) & 7;
+        if (type != INTR_TYPE_NMI && (vector == VEC_DB || vector == VEC_AC))
+            return (V12(v12, VMCS_EXCEPTION_BITMAP) >> vector) & 1;
+        return true;
+    }
     default:
         /* Unconditional exits (CPUID, VMX instructions, XSETBV, triple fault, ...), and exits vmcs02 takes
          * only because vmcs12 asked: exceptions, CR accesses, interrupt/NMI windows, task switches. */

@@ -219,7 +219,8 @@ enum exit_action nested_l2_exit(struct vcpu *v)
         return ept02_violation(v);
     if (ept12 && reason == EXIT_EPT_MISCONFIG)
         return vcpu_stop(v, STATUS_NESTOR_PANIC, true, "EPT misconfiguration in a shadow EPT02: a bug in Nestor");
-    struct route_ctx r = {&n->current->v, l1_bitmap_bit, v};
+    struct route_ctx r = {&n->current->v, l1_bitmap_bit, v,
+                          reason == EXIT_EXCEPTION_NMI ? (uint32_t)vmread(VMCS_EXIT_INTR_INFO) : 0};
     if (nested_l1_wants_exit(&r, reason, v->exit_qual, (uint32_t)v->regs.gpr[GPR_RCX])) {
         if (reason < EXIT_REASON_COUNT)
             n->stats.l2_to_l1[reason]++;
@@ -229,6 +230,7 @@ enum exit_action nested_l2_exit(struct vcpu *v)
     if (reason < EXIT_REASON_COUNT)
         n->stats.l2_by_l0[reason]++;
     switch (reason) {
+    case EXIT_EXCEPTION_NMI: /* Nestor's #DB/#AC that L1 does not intercept: delivered to L2 */
     case EXIT_IO_INSTRUCTION:
     case EXIT_RDMSR:
     case EXIT_WRMSR:

@@ -171,6 +171,8 @@ bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
     index_fields();
     for (unsigned i = 0; i < ARRAY_SIZE(plain_control_fields); i++)
         w(plain_control_fields[i], v12->f[control_slots[i]]);
+    /* L2 must not wedge the CPU either: Nestor's #DB/#AC exits, delivered to L2 when L1 did not ask (exit_route). */
+    w(VMCS_EXCEPTION_BITMAP, V12(v12, VMCS_EXCEPTION_BITMAP) | L0_EXCEPTION_BITMAP);
     w(VMCS_TSC_OFFSET, (proc12 & PROC_TSC_OFFSETTING) ? V12(v12, VMCS_TSC_OFFSET) : 0);
     w(VMCS_EXIT_MSR_STORE_COUNT, 0); /* MSR areas are emulated by nested/msr_area.c */
     w(VMCS_EXIT_MSR_LOAD_COUNT, 0);

@@ -66,6 +66,8 @@ enum exit_action exit_dispatch(struct vcpu *v)
 enum exit_action exit_dispatch_l2_for_l0(struct vcpu *v)
 {
     switch (EXIT_REASON_BASIC(v->exit_reason)) {
+    case EXIT_EXCEPTION_NMI:
+        return handle_exception(v); /* the current VMCS is vmcs02: the exception goes to L2 */
     case EXIT_IO_INSTRUCTION:
         return handle_io(v);
     case EXIT_RDMSR:

@@ -4,8 +4,8 @@
  * through a data breakpoint, an #AC on a misaligned stack in ring 3): without
  * interception the CPU loops delivering them and never leaves L1, not even for
  * an interrupt (CVE-2015-8104, CVE-2015-5307). Intercepted, every round is a
- * VM exit and Nestor stays in control; the exception is reflected to L1 as it
- * would have been delivered.
+ * VM exit and Nestor stays in control; the exception is reflected to the guest
+ * that raised it, L1, or L2 when L1 did not intercept it itself.
  */
 #include "exit_handlers.h"
 #include "nestor/arch.h"
@@ -40,16 +40,17 @@ enum exit_action handle_exception(struct vcpu *v)
         vmwrite(VMCS_ENTRY_INTR_INFO, info & ~(uint32_t)INTR_INFO_NMI_UNBLOCKING);
         vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, vmread(VMCS_EXIT_INSTRUCTION_LEN));
         v->injected = true;
-        log_debug("L1 INT1 at rip 0x%lx: reflected", vmread(VMCS_GUEST_RIP));
+        log_debug("%s INT1 at rip 0x%lx: reflected", v->nested.in_l2 ? "L2" : "L1", vmread(VMCS_GUEST_RIP));
         return EXIT_RESUME;
     }
     if (vector == VEC_DB) {
         update_dr6(v->exit_qual);
-        log_debug("L1 #DB (qualification 0x%lx) at rip 0x%lx: reflected", v->exit_qual, vmread(VMCS_GUEST_RIP));
+        log_debug("%s #DB (qualification 0x%lx) at rip 0x%lx: reflected", v->nested.in_l2 ? "L2" : "L1", v->exit_qual,
+                  vmread(VMCS_GUEST_RIP));
         vcpu_inject_exception(v, VEC_DB, false, 0);
         return EXIT_RESUME;
     }
-    log_debug("L1 #AC at rip 0x%lx: reflected", vmread(VMCS_GUEST_RIP));
+    log_debug("%s #AC at rip 0x%lx: reflected", v->nested.in_l2 ? "L2" : "L1", vmread(VMCS_GUEST_RIP));
     vcpu_inject_exception(v, VEC_AC, true, (uint32_t)vmread(VMCS_EXIT_INTR_ERROR_CODE));
     return EXIT_RESUME;
 }

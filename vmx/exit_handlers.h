@@ -41,6 +41,6 @@ enum exit_action handle_sipi(struct vcpu *v);
 void vcpu_io_fill_bitmaps(uint8_t *bitmap_a, uint8_t *bitmap_b);
 
 /* Exceptions Nestor intercepts in L1 (vmx/exit_exception.c): the exception bitmap bits of VMCS01. */
-#define L1_EXCEPTION_BITMAP (BIT(VEC_DB) | BIT(VEC_AC))
+#define L1_EXCEPTION_BITMAP L0_EXCEPTION_BITMAP
 
 #endif

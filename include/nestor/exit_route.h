@@ -14,6 +14,7 @@ struct route_ctx {
     /* Bit `bit` of the 4 KiB bitmap at L1-physical `page`. */
     bool (*bitmap_bit)(void *ctx, gpa_t page, uint32_t bit);
     void *ctx;
+    uint32_t intr_info; /* the exit's interruption information (exceptions) */
 };
 
 bool nested_l1_wants_exit(const struct route_ctx *r, unsigned reason, uint64_t qual, uint32_t msr_index);

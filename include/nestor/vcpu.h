@@ -24,6 +24,12 @@ struct guest_regs {
 };
 
 /* EXIT_L0_HANDLES: nested_l2_exit leaves an L2 exit to L0's own handler (exit_dispatch_l2_for_l0). */
+/*
+ * Exceptions Nestor intercepts in L1 and in L2 (vmx/exit_exception.c): #DB and #AC can be
+ * raised again by their own delivery and would loop in the CPU (CVE-2015-8104, -5307).
+ */
+#define L0_EXCEPTION_BITMAP (BIT(VEC_DB) | BIT(VEC_AC))
+
 enum exit_action { EXIT_RESUME, EXIT_STOP, EXIT_L0_HANDLES };
 
 struct vcpu {

@@ -68,7 +68,7 @@ static int setup(void **state UNUSED)
     V12(&v12, VMCS_IO_BITMAP_A) = IO_A;
     V12(&v12, VMCS_IO_BITMAP_B) = IO_B;
     V12(&v12, VMCS_MSR_BITMAP) = MSR_BM;
-    route = (struct route_ctx){&v12, fake_bitmap_bit, pages};
+    route = (struct route_ctx){&v12, fake_bitmap_bit, pages, 0};
     ncalls = 0;
     bad_page = false;
     return 0;
@@ -392,6 +392,32 @@ TEST(pin_control_exits)
     assert_false(wants(EXIT_PREEMPTION_TIMER, 0, 0));
 }
 
+/* vmcs02 intercepts #DB and #AC for Nestor (anti-loop); they are L1's only if vmcs12's bitmap has them. */
+TEST(exceptions_nestor_adds_are_l1s_only_if_its_bitmap_says)
+{
+    uint32_t db = VEC_DB | (INTR_TYPE_HW_EXCEPTION << 8) | INTR_INFO_VALID;
+    uint32_t ac = VEC_AC | (INTR_TYPE_HW_EXCEPTION << 8) | INTR_INFO_VALID | INTR_INFO_ERROR_CODE_VALID;
+    uint32_t int1 = VEC_DB | (INTR_TYPE_PRIV_SW_EXCEPTION << 8) | INTR_INFO_VALID;
+    uint32_t gp = VEC_GP | (INTR_TYPE_HW_EXCEPTION << 8) | INTR_INFO_VALID | INTR_INFO_ERROR_CODE_VALID;
+    uint32_t nmi = VEC_NMI | (INTR_TYPE_NMI << 8) | INTR_INFO_VALID;
+    V12(&v12, VMCS_EXCEPTION_BITMAP) = 0;
+    route.intr_info = db;
+    assert_false(wants(EXIT_EXCEPTION_NMI, 0, 0));
+    route.intr_info = int1;
+    assert_false(wants(EXIT_EXCEPTION_NMI, 0, 0));
+    route.intr_info = ac;
+    assert_false(wants(EXIT_EXCEPTION_NMI, 0, 0));
+    route.intr_info = gp; /* only in vmcs02 because vmcs12 asked */
+    assert_true(wants(EXIT_EXCEPTION_NMI, 0, 0));
+    route.intr_info = nmi;
+    assert_true(wants(EXIT_EXCEPTION_NMI, 0, 0));
+    V12(&v12, VMCS_EXCEPTION_BITMAP) = BIT(VEC_DB) | BIT(VEC_AC);
+    route.intr_info = db;
+    assert_true(wants(EXIT_EXCEPTION_NMI, 0, 0));
+    route.intr_info = ac;
+    assert_true(wants(EXIT_EXCEPTION_NMI, 0, 0));
+}
+
 TEST(unconditional_exits_always_l1s)
 {
     static const unsigned always[] = {
@@ -446,6 +472,7 @@ int main(void)
         T(secondary_control_exits),
         T(pin_control_exits),
         T(unconditional_exits_always_l1s),
+        T(exceptions_nestor_adds_are_l1s_only_if_its_bitmap_says),
     };
     return RUN_GROUP("exit_route", tests, NULL, NULL);
 }
