@@ -47,7 +47,7 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
     }
 
     struct entry_check_ctx ctx = {&n->caps, nested_maxphy_mask(), (vmread(VMCS_GUEST_EFER) & EFER_LMA) != 0,
-                                  (cpuid(7, 0).ebx & BIT(11)) != 0 /* RTM, passed through to L1 */};
+                                  n->rtm};
     const char *rule = entry_check_controls(v12, &ctx);
     if (rule) {
         log_info("L1 %s of vmcs12 0x%lx: VMfailValid(7): %s", insn_name(launch), n->current_ptr, rule);

@@ -24,6 +24,7 @@ void nested_init(struct vcpu *v, bool offer, bool vmcs_shadowing, bool nested_ep
     struct nested_options opt = {.ept = nested_ept};
     nested_caps_compute(&g_vmx_caps, &opt, &n->caps);
     n->ept = n->caps.proc2.allowed1 & PROC2_ENABLE_EPT;
+    n->rtm = cpuid(0, 0).eax >= 7 && (cpuid(7, 0).ebx & BIT(11));
     v->msr.vmx_caps = n->caps.msr;
     v->msr.vmx_caps_present = n->caps.present;
     v->msr.feature_control = FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX;
@@ -34,9 +35,12 @@ void nested_init(struct vcpu *v, bool offer, bool vmcs_shadowing, bool nested_ep
     n->io_bitmap02[1] = page_alloc_zeroed();
     n->msr_bitmap02 = page_alloc_zeroed();
     n->vpid02 = v->vpid ? L2_VPID : 0;
-    sparse_page_index(&n->msr_bitmap01_words, v->msr_bitmap);
-    sparse_page_index(&n->io_bitmap01_words[0], v->io_bitmap[0]);
-    sparse_page_index(&n->io_bitmap01_words[1], v->io_bitmap[1]);
+    sparse_page_index(&n->msr_bitmap01_words, v->msr_bitmap, true);
+    sparse_page_index(&n->io_bitmap01_words[0], v->io_bitmap[0], false);
+    sparse_page_index(&n->io_bitmap01_words[1], v->io_bitmap[1], false);
+    if (!n->msr_bitmap01_words.complete)
+        log_warn("nested VMX: Nestor's MSR bitmap has more than %u nonzero words: vmcs02's is merged in full at "
+                 "every entry", SPARSE_PAGE_MAX);
     /* Host state never changes: write it once into vmcs02, then make vmcs01 current again. */
     vmclear(n->vmcs02);
     vmptrld(n->vmcs02);

@@ -53,7 +53,8 @@ extern const unsigned vmcs12_guest_field_count;
 /* Their vmcs12 slots, in the same order. */
 const uint8_t *vmcs12_guest_slots(void);
 /* vmcs02.c: indexes one of Nestor's bitmap pages (at init; they never change). */
-void sparse_page_index(struct sparse_page *sp, paddr_t page);
+/* msr_bitmap: leave out what vmcs02 never needs (nested/vmcs02.c says what). */
+void sparse_page_index(struct sparse_page *sp, paddr_t page, bool msr_bitmap);
 /*
  * vmcs02.c: builds vmcs02 (made current) from vmcs12 and Nestor's needs. false (vmcs01 still
  * current, nothing changed): no memory for the shadow EPT02 vmcs12's EPTP needs.

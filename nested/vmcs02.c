@@ -96,12 +96,20 @@ static void merge_page(struct vcpu *v, paddr_t dst, paddr_t l0, const struct spa
         d[i] |= own[i];
 }
 
-void sparse_page_index(struct sparse_page *sp, paddr_t page)
+void sparse_page_index(struct sparse_page *sp, paddr_t page, bool msr_bitmap)
 {
     const uint64_t *w = phys_to_virt(page);
     sp->count = 0;
     sp->complete = true;
     for (uint16_t i = 0; i < PAGE_SIZE / 8; i++) {
+        /*
+         * MSR bitmap: the high halves (0xC0000000-0xC0001FFF, read at words 128-255, write at 384-511)
+         * trap for L1 only what does not exist on an Intel CPU (core/vmsr.c passes the architectural ones
+         * through): L2 gets #GP for those from the CPU itself, so vmcs02 needs none of them, and leaving
+         * them out keeps this merge sparse (it runs at every emulated VM entry).
+         */
+        if (msr_bitmap && ((i >= 128 && i < 256) || i >= 384))
+            continue;
         if (!w[i])
             continue;
         if (sp->count == SPARSE_PAGE_MAX) {

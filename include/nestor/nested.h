@@ -45,7 +45,7 @@ struct nested_stats {
 };
 
 /* The nonzero 64-bit words of one of Nestor's own bitmap pages, for cheap merging into vmcs02's. */
-#define SPARSE_PAGE_MAX 64
+#define SPARSE_PAGE_MAX 96
 struct sparse_page {
     bool complete; /* false: more nonzero words than fit, merge the whole page */
     unsigned count;
@@ -54,6 +54,7 @@ struct sparse_page {
 
 struct nested_vmx {
     bool offered;   /* VMX visible to L1 at all (nested= option) */
+    bool rtm;       /* the CPU has RTM (CPUID.(7,0):EBX[11], passed through to L1): read once, not per entry */
     struct nested_caps caps;
     bool vmxon;     /* L1 is in (emulated) VMX operation */
     gpa_t vmxon_ptr;
