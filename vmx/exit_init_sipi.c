@@ -1,11 +1,13 @@
 /*
  * L1's CPUs start and restart the architectural way. Each AP of L1 waits in
- * the VMX wait-for-SIPI activity state; the INIT and SIPI that L1 sends
- * through its local APIC reach the physical CPU, which is in VMX non-root,
- * as the INIT-signal (3) and SIPI (4) VM exits (SDM 25.2). Nestor plays the
- * processor's part: INIT puts the vCPU in the INIT state of SDM vol. 3A
- * 9.1.1 (Table 9-1) and waits for SIPI; SIPI starts it in real mode at
- * vector << 12 (SDM 8.4.4.1), which needs unrestricted guest.
+ * the VMX wait-for-SIPI activity state. With one L1 CPU, the INIT and SIPI
+ * that L1 sends through its local APIC reach the physical CPU, in VMX
+ * non-root, as the INIT-signal (3) and SIPI (4) VM exits (SDM 25.2); with
+ * more, L1's APIC writes are trapped and Nestor delivers INIT and SIPI as
+ * requests (vmx/exit_lapic.c), the SIPI still arriving as the SIPI exit.
+ * Nestor plays the processor's part: INIT puts the vCPU in the INIT state of
+ * SDM vol. 3A 9.1.1 (Table 9-1) and waits for SIPI; SIPI starts it in real
+ * mode at vector << 12 (SDM 8.4.4.1), which needs unrestricted guest.
  */
 #include "exit_handlers.h"
 #include "nestor/arch.h"
