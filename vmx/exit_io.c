@@ -131,13 +131,16 @@ static enum exit_action io_pci_locked(struct vcpu *v, struct io_access *io)
     return EXIT_RESUME;
 }
 
-static enum exit_action io_pci(struct vcpu *v, struct io_access *io)
+/* A handler of machine-wide device state (PCI configuration latch, 8042), one vCPU at a time. */
+static enum exit_action under_machine_lock(io_handler_fn fn, struct vcpu *v, struct io_access *io)
 {
     spin_lock(&machine_io_lock);
-    enum exit_action a = io_pci_locked(v, io);
+    enum exit_action a = fn(v, io);
     spin_unlock(&machine_io_lock);
     return a;
 }
+
+static enum exit_action io_pci(struct vcpu *v, struct io_access *io) { return under_machine_lock(io_pci_locked, v, io); }
 
 static enum exit_action io_port92(struct vcpu *v, struct io_access *io)
 {
@@ -169,13 +172,7 @@ static enum exit_action io_kbc_locked(struct vcpu *v, struct io_access *io)
     return EXIT_RESUME;
 }
 
-static enum exit_action io_kbc(struct vcpu *v, struct io_access *io)
-{
-    spin_lock(&machine_io_lock);
-    enum exit_action a = io_kbc_locked(v, io);
-    spin_unlock(&machine_io_lock);
-    return a;
-}
+static enum exit_action io_kbc(struct vcpu *v, struct io_access *io) { return under_machine_lock(io_kbc_locked, v, io); }
 
 /*
  * ACPI PM1a/PM1b_CNT (ACPI 6.4, 4.8.3.2.1): SLP_EN (bit 13) enters the sleep state in
