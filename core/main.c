@@ -171,12 +171,12 @@ static void lapic_keep_out(void)
 }
 
 /* With two or more CPUs for L1, its APIC writes are trapped (read-only): INIT and SIPI are Nestor's to deliver. */
-static void lapic_map(const struct boot_info *bi)
+static void lapic_map(uint64_t max_cpus)
 {
     unsigned l1_cpus = 1;
     for (unsigned i = 1; i < g_cpu_count; i++)
         l1_cpus += g_cpus[i]->state == CPU_VMX_ON;
-    g_lapic_trap.on = MIN((uint64_t)l1_cpus, cpus_option(bi)) > 1;
+    g_lapic_trap.on = MIN((uint64_t)l1_cpus, max_cpus) > 1;
     uint64_t perms = g_lapic_trap.on ? EPT_R : EPT_R | EPT_W;
     if (!ept_map(&l1.ept, g_lapic_trap.page, g_lapic_trap.page, PAGE_SIZE, perms, MEMTYPE_UC)) {
         log_always("could not map the local APIC page 0x%lx for L1", g_lapic_trap.page);
@@ -187,9 +187,8 @@ static void lapic_map(const struct boot_info *bi)
 }
 
 /* cpus=N: L1's CPU count; the rest stay parked in VMX root and are hidden from L1's MADT and MP table. */
-static void cpus_start_l1(const struct boot_info *bi)
+static void cpus_start_l1(const struct boot_info *bi, uint64_t max)
 {
-    uint64_t max = cpus_option(bi);
     struct l1_cpu_options opt = {true, true, true};
     uint64_t nested = 1, shadowing = 1, nested_ept = 1;
     cmdline_get_u64(bi->cmdline, "nested", &nested);
@@ -248,8 +247,9 @@ NORETURN void nestor_main(uint32_t magic, uint32_t mbi_phys)
     lapic_keep_out();
     if (!l1_build(&boot_info, l1_ram_size(&boot_info), g_vmx_caps.ept_vpid, &l1))
         platform_exit(STATUS_BAD_BOOT);
-    lapic_map(&boot_info);
+    uint64_t max_cpus = cpus_option(&boot_info);
+    lapic_map(max_cpus);
 
-    cpus_start_l1(&boot_info);
+    cpus_start_l1(&boot_info, max_cpus);
     l1_cpus_run_bsp(checksum);
 }
