@@ -1,7 +1,8 @@
 /*
- * ACPI: the RSDP (ACPI 6.5 5.2.5), the root tables (RSDT 5.2.7, XSDT 5.2.8)
- * and the MADT (5.2.12). Nothing is read from a table before its length has
- * been checked against what was viewed and its checksum verified.
+ * ACPI: the RSDP (ACPI 6.5 5.2.5), the root tables (RSDT 5.2.7, XSDT 5.2.8),
+ * the MADT (5.2.12), the MCFG and the FADT's PM1 control ports (5.2.9).
+ * Nothing is read from a table before its length has been checked against
+ * what was viewed and its checksum verified.
  */
 #include "nestor/acpi.h"
 #include "nestor/fmt.h"
@@ -311,6 +312,48 @@ bool acpi_read_mcfg(const void *rsdp, size_t rsdp_len, phys_view_fn view, void *
         return true;
     }
     return acpi_parse_mcfg(mcfg, len, ecam, max, count, out);
+}
+
+/* FADT (ACPI 6.5 5.2.9, table 5.9): PM1a_CNT_BLK, PM1b_CNT_BLK and the X_PM1a_CNT_BLK Generic Address Structure. */
+#define FADT_PM1A_CNT_BLK 64
+#define FADT_PM1B_CNT_BLK 68
+#define FADT_X_PM1A_CNT_BLK 172 /* GAS (5.2.3.2): space id, bit width, bit offset, access size, 64-bit address */
+#define GAS_LEN 12
+#define GAS_ADDRESS 4
+#define GAS_SPACE_SYSTEM_IO 1
+#define IO_PORT_MAX 0xfffe /* a 2-byte control register must fit below port 0xffff */
+
+bool acpi_parse_fadt_pm1(const uint8_t *fadt, uint32_t len, struct acpi_pm1 *pm, struct platform_info *out)
+{
+    if (len < FADT_PM1B_CNT_BLK + 4)
+        return FAIL(out, "FADT length %u ends before PM1b_CNT_BLK", len);
+    uint64_t a = rd32(fadt + FADT_PM1A_CNT_BLK), b = rd32(fadt + FADT_PM1B_CNT_BLK);
+    /* Hardware-reduced or 64-bit-only firmware may fill just the X_ field, in I/O space. */
+    if (!a && len >= FADT_X_PM1A_CNT_BLK + GAS_LEN && fadt[FADT_X_PM1A_CNT_BLK] == GAS_SPACE_SYSTEM_IO)
+        a = rd64(fadt + FADT_X_PM1A_CNT_BLK + GAS_ADDRESS);
+    if (!a)
+        return FAIL(out, "FADT gives no PM1a_CNT_BLK in I/O space");
+    if (a > IO_PORT_MAX || b > IO_PORT_MAX)
+        return FAIL(out, "FADT PM1 control block ports 0x%llx/0x%llx are not I/O ports", (unsigned long long)a,
+                    (unsigned long long)b);
+    pm->a_cnt = (uint16_t)a;
+    pm->b_cnt = (uint16_t)b;
+    return true;
+}
+
+bool acpi_read_pm1(const void *rsdp, size_t rsdp_len, phys_view_fn view, void *ctx, struct acpi_pm1 *pm,
+                   struct platform_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->source = "ACPI FADT";
+    memset(pm, 0, sizeof *pm);
+    const uint8_t *fadt = NULL;
+    uint64_t pa = 0;
+    uint32_t len = 0;
+    bool found;
+    if (!find_table(rsdp, rsdp_len, view, ctx, "FACP", "FADT", out, &fadt, &pa, &len, &found) || !found)
+        return false;
+    return acpi_parse_fadt_pm1(fadt, len, pm, out);
 }
 
 /* ------------------------------------------------------------------ MADT */

@@ -2,7 +2,9 @@
  * Finding the machine's CPUs: the ACPI MADT first (RSDP from the boot
  * loader's tag when it gave one, else the legacy BIOS-area search), the MP
  * table as the fallback, and the boot CPU alone when neither is there. Also
- * hiding from L1 the CPUs it does not get, in the firmware's own tables.
+ * hiding from L1 the CPUs it does not get, in the firmware's own tables, and
+ * finding the FADT's poweroff ports with the same RSDP (the boot loader's on
+ * UEFI, where no BIOS area exists to search).
  */
 #include "nestor/acpi.h"
 #include "nestor/bootinfo.h"
@@ -67,12 +69,36 @@ static void keep_ecam_from_l1(const struct boot_info *bi)
     }
 }
 
+/* The FADT's PM1 control ports, read once at boot (before any CPU of L1 runs), then only read. */
+static struct acpi_pm1 machine_pm1;
+static bool machine_pm1_found;
+
+bool topology_pm1_ports(struct acpi_pm1 *out)
+{
+    *out = machine_pm1;
+    return machine_pm1_found;
+}
+
+static void find_pm1_ports(const struct boot_info *bi)
+{
+    struct platform_info scratch;
+    machine_pm1_found = acpi_read_pm1(bi->rsdp, bi->rsdp_len, view, (void *)bi, &machine_pm1, &scratch);
+    if (!machine_pm1_found)
+        log_warn("ACPI FADT: %s", scratch.error);
+    else if (machine_pm1.b_cnt)
+        log_info("ACPI FADT: PM1a_CNT at port 0x%x, PM1b_CNT at 0x%x (L1's poweroff is trapped there)",
+                 machine_pm1.a_cnt, machine_pm1.b_cnt);
+    else
+        log_info("ACPI FADT: PM1a_CNT at port 0x%x (L1's poweroff is trapped there)", machine_pm1.a_cnt);
+}
+
 static bool from_acpi(struct boot_info *bi, struct platform_info *pi)
 {
     const char *where;
     if (!find_rsdp(bi, &where))
         return false;
     keep_ecam_from_l1(bi);
+    find_pm1_ports(bi);
     if (!acpi_read_madt(bi->rsdp, bi->rsdp_len, view, bi, pi)) {
         log_warn("ACPI (RSDP from the %s): %s", where, pi->error);
         return false;

@@ -5,7 +5,6 @@
  * (vmx/io_split.c): each byte reaches the device that owns it.
  */
 #include "exit_handlers.h"
-#include "acpi_pm.h"
 #include "io_split.h"
 #include "pci_filter.h"
 #include "nestor/arch.h"
@@ -13,6 +12,7 @@
 #include "nestor/physmem.h"
 #include "nestor/platform.h"
 #include "nestor/spinlock.h"
+#include "nestor/topology.h"
 #include "nestor/uart16550.h"
 #include "nestor/vmx_ops.h"
 
@@ -176,7 +176,7 @@ static enum exit_action io_kbc(struct vcpu *v, struct io_access *io) { return un
 
 /*
  * ACPI PM1a/PM1b_CNT (ACPI 6.4, 4.8.3.2.1): SLP_EN (bit 13) enters the sleep state in
- * SLP_TYP. The ports are the FADT's (vmx/acpi_pm.c); without one, the PIIX4 values of the
+ * SLP_TYP. The ports are the FADT's (core/topology.c); without one, the PIIX4 values of the
  * two emulators: Bochs' PM base 0xB000 and QEMU's 0x600 (+4).
  */
 #define PM1_CNT_SLP_EN BIT(13)
@@ -229,29 +229,18 @@ static void emit_l1_line(const char *line, size_t len)
     console_unlock();
 }
 
-/* The BIOS area and ACPI tables below 4 GiB, through the direct map (boot maps 0-4 GiB). */
-static const uint8_t *read_low_phys(uint64_t pa, size_t len, void *ctx)
-{
-    (void)ctx;
-    return pa + len <= 4 * GiB ? phys_to_virt(pa) : NULL;
-}
-
+/* The FADT's ports, as core/topology.c found them through the boot loader's (or the BIOS area's) RSDP. */
 static void find_acpi_ports(void)
 {
-    struct acpi_pm_ports pm;
-    if (!acpi_find_pm_ports(read_low_phys, NULL, &pm)) {
+    struct acpi_pm1 pm;
+    if (!topology_pm1_ports(&pm)) {
         log_warn("ACPI: no FADT found: trapping PM1a_CNT at ports 0x%x and 0x%x (Bochs, QEMU) for L1's poweroff",
                  io_ranges[IO_RANGE_PM1A].first, io_ranges[IO_RANGE_PM1B].first);
         return;
     }
-    uint16_t b = pm.pm1b_cnt ? pm.pm1b_cnt : pm.pm1a_cnt;
-    io_ranges[IO_RANGE_PM1A] = (struct io_range){pm.pm1a_cnt, (uint16_t)(pm.pm1a_cnt + 1)};
+    uint16_t b = pm.b_cnt ? pm.b_cnt : pm.a_cnt;
+    io_ranges[IO_RANGE_PM1A] = (struct io_range){pm.a_cnt, (uint16_t)(pm.a_cnt + 1)};
     io_ranges[IO_RANGE_PM1B] = (struct io_range){b, (uint16_t)(b + 1)};
-    if (pm.pm1b_cnt)
-        log_info("ACPI: FADT PM1a_CNT at port 0x%x, PM1b_CNT at 0x%x: trapped for L1's poweroff", pm.pm1a_cnt,
-                 pm.pm1b_cnt);
-    else
-        log_info("ACPI: FADT PM1a_CNT at port 0x%x: trapped for L1's poweroff", pm.pm1a_cnt);
 }
 
 /* Called for each vCPU as it is built (one at a time, core/l1_cpus.c): the machine's devices once. */

@@ -135,6 +135,20 @@ bool acpi_read_mcfg(const void *rsdp, size_t rsdp_len, phys_view_fn view, void *
 bool acpi_parse_mcfg(const uint8_t *mcfg, uint32_t len, struct acpi_ecam *ecam, unsigned max, unsigned *count,
                      struct platform_info *out);
 
+/* Where the machine is powered off: the FADT's PM1a/PM1b control ports (0: none). */
+struct acpi_pm1 {
+    uint16_t a_cnt, b_cnt;
+};
+
+/*
+ * The FADT ("FACP", ACPI 6.5 5.2.9) listed by the root, checked like the MADT,
+ * and its PM1a/PM1b_CNT_BLK (PM1a from X_PM1a_CNT_BLK when only that is set,
+ * in I/O space). False with out->error when there is none or it is unusable.
+ */
+bool acpi_read_pm1(const void *rsdp, size_t rsdp_len, phys_view_fn view, void *ctx, struct acpi_pm1 *pm,
+                   struct platform_info *out);
+bool acpi_parse_fadt_pm1(const uint8_t *fadt, uint32_t len, struct acpi_pm1 *pm, struct platform_info *out);
+
 /* MP spec 1.4: floating pointer "_MP_" in the EBDA's first KiB, the last KiB of base memory (from 0x413), 0xF0000-0xFFFFF. */
 bool mptable_scan(phys_view_fn view, void *ctx, uint64_t *mpfp_pa);
 bool mptable_read(phys_view_fn view, void *ctx, uint64_t mpfp_pa, struct platform_info *out);

@@ -82,7 +82,7 @@ def test_reset_through_keyboard_controller_is_reported():
 
 def test_acpi_poweroff_is_reported():
     b = run("poweroff", timeout=60)
-    b.expect(r"^nestor: ACPI: FADT PM1a_CNT at port 0xb004: trapped for L1's poweroff$")
+    b.expect(r"^nestor: ACPI FADT: PM1a_CNT at port 0xb004 \(L1's poweroff is trapped there\)$")
     b.expect(r"^nestor: L1 requested poweroff \(ACPI PM1a_CNT port 0xb004 = 0x2000, SLP_TYP 0\)$")
     b.expect(r"^nestor: exit statistics: ")
     b.expect_not(r"still running")

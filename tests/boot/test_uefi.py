@@ -65,6 +65,9 @@ def test_uefi_boot_through_ovmf_and_grub_efi(iso):
     # The EFI memory map as GRUB converted it: OVMF's ACPI NVS ranges below 16 MiB, which SeaBIOS has not.
     b.expect(r"^nestor: debug:   memory 0x0000000000[0-9a-f]{6}-0x0000000000[0-9a-f]{6} ACPI NVS$")
     b.expect_not(r"^error: ")  # GRUB found every module it loads (none missing on the EFI platform)
+    # No BIOS area to search under UEFI: the FADT's poweroff ports come through GRUB's RSDP.
+    b.expect(r"^nestor: ACPI FADT: PM1a_CNT at port 0x[0-9a-f]+ \(L1's poweroff is trapped there\)$")
+    b.expect_not(r"^nestor: warning: ACPI FADT")
 
 
 def test_uefi_boot_information_summary(iso):

@@ -1,15 +1,24 @@
-/* vmx/acpi_pm.c: PM1a/PM1b_CNT from the FADT, found through the RSDP and the RSDT or XSDT. */
+/* core/acpi.c acpi_read_pm1: PM1a/PM1b_CNT from the FADT, found through the RSDP and the RSDT or XSDT. */
 #include <stdlib.h>
 #include "harness.h"
-#include "../../vmx/acpi_pm.h"
+#include "nestor/acpi.h"
 
 #define MEM_SIZE 0x200000u
 static uint8_t *mem;
 
-static const uint8_t *fake_read(uint64_t pa, size_t len, void *ctx)
+static const void *fake_read(uint64_t pa, size_t len, void *ctx)
 {
     (void)ctx;
     return pa + len <= MEM_SIZE ? mem + pa : NULL;
+}
+
+#define RSDP_PA (0xf5a0 + 0xe0000)
+
+/* As Nestor calls it: with the RSDP's bytes (the boot loader's tag, or what the BIOS-area search found). */
+static bool find_pm_ports(struct acpi_pm1 *pm, size_t rsdp_len)
+{
+    struct platform_info out;
+    return acpi_read_pm1(mem + RSDP_PA, rsdp_len, fake_read, NULL, pm, &out);
 }
 
 static void put32(uint32_t pa, uint32_t v) { memcpy(mem + pa, &v, 4); }
@@ -67,19 +76,19 @@ static int teardown(void **state)
 
 TEST(acpi_fadt_through_rsdt)
 {
-    struct acpi_pm_ports pm;
+    struct acpi_pm1 pm;
     build(0, 0xb004, 0);
-    assert_true(acpi_find_pm_ports(fake_read, NULL, &pm));
-    assert_int_equal(pm.pm1a_cnt, 0xb004);
-    assert_int_equal(pm.pm1b_cnt, 0);
+    assert_true(find_pm_ports(&pm, 20));
+    assert_int_equal(pm.a_cnt, 0xb004);
+    assert_int_equal(pm.b_cnt, 0);
     build(0, 0x1804, 0x1808);
-    assert_true(acpi_find_pm_ports(fake_read, NULL, &pm));
-    assert_int_equal(pm.pm1b_cnt, 0x1808);
+    assert_true(find_pm_ports(&pm, 20));
+    assert_int_equal(pm.b_cnt, 0x1808);
 }
 
 TEST(acpi_fadt_through_xsdt)
 {
-    struct acpi_pm_ports pm;
+    struct acpi_pm1 pm;
     build(2, 0x604, 0);
     uint32_t rsdp = 0xf5a0 + 0xe0000;
     put32(rsdp + 20, 36);
@@ -91,23 +100,42 @@ TEST(acpi_fadt_through_xsdt)
     fix_checksum(0x102000, 44, 9);
     put32(0x100000 + 40, 0); /* the RSDT no longer lists the FADT: the XSDT must be used */
     fix_checksum(0x100000, 44, 9);
-    assert_true(acpi_find_pm_ports(fake_read, NULL, &pm));
-    assert_int_equal(pm.pm1a_cnt, 0x604);
+    assert_true(find_pm_ports(&pm, 36));
+    assert_int_equal(pm.a_cnt, 0x604);
 }
 
 TEST(acpi_bad_tables_refused)
 {
-    struct acpi_pm_ports pm;
+    struct acpi_pm1 pm;
     build(0, 0xb004, 0);
     mem[0x101000 + 64] ^= 1; /* FADT checksum broken */
-    assert_false(acpi_find_pm_ports(fake_read, NULL, &pm));
+    assert_false(find_pm_ports(&pm, 20));
     build(0, 0xb004, 0);
     mem[0xf5a0 + 0xe0000 + 16] ^= 1; /* RSDP checksum broken */
-    assert_false(acpi_find_pm_ports(fake_read, NULL, &pm));
+    assert_false(find_pm_ports(&pm, 20));
     build(0, 0, 0); /* no PM1a_CNT */
-    assert_false(acpi_find_pm_ports(fake_read, NULL, &pm));
+    assert_false(find_pm_ports(&pm, 20));
     memset(mem, 0, MEM_SIZE);
-    assert_false(acpi_find_pm_ports(fake_read, NULL, &pm));
+    assert_false(find_pm_ports(&pm, 20));
+}
+
+/* Firmware that fills only X_PM1a_CNT_BLK (a Generic Address Structure): used when it is in I/O space. */
+TEST(acpi_fadt_x_pm1a_in_io_space)
+{
+    struct acpi_pm1 pm;
+    build(0, 0, 0);
+    mem[0x101000 + 172] = 1; /* GAS address space: system I/O */
+    put64(0x101000 + 176, 0x404);
+    fix_checksum(0x101000, 244, 9);
+    assert_true(find_pm_ports(&pm, 20));
+    assert_int_equal(pm.a_cnt, 0x404);
+    mem[0x101000 + 172] = 0; /* system memory: not a port Nestor can trap */
+    fix_checksum(0x101000, 244, 9);
+    assert_false(find_pm_ports(&pm, 20));
+    mem[0x101000 + 172] = 1; /* I/O space, but beyond the 16-bit port range */
+    put64(0x101000 + 176, 0x10000);
+    fix_checksum(0x101000, 244, 9);
+    assert_false(find_pm_ports(&pm, 20));
 }
 
 int main(void)
@@ -116,6 +144,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(acpi_fadt_through_rsdt, setup, teardown),
         cmocka_unit_test_setup_teardown(acpi_fadt_through_xsdt, setup, teardown),
         cmocka_unit_test_setup_teardown(acpi_bad_tables_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(acpi_fadt_x_pm1a_in_io_space, setup, teardown),
     };
     return RUN_GROUP("acpi_pm", tests, NULL, NULL);
 }
