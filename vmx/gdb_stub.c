@@ -107,36 +107,35 @@ static enum gdb_action run_packet(void)
     return a;
 }
 
-/* Serves the debugger until it resumes L1; first_packet: the stop came from a packet already received. */
-static enum gdb_action serve(struct vcpu *v, bool first_packet)
+/* One event from COM2 while L1 is stopped: what the debugger wants done (GDB_STAY: nothing yet). */
+static enum gdb_action on_event(enum gdb_rx_event e)
 {
-    if (first_packet) {
-        enum gdb_action a = run_packet();
-        if (a != GDB_STAY)
-            return a;
+    switch (e) {
+    case GDB_RX_PACKET:
+        return run_packet();
+    case GDB_RX_BAD_CHECKSUM:
+        send_raw("-", 1);
+        break;
+    case GDB_RX_TOO_LONG:
+        send_raw("+", 1);
+        send_text("E01");
+        break;
+    case GDB_RX_NAK:
+        send_raw(g.frame, g.frame_len);
+        break;
+    default:
+        break;
     }
-    for (;;) {
-        switch (gdb_rx_byte(&g.rx, (uint8_t)getc_blocking())) {
-        case GDB_RX_PACKET: {
-            enum gdb_action a = run_packet();
-            if (a != GDB_STAY)
-                return a;
-            break;
-        }
-        case GDB_RX_BAD_CHECKSUM:
-            send_raw("-", 1);
-            break;
-        case GDB_RX_TOO_LONG:
-            send_raw("+", 1);
-            send_text("E01");
-            break;
-        case GDB_RX_NAK:
-            send_raw(g.frame, g.frame_len);
-            break;
-        default:
-            break;
-        }
-    }
+    return GDB_STAY;
+}
+
+/* Serves the debugger until it resumes L1; first_packet: the stop came from a packet already received. */
+static enum gdb_action serve(bool first_packet)
+{
+    enum gdb_action a = first_packet ? run_packet() : GDB_STAY;
+    while (a == GDB_STAY)
+        a = on_event(gdb_rx_byte(&g.rx, (uint8_t)getc_blocking()));
+    return a;
 }
 
 static void begin_step(void)
@@ -175,7 +174,7 @@ static enum exit_action stop(struct vcpu *v, unsigned sig, bool swbreak, const c
                          "exit from L2 (read-only)\n");
         send_text(g.srv.stop_reply);
     }
-    enum gdb_action a = serve(v, from_packet);
+    enum gdb_action a = serve(from_packet);
     switch (a) {
     case GDB_STEP:
         if (v->nested.in_l2) {
@@ -213,18 +212,11 @@ void gdb_stub_attach(struct vcpu *v)
     log_always("gdb: stub on COM2 (port 0x%x, %s registers); L1 waits for the debugger before its first "
                "instruction", COM2_BASE, arch->name);
     /* Nothing was asked yet: the debugger's first packet (qSupported) arrives here, no stop reply precedes it. */
-    for (;;) {
-        enum gdb_rx_event e = gdb_rx_byte(&g.rx, (uint8_t)getc_blocking());
-        if (e == GDB_RX_PACKET) {
-            gdb_server_set_stop(&g.srv, GDB_SIGTRAP, false);
-            enum exit_action a = stop(v, GDB_SIGTRAP, false, "before its first instruction", true);
-            if (a == EXIT_STOP)
-                platform_exit(v->status);
-            return;
-        }
-        if (e == GDB_RX_BAD_CHECKSUM)
-            send_raw("-", 1);
-    }
+    enum gdb_rx_event e;
+    while ((e = gdb_rx_byte(&g.rx, (uint8_t)getc_blocking())) != GDB_RX_PACKET)
+        on_event(e); /* line noise, bad checksums, oversized packets: answered, L1 still waits */
+    if (stop(v, GDB_SIGTRAP, false, "before its first instruction", true) == EXIT_STOP)
+        platform_exit(v->status);
 }
 
 enum exit_action gdb_stub_breakpoint(struct vcpu *v)

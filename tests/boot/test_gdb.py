@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from conftest import BUILD, L1_MB1, Boot, nestor_run
+from conftest import BUILD, L1_MB1, L1_MB2, Boot, nestor_run
 
 GDB = shutil.which("gdb")
 
@@ -97,3 +97,198 @@ def test_gdb_break_read_step_set_register_continue():
     assert "l1test: gdb report value=0x77 counter=0x2234" in b.l1_lines(), ctx
     assert "l1test: gdb done counter=0x2234" in b.l1_lines(), ctx
     assert b.status() == 0x2a, ctx
+
+
+class Rsp:
+    """A bare remote-protocol client: what gdb sends, and what a hostile peer on COM2 could."""
+
+    def __init__(self, port, deadline=60):
+        for _ in range(int(deadline / 0.2)):
+            try:
+                self.s = socket.create_connection(("127.0.0.1", port), timeout=deadline)
+                break
+            except ConnectionRefusedError:
+                threading.Event().wait(0.2)
+        else:
+            raise AssertionError("nothing listens on port %d" % port)
+        self.buf = b""
+
+    def raw(self, data):
+        self.s.sendall(data)
+
+    def byte(self):
+        if not self.buf:
+            chunk = self.s.recv(4096)
+            assert chunk, "COM2 closed"
+            self.buf = chunk
+        c, self.buf = self.buf[:1], self.buf[1:]
+        return c
+
+    def expect_byte(self, want):
+        c = self.byte()
+        assert c == want, "expected %r, got %r (then %r)" % (want, c, self.buf[:80])
+
+    def packet(self):
+        """The next packet, its checksum checked and acknowledged."""
+        while self.byte() != b"$":
+            pass
+        data = b""
+        while True:
+            c = self.byte()
+            if c == b"#":
+                break
+            data += c
+        csum = int(self.byte() + self.byte(), 16)
+        assert csum == sum(data) % 256, "bad checksum on %r" % data
+        self.raw(b"+")
+        return data.decode("latin-1")
+
+    @staticmethod
+    def frame(payload):
+        p = payload.encode("latin-1") if isinstance(payload, str) else payload
+        return b"$" + p + b"#%02x" % (sum(p) % 256)
+
+    def packet_noack(self, payload):
+        """After QStartNoAckMode: no '+' either way."""
+        self.raw(self.frame(payload))
+        while self.byte() != b"$":
+            pass
+        data = b""
+        while True:
+            c = self.byte()
+            if c == b"#":
+                break
+            data += c
+        self.byte(), self.byte()
+        return data.decode("latin-1")
+
+    def cmd(self, payload, reply=True):
+        self.raw(self.frame(payload))
+        self.expect_byte(b"+")
+        return self.packet() if reply else None
+
+
+def symbol(elf, name):
+    out = subprocess.run(["nm", elf], stdout=subprocess.PIPE, text=True, check=True).stdout
+    m = re.search(r"^([0-9a-f]+) \w %s$" % re.escape(name), out, re.M)
+    assert m, "no symbol %s in %s" % (name, elf)
+    return int(m.group(1), 16)
+
+
+def boot_with_client(name, l1, l1_args, session, timeout=240):
+    """Boots l1 under gdb=com2 and runs session(rsp, serial_path) against it; returns the Boot."""
+    os.makedirs(BUILD, exist_ok=True)
+    iso = os.path.join(BUILD, name + ".iso")
+    nestor_run.build_iso(iso, l1=l1, l1_args=l1_args, nestor_args="loglevel=info gdb=com2")
+    port = free_port()
+    workdir = os.path.join(BUILD, name)
+    result = {}
+    t = threading.Thread(target=lambda: result.setdefault(
+        "r", nestor_run.run_bochs(iso, workdir, timeout=timeout, com2_port=port)))
+    t.start()
+    try:
+        rsp = Rsp(port)
+        session(rsp, os.path.join(workdir, "serial.txt"))
+    finally:
+        t.join(timeout)
+    b = Boot(name, result["r"])
+    assert not b.result.timed_out, "bochs did not end within %d s\n%s" % (timeout, b)
+    return b
+
+
+def wait_for_line(path, text, timeout=60):
+    for _ in range(int(timeout / 0.2)):
+        if os.path.exists(path) and text in open(path, errors="replace").read():
+            return
+        threading.Event().wait(0.2)
+    raise AssertionError("no %r in %s" % (text, path))
+
+
+def test_gdb_hostile_input_then_ctrl_c_stops_a_spinning_l1():
+    release = symbol(L1_MB1, "gdb_release")
+    seen = {}
+
+    def session(rsp, serial):
+        # Hostile bytes before any debugger: noise, a bad checksum, an oversized packet, a broken one.
+        rsp.raw(b"\x00\xff noise \r\n+-")
+        rsp.raw(b"$g#00")
+        rsp.expect_byte(b"-")
+        rsp.raw(rsp.frame(b"A" * 6000))
+        rsp.expect_byte(b"+")
+        assert rsp.packet() == "E01"
+        assert rsp.cmd("m1000,zz") == "E01"
+        assert rsp.cmd("m11111111111111111,4") == "E01"
+        assert rsp.cmd("Mffffffff,4:00000000") == "E0e"  # no L1 RAM there
+        assert rsp.cmd("P1=00") == "E01"
+        assert rsp.cmd("Z0,ffff0000,1") == "E0e"
+        # Now a debugger's conversation.
+        assert "PacketSize=1000" in rsp.cmd("qSupported:swbreak+")
+        xml = rsp.cmd("qXfer:features:read:target.xml:0,7ff")
+        assert xml.startswith(("m", "l")) and "<architecture>i386</architecture>" in xml
+        assert rsp.cmd("?") == "T05"
+        g = rsp.cmd("g")
+        assert g[64:72] == "0c001000", g  # eip (register 8) at the Multiboot entry 0x10000c
+        rsp.cmd("c", reply=False)
+        wait_for_line(serial, "gdb spinning until the debugger sets gdb_release")
+        threading.Event().wait(1.0)  # it spins: no exit but the preemption timer's
+        rsp.raw(b"\x03")
+        seen["stop"] = rsp.packet()
+        assert rsp.cmd("m%x,4" % release) == "00000000"
+        assert rsp.cmd("M%x,4:01000000" % release) == "OK"
+        rsp.cmd("c", reply=False)
+        seen["end"] = rsp.packet()
+
+    b = boot_with_client("gdb-ctrlc", L1_MB1, "test=gdb gdb_wait=1", session)
+    assert seen.get("stop") == "T02", "Ctrl-C did not stop L1: %r\n%s" % (seen, b)
+    assert seen.get("end") == "W2a", "the debugger was not told L1's exit status: %r\n%s" % (seen, b)
+    b.expect(r"^nestor: gdb: L1 stopped \(Ctrl-C from the debugger\) at rip 0x")
+    assert "l1test: gdb released" in b.l1_lines(), str(b)
+    assert b.status() == 0x2a
+
+
+def test_gdb_reports_an_l1_fault_and_l1s_own_int3_is_reflected():
+    seen = {}
+
+    def session(rsp, serial):
+        rsp.cmd("qSupported")
+        rsp.cmd("c", reply=False)
+        seen["fault"] = rsp.packet()  # l1test's int3 with a zero-limit IDT: triple fault
+        seen["eip"] = rsp.cmd("p8")
+        rsp.cmd("c", reply=False)
+        seen["end"] = rsp.packet()
+
+    b = boot_with_client("gdb-fault", L1_MB1, "test=triple", session)
+    assert seen.get("fault") == "T0b", "%r\n%s" % (seen, b)
+    assert re.fullmatch(r"[0-9a-f]{8}", seen.get("eip", "")), seen
+    assert seen.get("end") == "X0b", seen
+    b.expect(r"^nestor: L1 stopped: .*triple fault")
+    b.expect(r"^nestor: gdb: L1 stopped \(L1 fault: the run ends when the debugger resumes\)")
+    assert b.status() == 0xfe
+
+
+def test_gdb_x86_64_description_for_an_elf64_l1_and_detach():
+    seen = {}
+
+    def session(rsp, serial):
+        rsp.cmd("qSupported")
+        rsp.cmd("QStartNoAckMode")
+        rsp.ack = False
+        xml = ""
+        while True:  # in pieces, as gdb reads it
+            r = rsp.packet_noack("qXfer:features:read:target.xml:%x,100" % len(xml))
+            xml += r[1:]
+            if r[0] == "l":
+                break
+        seen["xml"] = xml
+        seen["rip"] = rsp.packet_noack("p10")
+        seen["detach"] = rsp.packet_noack("D")
+
+    b = boot_with_client("gdb-x86-64", L1_MB2, "test=hello", session)
+    assert "<architecture>i386:x86-64</architecture>" in seen["xml"], seen
+    assert '<reg name="rip" bitsize="64" type="code_ptr"/>' in seen["xml"]
+    entry = int(b.expect(r"L1 kernel: Multiboot2? ELF64.*entry (0x[0-9a-f]+)").group(1), 16)
+    assert seen["rip"] == entry.to_bytes(8, "little").hex(), seen
+    assert seen["detach"] == "OK"
+    b.expect(r"^nestor: gdb: debugger detached; L1 runs on")
+    assert "l1test: hello from L1" in b.l1_lines()
+    assert b.status() == 0x2a

@@ -4,6 +4,8 @@
  * physical 4 MiB again at 0x40000000, so a debugger reading the alias goes
  * through L1's page tables. Then a function to break at, a variable to read and
  * change, and a function taking its argument in EAX for the debugger to change.
+ * With gdb_wait=1 it first spins without a VM exit until the debugger sets
+ * gdb_release (a Ctrl-C must stop it: the stub's preemption-timer polling).
  */
 #include "l1test.h"
 #include "io.h"
@@ -18,6 +20,7 @@
 static uint32_t page_dir[1024] __attribute__((aligned(4096)));
 
 volatile uint32_t gdb_counter;
+volatile uint32_t gdb_release; /* gdb_wait=1: spins until the debugger sets it (after a Ctrl-C) */
 
 /* noipa: no clone or constant propagation, so the symbol is the code that runs. */
 __attribute__((noipa)) uint32_t gdb_work(uint32_t x)
@@ -45,6 +48,13 @@ uint32_t l1_test_gdb(struct l1_ctx *ctx)
     l1_cli(); /* a single step must not wander into an interrupt handler */
     paging_on();
     l1_say("gdb paging on: 0x0-0x3fffff also at 0x%x; counter at 0x%x", ALIAS, (uint32_t)(uintptr_t)&gdb_counter);
+    char wait[4];
+    if (l1_cmdline_get(ctx->cmdline, "gdb_wait", wait, sizeof wait) == 0) {
+        l1_say("gdb spinning until the debugger sets gdb_release at 0x%x", (uint32_t)(uintptr_t)&gdb_release);
+        while (!gdb_release)
+            __asm__ volatile("pause");
+        l1_say("gdb released");
+    }
     gdb_counter = 0x1000;
     uint32_t r = gdb_work(0x234);
     gdb_report(r);
