@@ -195,8 +195,11 @@ bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm, bool wait_for_sipi)
     failed_write = false;
 
     w(VMCS_PIN_CONTROLS, v->pin);
-    if (v->pin & PIN_PREEMPTION_TIMER)
+    if (v->pin & PIN_PREEMPTION_TIMER) {
         w(VMCS_PREEMPTION_TIMER_VALUE, KICK_TIMER_TSC >> VMX_MISC_PREEMPTION_RATE(c->misc));
+        if (gdb_stub_enabled())
+            v->l0_timer_in_l2 = (uint32_t)(KICK_TIMER_TSC >> VMX_MISC_PREEMPTION_RATE(c->misc));
+    }
     v->lapic_dfr = 0xffffffffu; /* the xAPIC's DFR after reset: flat model (SDM vol. 3A 10.6.2.2) */
     w(VMCS_PROC_CONTROLS, v->proc);
     w(VMCS_PROC_CONTROLS2, v->proc2);

@@ -175,11 +175,11 @@ def symbol(elf, name):
     return int(m.group(1), 16)
 
 
-def boot_with_client(name, l1, l1_args, session, timeout=240):
+def boot_with_client(name, l1, l1_args, session, timeout=240, modules=()):
     """Boots l1 under gdb=com2 and runs session(rsp, serial_path) against it; returns the Boot."""
     os.makedirs(BUILD, exist_ok=True)
     iso = os.path.join(BUILD, name + ".iso")
-    nestor_run.build_iso(iso, l1=l1, l1_args=l1_args, nestor_args="loglevel=info gdb=com2")
+    nestor_run.build_iso(iso, l1=l1, l1_args=l1_args, modules=modules, nestor_args="loglevel=info gdb=com2")
     port = free_port()
     workdir = os.path.join(BUILD, name)
     result = {}
@@ -292,3 +292,35 @@ def test_gdb_x86_64_description_for_an_elf64_l1_and_detach():
     b.expect(r"^nestor: gdb: debugger detached; L1 runs on")
     assert "l1test: hello from L1" in b.l1_lines()
     assert b.status() == 0x2a
+
+
+def test_gdb_ctrl_c_while_l2_runs_shows_l1_and_says_so():
+    from conftest import GHV
+    seen = {}
+
+    def session(rsp, serial):
+        rsp.cmd("qSupported")
+        rsp.cmd("c", reply=False)
+        # ghv (L1) runs l1test as its L2, which spins without exits: only Nestor's preemption timer in vmcs02.
+        wait_for_line(serial, "gdb spinning until the debugger sets gdb_release", timeout=120)
+        threading.Event().wait(1.0)
+        rsp.raw(b"\x03")
+        seen["note"] = rsp.packet()
+        seen["stop"] = rsp.packet()
+        seen["rip"] = rsp.cmd("p10")
+        seen["code"] = rsp.cmd("m%x,4" % int.from_bytes(bytes.fromhex(seen["rip"]), "little"))
+        seen["write"] = rsp.cmd("P0=efbeadde00000000")
+        rsp.cmd("k", reply=False)
+
+    b = boot_with_client("gdb-l2", GHV, "test=runl2 l2mem=32", session,
+                         modules=[L1_MB2 + ":test=gdb gdb_wait=1"])
+    note = seen.get("note", "")
+    assert note.startswith("O") and b"L2 is running" in bytes.fromhex(note[1:]), "%r\n%s" % (seen, b)
+    assert seen["stop"] == "T02"
+    rip = int.from_bytes(bytes.fromhex(seen["rip"]), "little")
+    assert 0x100000 <= rip < 0x400000, "L1's resume RIP should be in ghv's image: %#x" % rip
+    assert re.fullmatch(r"[0-9a-f]{8}", seen["code"]), seen
+    assert seen["write"] == "E16", "registers must be read-only while L2 runs: %r" % seen
+    b.expect(r"^nestor: gdb: L1 stopped \(Ctrl-C from the debugger\) at rip 0x[0-9a-f]+ while L2 runs")
+    b.expect(r"^nestor: L1 stopped: killed by the debugger")
+    b.expect(r"register write refused: L2 is running")
