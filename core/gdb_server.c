@@ -14,7 +14,7 @@
 #define E_INVAL "E16"  /* EINVAL: a register or value the target will not take */
 
 /* Memory transfers: the hex reply of 'm' must fit a packet. */
-#define MEM_CHUNK (GDB_PACKET_MAX / 2)
+#define MEM_CHUNK sizeof(((struct gdb_server *)0)->mem)
 
 void gdb_server_set_stop(struct gdb_server *s, unsigned signal, bool swbreak)
 {
@@ -136,7 +136,7 @@ static void read_memory(struct gdb_server *s, const char *p, const char *end, st
         say(o, E_MALFORMED);
         return;
     }
-    uint8_t buf[MEM_CHUNK];
+    uint8_t *buf = s->mem;
     size_t n = s->ops->read_mem(s->ctx, addr, buf, MIN(len, (uint64_t)MEM_CHUNK));
     if (len && !n) {
         say(o, E_FAULT);
@@ -156,7 +156,7 @@ static void write_memory(struct gdb_server *s, char *p, char *end, bool binary, 
         return;
     }
     char *data = p + (q - p) + 1;
-    uint8_t buf[MEM_CHUNK];
+    uint8_t *buf = s->mem;
     if (binary) {
         long n = gdb_unescape(data, (size_t)(end - data));
         if (n < 0 || (uint64_t)n != len) {

@@ -102,6 +102,7 @@ struct gdb_server {
     char stop_reply[32]; /* the answer to '?' */
     char xml[4096];     /* the target description, built once */
     size_t xml_len;
+    uint8_t mem[GDB_PACKET_MAX / 2]; /* one memory transfer (kept off Nestor's 16 KiB stack) */
 };
 
 void gdb_server_init(struct gdb_server *s, const struct gdb_arch *arch, const struct gdb_target_ops *ops, void *ctx);
