@@ -146,6 +146,9 @@ static bool set_reg(void *ctx, enum gdb_x86_reg r, uint64_t val)
             return false;
         }
         vmwrite(VMCS_GUEST_RIP, val);
+        /* A CPU the debugger moves is no longer halted where it was: it runs from the new RIP. */
+        if (vmread(VMCS_GUEST_ACTIVITY_STATE) == ACTIVITY_HLT)
+            vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
         return true;
     case X86R_RFLAGS:
         if (val & RFLAGS_RESERVED) {
