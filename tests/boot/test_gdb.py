@@ -25,7 +25,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_session(name, gdb_commands, l1_args="test=gdb", timeout=240):
+def run_session(name, gdb_commands, l1_args="test=gdb", timeout=120):
     """Boots l1test under Nestor with gdb=com2 and runs gdb's commands against it. Returns (Boot, gdb output)."""
     os.makedirs(BUILD, exist_ok=True)
     iso = os.path.join(BUILD, name + ".iso")
@@ -175,7 +175,7 @@ def symbol(elf, name):
     return int(m.group(1), 16)
 
 
-def boot_with_client(name, l1, l1_args, session, timeout=240, modules=()):
+def boot_with_client(name, l1, l1_args, session, timeout=120, modules=()):
     """Boots l1 under gdb=com2 and runs session(rsp, serial_path) against it; returns the Boot."""
     os.makedirs(BUILD, exist_ok=True)
     iso = os.path.join(BUILD, name + ".iso")
@@ -189,8 +189,9 @@ def boot_with_client(name, l1, l1_args, session, timeout=240, modules=()):
     try:
         rsp = Rsp(port)
         session(rsp, os.path.join(workdir, "serial.txt"))
+        rsp.s.close()
     finally:
-        t.join(timeout)
+        t.join(timeout)  # after a failed session Nestor still waits on COM2: Bochs' timeout ends it
     b = Boot(name, result["r"])
     assert not b.result.timed_out, "bochs did not end within %d s\n%s" % (timeout, b)
     return b
