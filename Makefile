@@ -25,7 +25,7 @@ MODULES    ?= tests/guests/demo-module.txt:demo-module
 NESTOR_ARGS ?= loglevel=info
 ISO        ?= $(BUILD)/nestor.iso
 
-.PHONY: all iso run run-nested run-linux run-qemu test test-reference unit boot-test deps clean bench bench-kvm
+.PHONY: all iso run run-nested run-linux run-gdb run-qemu test test-reference unit boot-test deps clean bench bench-kvm
 all: $(BUILD)/nestor $(ISO)
 
 include tests/guests/l1test/l1test.mk
@@ -70,6 +70,17 @@ run-linux: deps all $(KVMTEST_BIN)
 	    --l1 $(BUILD)/linux/vmlinuz --l1-args "console=ttyS0,115200 panic=-1 mitigations=off nokaslr cryptomgr.notests=1 idle=halt" \
 	    --module $(BUILD)/linux/initramfs.cpio:initrd
 	$(PYTHON) tools/nestor_run.py bochs --iso $(BUILD)/linux-demo.iso --megs 512 --cpus 2 --live
+
+# L1 under Nestor's GDB stub (gdb=com2): Bochs' COM2 is a TCP server on 127.0.0.1:GDB_PORT and waits for gdb.
+GDB_PORT    ?= 1234
+GDB_L1      ?= $(L1TEST_MB1)
+GDB_L1_ARGS ?= test=gdb
+run-gdb: deps all $(GDB_L1)
+	tools/mkiso.sh --out $(BUILD)/gdb-demo.iso --nestor $(BUILD)/nestor --nestor-args "loglevel=info gdb=com2" \
+	    --l1 $(GDB_L1) --l1-args "$(GDB_L1_ARGS)"
+	@echo "run-gdb: Bochs waits for the debugger on 127.0.0.1:$(GDB_PORT); in another terminal:"
+	@echo "    gdb -ex 'set remotetimeout 60' -ex 'target remote :$(GDB_PORT)' $(GDB_L1)"
+	$(PYTHON) tools/nestor_run.py bochs --iso $(BUILD)/gdb-demo.iso --com2-port $(GDB_PORT) --live
 
 run-qemu: deps all
 	tools/run-qemu.sh $(ISO)

@@ -4,6 +4,7 @@
  * any CPU may start and which happens once.
  */
 #include "nestor/arch.h"
+#include "nestor/gdb_stub.h"
 #include "nestor/lapic.h"
 #include "nestor/lib.h"
 #include "nestor/log.h"
@@ -101,6 +102,7 @@ NORETURN void l1_cpus_run_bsp(uint64_t checksum)
     }
     me->vcpu = v;
     me->state = CPU_RUNNING_L1;
+    gdb_stub_attach(v); /* gdb=com2: the debugger first */
     run_end(vcpu_run(v));
 }
 

@@ -5,6 +5,7 @@
 #include "nestor/arch.h"
 #include "nestor/bootinfo.h"
 #include "nestor/cmdline.h"
+#include "nestor/gdb_stub.h"
 #include "nestor/console.h"
 #include "nestor/cpu.h"
 #include "nestor/ept.h"
@@ -244,6 +245,7 @@ NORETURN void nestor_main(uint32_t magic, uint32_t mbi_phys)
     if (!cpus_vmx_on())
         platform_exit(STATUS_NO_VMX);
 
+    gdb_stub_configure(boot_info.cmdline); /* before the vCPUs are built: their controls depend on it */
     lapic_keep_out();
     if (!l1_build(&boot_info, l1_ram_size(&boot_info), g_vmx_caps.ept_vpid, &l1))
         platform_exit(STATUS_BAD_BOOT);

@@ -11,7 +11,6 @@
 #define PTE_XD BIT(63)
 #define CR4_PSE BIT(4)
 #define CR4_SMAP BIT(21)
-#define CR4_LA57 BIT(12)
 
 struct walk {
     const struct paging_ctx *c;

@@ -235,6 +235,8 @@ enum exit_action nested_l2_exit(struct vcpu *v)
     case EXIT_RDMSR:
     case EXIT_WRMSR:
         return EXIT_L0_HANDLES; /* vcpu_run passes it to L0's own handler (exit_dispatch_l2_for_l0) */
+    case EXIT_PREEMPTION_TIMER: /* Nestor's own timer (vmcs02.c, l0_timer_in_l2): vcpu_run's after-exit work is the point */
+        return EXIT_RESUME;
     case EXIT_EPT_VIOLATION:
         return vcpu_stop(v, STATUS_L1_FAILED, true,
                          "EPT violation in L2 at guest-physical 0x%lx (rip 0x%lx): L2 runs on L1's physical memory "

@@ -171,7 +171,9 @@ bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
                       EXIT_SAVE_DEBUG_CONTROLS;
     uint32_t entry02 = (entry12 & ENTRY_IA32E_MODE_GUEST) | ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CONTROLS;
 
-    w(VMCS_PIN_CONTROLS, fit("pin-based", hw->pin, pin12));
+    /* Nestor's own timer, when it needs exits from an L2 that L1 lets run untimed (vcpu.h, l0_timer_in_l2). */
+    bool l0_timer = v->l0_timer_in_l2 && !(pin12 & PIN_PREEMPTION_TIMER);
+    w(VMCS_PIN_CONTROLS, fit("pin-based", hw->pin, pin12 | (l0_timer ? PIN_PREEMPTION_TIMER : 0)));
     w(VMCS_PROC_CONTROLS, fit("processor-based", hw->proc, proc02));
     w(VMCS_PROC_CONTROLS2, fit("secondary", hw->proc2, proc2_02));
     w(VMCS_EXIT_CONTROLS, fit("VM-exit", hw->exit, exit02));
@@ -190,6 +192,8 @@ bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
         w(VMCS_VPID, n->vpid02);
     if (pin12 & PIN_PREEMPTION_TIMER)
         w(VMCS_PREEMPTION_TIMER_VALUE, V12(v12, VMCS_PREEMPTION_TIMER_VALUE));
+    else if (l0_timer)
+        w(VMCS_PREEMPTION_TIMER_VALUE, v->l0_timer_in_l2);
     w(VMCS_LINK_POINTER, ~0ull);
 
     for (unsigned i = 0; i < vmcs12_guest_field_count; i++)

@@ -2,7 +2,9 @@
 """Build ISOs and boot them in Bochs (VMX) or QEMU (no VMX), capturing the serial console.
 
 Used by `make run`, `make run-qemu` and the boot tests (tests/boot/).
-  nestor_run.py bochs --iso build/nestor.iso [--live] [--cpu MODEL] [--timeout S]
+  nestor_run.py bochs --iso build/nestor.iso [--live] [--cpu MODEL] [--timeout S] [--com2-port PORT]
+--com2-port gives Bochs a COM2 that is a TCP server on 127.0.0.1:PORT (Nestor's gdb=com2 stub); Bochs waits
+for a client (the debugger) to connect before it starts the machine.
   nestor_run.py qemu --iso build/nestor.iso [--kvm] [--uefi] [--cpus N] [--timeout S]
 --uefi boots QEMU with OVMF (Debian's ovmf package) instead of SeaBIOS: the ISO through UEFI GRUB.
 """
@@ -83,7 +85,7 @@ def _follow(path, proc, out):
         time.sleep(0.1)
 
 
-def run_bochs(iso, workdir=None, cpu="corei7_skylake_x", megs=256, timeout=300, live=False, cpus=1):
+def run_bochs(iso, workdir=None, cpu="corei7_skylake_x", megs=256, timeout=300, live=False, cpus=1, com2_port=None):
     workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="nestor-bochs-"))
     os.makedirs(workdir, exist_ok=True)
     serial = os.path.join(workdir, "serial.txt")
@@ -93,6 +95,8 @@ def run_bochs(iso, workdir=None, cpu="corei7_skylake_x", megs=256, timeout=300, 
     with open(rc_path, "w") as f:
         f.write(BOCHSRC.format(megs=megs, cpu=cpu, cpus=cpus, iso=os.path.abspath(iso), serial=serial,
                                log=os.path.join(workdir, "bochs.log")))
+        if com2_port:
+            f.write("com2: enabled=1, mode=socket-server, dev=127.0.0.1:%d\n" % com2_port)
     script = os.path.join(workdir, "ci.rc")
     with open(script, "w") as f:
         f.write("c\nquit\n")
@@ -182,10 +186,12 @@ def main():
     ap.add_argument("--kvm", action="store_true")
     ap.add_argument("--uefi", action="store_true", help="QEMU only: boot through OVMF (UEFI) instead of SeaBIOS")
     ap.add_argument("--live", action="store_true", help="print the serial console while it runs")
+    ap.add_argument("--com2-port", type=int, help="Bochs only: COM2 as a TCP server on 127.0.0.1:PORT (gdb=com2)")
     ap.add_argument("--workdir", default=os.path.join(ROOT, "build", "run"))
     a = ap.parse_args()
     if a.engine == "bochs":
-        r = run_bochs(a.iso, a.workdir, cpu=a.cpu, megs=a.megs, timeout=a.timeout, live=a.live, cpus=a.cpus)
+        r = run_bochs(a.iso, a.workdir, cpu=a.cpu, megs=a.megs, timeout=a.timeout, live=a.live, cpus=a.cpus,
+                      com2_port=a.com2_port)
     else:
         r = run_qemu(a.iso, a.workdir, timeout=a.timeout, kvm=a.kvm, live=a.live, cpus=a.cpus, uefi=a.uefi,
                      megs=a.megs)

@@ -9,6 +9,7 @@
  */
 #include "exit_handlers.h"
 #include "nestor/arch.h"
+#include "nestor/gdb_stub.h"
 #include "nestor/log.h"
 #include "nestor/platform.h"
 #include "nestor/vmx_ops.h"
@@ -32,6 +33,8 @@ enum exit_action handle_exception(struct vcpu *v)
 {
     uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
     unsigned vector = INTR_INFO_VECTOR(info), type = INTR_INFO_TYPE(info);
+    if ((info & INTR_INFO_VALID) && vector == VEC_BP && gdb_stub_enabled())
+        return gdb_stub_breakpoint(v); /* #BP is intercepted only for the GDB stub */
     if (!(info & INTR_INFO_VALID) || !(BIT(vector) & L1_EXCEPTION_BITMAP))
         return vcpu_stop(v, STATUS_L1_FAILED, true, "exception exit for vector %u (type %u), which Nestor does not "
                          "intercept", vector, type);
@@ -43,6 +46,9 @@ enum exit_action handle_exception(struct vcpu *v)
         log_debug("%s INT1 at rip 0x%lx: reflected", v->nested.in_l2 ? "L2" : "L1", vmread(VMCS_GUEST_RIP));
         return EXIT_RESUME;
     }
+    enum exit_action step_done;
+    if (vector == VEC_DB && gdb_stub_step_trap(v, &step_done))
+        return step_done; /* the debugger's single step, not L1's #DB */
     if (vector == VEC_DB) {
         update_dr6(v->exit_qual);
         log_debug("%s #DB (qualification 0x%lx) at rip 0x%lx: reflected", v->nested.in_l2 ? "L2" : "L1", v->exit_qual,

@@ -8,6 +8,7 @@
 #include "io_split.h"
 #include "pci_filter.h"
 #include "nestor/arch.h"
+#include "nestor/gdb_stub.h"
 #include "nestor/log.h"
 #include "nestor/physmem.h"
 #include "nestor/platform.h"
@@ -194,6 +195,19 @@ static enum exit_action io_pm1a_cnt(struct vcpu *v, struct io_access *io)
     return EXIT_RESUME;
 }
 
+/* COM2 while the GDB stub owns it: absent for L1 (reads all ones, writes dropped), so L1 cannot talk to the debugger. */
+static enum exit_action io_com2(struct vcpu *v, struct io_access *io)
+{
+    (void)v;
+    if (!gdb_stub_enabled()) { /* not trapped then; only a piece of a wider access lands here */
+        passthrough(io);
+        return EXIT_RESUME;
+    }
+    if (io->in)
+        io->value = 0xffffffffu;
+    return EXIT_RESUME;
+}
+
 static struct io_range io_ranges[] = {
     {0x3f8, 0x3ff},   /* COM1: emulated so L1's lines are marked */
     {0xf4, 0xf7},     /* isa-debug-exit: L1 ends the run */
@@ -204,11 +218,13 @@ static struct io_range io_ranges[] = {
     {0x64, 0x64},     /* keyboard controller command: reset pulse */
     {0xb004, 0xb005}, /* ACPI PM1a_CNT (Bochs' until the FADT says otherwise) */
     {0x604, 0x605},   /* ACPI PM1b_CNT or, without an FADT, QEMU's PM1a_CNT */
+    {0x2f8, 0x2ff},   /* COM2: the GDB stub's (trapped only with gdb=com2) */
 };
 #define IO_RANGE_PM1A 7
 #define IO_RANGE_PM1B 8
+#define IO_RANGE_COM2 9
 static const io_handler_fn io_handlers[ARRAY_SIZE(io_ranges)] = {
-    io_com1, io_debug_exit, io_bochs_port, io_pci, io_port92, io_kbc, io_kbc, io_pm1a_cnt, io_pm1a_cnt,
+    io_com1, io_debug_exit, io_bochs_port, io_pci, io_port92, io_kbc, io_kbc, io_pm1a_cnt, io_pm1a_cnt, io_com2,
 };
 
 void vcpu_io_fill_bitmaps(uint8_t *bitmap_a, uint8_t *bitmap_b)
@@ -216,7 +232,7 @@ void vcpu_io_fill_bitmaps(uint8_t *bitmap_a, uint8_t *bitmap_b)
     /* Bitmap A covers ports 0-0x7fff, B 0x8000-0xffff (SDM 24.6.4). */
     uint8_t *bm[2] = {bitmap_a, bitmap_b};
     for (unsigned i = 0; i < ARRAY_SIZE(io_ranges); i++)
-        for (unsigned p = io_ranges[i].first; p <= io_ranges[i].last; p++)
+        for (unsigned p = io_ranges[i].first; p <= io_ranges[i].last && (i != IO_RANGE_COM2 || gdb_stub_enabled()); p++)
             bm[p >> 15][(p & 0x7fff) / 8] |= (uint8_t)(1u << (p % 8));
 }
 

@@ -3,6 +3,7 @@
 #include "nestor/arch.h"
 #include "nestor/console.h"
 #include "nestor/cpu.h"
+#include "nestor/gdb_stub.h"
 #include "nestor/log.h"
 #include "nestor/percpu.h"
 #include "nestor/platform.h"
@@ -95,6 +96,7 @@ uint32_t vcpu_run(struct vcpu *v)
         enum exit_action a = l2 ? nested_l2_exit(v) : exit_dispatch(v);
         if (a == EXIT_L0_HANDLES)
             a = exit_dispatch_l2_for_l0(v);
+        a = gdb_stub_after_exit(v, a); /* gdb=com2: Ctrl-C, ended steps, L1's end (vmx/gdb_stub.c) */
         if (a == EXIT_STOP)
             return v->status;
         if (!v->vmcs_switched)

@@ -8,6 +8,7 @@
 #include "exit_handlers.h"
 #include "nestor/arch.h"
 #include "nestor/cpu.h"
+#include "nestor/gdb_stub.h"
 #include "nestor/lib.h"
 #include "nestor/log.h"
 #include "nestor/palloc.h"
@@ -50,8 +51,8 @@ static bool choose_controls(struct vcpu *v)
 {
     const struct vmx_caps *c = &g_vmx_caps;
     /* With L1's APIC writes trapped, the preemption timer bounds how long a vCPU runs without seeing an INIT
-     * another CPU posted for it (vmx/exit_lapic.c). */
-    uint32_t pin_optional = g_lapic_trap.on ? PIN_PREEMPTION_TIMER : 0;
+     * another CPU posted for it (vmx/exit_lapic.c); with the GDB stub on, how long a Ctrl-C waits (vmx/gdb_stub.c). */
+    uint32_t pin_optional = g_lapic_trap.on || gdb_stub_enabled() ? PIN_PREEMPTION_TIMER : 0;
     bool ok = derive("pin-based", c->pin, 0, pin_optional, &v->pin) &&
               derive("processor-based", c->proc,
                      PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_SECONDARY_CONTROLS, 0,
@@ -194,8 +195,11 @@ bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm, bool wait_for_sipi)
     failed_write = false;
 
     w(VMCS_PIN_CONTROLS, v->pin);
-    if (v->pin & PIN_PREEMPTION_TIMER)
+    if (v->pin & PIN_PREEMPTION_TIMER) {
         w(VMCS_PREEMPTION_TIMER_VALUE, KICK_TIMER_TSC >> VMX_MISC_PREEMPTION_RATE(c->misc));
+        if (gdb_stub_enabled())
+            v->l0_timer_in_l2 = (uint32_t)(KICK_TIMER_TSC >> VMX_MISC_PREEMPTION_RATE(c->misc));
+    }
     v->lapic_dfr = 0xffffffffu; /* the xAPIC's DFR after reset: flat model (SDM vol. 3A 10.6.2.2) */
     w(VMCS_PROC_CONTROLS, v->proc);
     w(VMCS_PROC_CONTROLS2, v->proc2);

@@ -219,6 +219,7 @@ static inline NORETURN void halt_forever(void)
 #define DEBUGCTL_VALID_BITS 0xdfc3ull
 /* TR, BTS, BTINT: branch trace messages/records into the DS area (SDM vol. 3B 18.4.4), absent for L1. */
 #define DEBUGCTL_BTS_BITS (BIT(6) | BIT(7) | BIT(8))
+#define DEBUGCTL_BTF BIT(1) /* single-step on branches */
 
 /* XCR0 state components (SDM vol. 1 13.1). */
 #define XCR0_X87 BIT(0)
@@ -251,6 +252,7 @@ static inline NORETURN void halt_forever(void)
 #define CR4_PGE BIT(7)
 #define CR4_OSFXSR BIT(9)
 #define CR4_OSXMMEXCPT BIT(10)
+#define CR4_LA57 BIT(12)
 #define CR4_VMXE BIT(13)
 #define CR4_SMXE BIT(14)
 #define CR4_PCIDE BIT(17)
@@ -259,6 +261,7 @@ static inline NORETURN void halt_forever(void)
 
 #define RFLAGS_CF BIT(0)
 #define RFLAGS_ZF BIT(6)
+#define RFLAGS_TF BIT(8)
 #define RFLAGS_IF BIT(9)
 #define RFLAGS_VM BIT(17)
 

@@ -5,6 +5,7 @@
 #include "types.h"
 
 #define COM1_BASE 0x3f8
+#define COM2_BASE 0x2f8
 /* Register offsets from the base port. */
 #define UART_RBR_THR 0
 #define UART_IER 1
@@ -20,6 +21,8 @@
 #define UART_LSR_TEMT 0x40
 
 bool uart16550_init(uint16_t base, unsigned baud);
+/* The same, for one of the four standard ports; keep_rx leaves bytes already received in the FIFO. */
+bool uart16550_init_port(uint16_t base, unsigned baud, bool keep_rx);
 void uart16550_putc(uint16_t base, char c);
 int uart16550_getc_nonblock(uint16_t base);
 /* Waits until every byte written has left the transmitter. */

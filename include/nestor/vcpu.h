@@ -50,6 +50,9 @@ struct vcpu {
 
     /* Control values chosen for VMCS01. */
     uint32_t pin, proc, proc2, exit_ctls, entry_ctls;
+    /* Nonzero: the VMX-preemption timer value Nestor also runs L2 with when L1 does not use the timer
+     * (gdb=com2: a Ctrl-C must reach a CPU running an L2 that never exits; vmx/gdb_stub.c). */
+    uint32_t l0_timer_in_l2;
     uint64_t cr0_mask, cr4_mask;
     uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1; /* effective for L1 (unrestricted guest) */
     uint64_t xcr0_supported;

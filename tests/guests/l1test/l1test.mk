@@ -20,7 +20,7 @@ L1TEST_OBJ := build/tests/l1test
 L1TEST_MB1 := build/tests/l1test-mb1.elf
 L1TEST_MB2 := build/tests/l1test-mb2.elf
 
-L1TEST_CFLAGS := -m32 -std=c11 -O2 -Wall -Wextra \
+L1TEST_CFLAGS := -m32 -std=c11 -O2 -g -Wall -Wextra \
 	-ffreestanding -nostdlib -fno-pic -fno-pie -fno-stack-protector \
 	-mno-sse -mno-mmx -mgeneral-regs-only -fcf-protection=none \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables \
@@ -30,7 +30,7 @@ L1TEST_LDFLAGS := -m elf_i386 -nostdlib -static -z noexecstack --build-id=none \
 	-T $(L1TEST_SRC)/link.ld
 
 L1TEST_C_NAMES := main serial print mbinfo cmdline idt timer tests_cpu tests_mode tests_mem tests_hostile
-L1TEST_C_NAMES += tests_smp
+L1TEST_C_NAMES += tests_smp tests_gdb
 L1TEST_S_NAMES := entry isr longmode ring3
 
 L1TEST_C_OBJS := $(L1TEST_C_NAMES:%=$(L1TEST_OBJ)/%.o)
