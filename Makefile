@@ -72,9 +72,10 @@ run-linux: deps all $(KVMTEST_BIN)
 	$(PYTHON) tools/nestor_run.py bochs --iso $(BUILD)/linux-demo.iso --megs 512 --cpus 2 --live
 
 # Three levels: Nestor (L0) runs Linux/KVM (L1), KVM runs ghv (L2), ghv runs its own L3 (docs/NESTED.md,
-# "Three levels"). TURTLES is ghv's command line (commas for spaces), TURTLES_KVM extra kvm_intel options,
-# e.g. make run-turtles TURTLES=test=basic TURTLES_KVM=kvm_intel.ept=0
-TURTLES ?= test=ept
+# "Three levels"). TURTLES is ghv's command line (commas for spaces): test=l0 has L3 print a line itself,
+# test=ept runs L3 under ghv's EPT; TURTLES_KVM adds kvm_intel options, e.g.
+# make run-turtles TURTLES=test=basic TURTLES_KVM=kvm_intel.ept=0
+TURTLES ?= test=l0
 TURTLES_KVM ?=
 run-turtles: deps all $(KVMTEST_BIN) $(GHV_ELF)
 	$(PYTHON) tools/linux_kit.py build

@@ -11,7 +11,10 @@ VMLAUNCH/VMRESUME of the vmcs it built for L3 is an ordinary nested entry for Ne
   test=basic: L3 on its own page tables, shadowed by KVM.
 - l3-serial: KVM with EPT, ghv's test=l0: L3 writes a line to COM1 itself. ghv's I/O bitmap
   does not cover COM1, so KVM handles the OUTs for ghv as ghv's own I/O and kvmtest's UART
-  prints it: L3 -> Nestor -> KVM -> kvmtest -> Linux's console -> Nestor's COM1.
+  prints it: L3 -> Nestor -> KVM -> kvmtest -> Linux's console -> Nestor's COM1. Also with
+  kvm_intel.nested_early_check=1: before each nested entry KVM enters the vmcs02 for L3 with
+  RFLAGS bit 1 clear on purpose and relies on the "hardware" (Nestor) answering with a
+  VM-entry failure (exit reason 33) rather than a VMfail or an entry.
 
 ghv's transcript is compared line by line with ghv on bare Bochs (the hardware reference),
 except where KVM's VMX legitimately or knowingly differs:
@@ -82,7 +85,9 @@ def check_common(b, ept):
 def test_three_levels(kit, name, ept, test):
     bare = boot_bare("ghv-bare-" + test, GHV, "test=" + test)
     bare.expect(r"^ghv: %s ok$" % test)
-    b = boot_turtles("turtles-" + name, kit, "kvm_intel.ept=%d" % ept, "test=" + test)
+    early = test == "l0"
+    b = boot_turtles("turtles-" + name, kit, "kvm_intel.ept=%d%s" % (ept, " kvm_intel.nested_early_check=1" * early),
+                     "test=" + test)
     check_common(b, ept)
     b.expect(r"^L1> \[\s*\d+\.\d+\] kvmtest: mb2 file=/ghv.elf mem=128 entry=0x[0-9a-f]+ cmdline=test=%s$" % test)
 
@@ -137,6 +142,9 @@ def test_three_levels(kit, name, ept, test):
     # (these runs have no failed VM entry, which KVM counts as an exit and Nestor does not).
     assert kvm_exits == reflected == entries
     assert kvm_io > 0 and l1_exits > kvm_exits
+    early_fails = [l for l in b.lines if re.match(r"^nestor: L1 VM(LAUNCH|RESUME) of vmcs12 0x[0-9a-f]+: VM-entry failure "
+                                                  r"\(exit reason 33, qualification 0\): 26\.3\.1\.", l)]
+    assert len(early_fails) == (kvm_nested_run if early else 0), early_fails
     if ept:
         assert l0_handled > 0  # Nestor's own shadow fills of KVM's EPT (EPT02)
         b.expect(r"^nestor: nested: EPT02: [1-9]\d* shadow entries filled, ")
