@@ -25,7 +25,7 @@ MODULES    ?= tests/guests/demo-module.txt:demo-module
 NESTOR_ARGS ?= loglevel=info
 ISO        ?= $(BUILD)/nestor.iso
 
-.PHONY: all iso run run-nested run-linux run-gdb run-qemu test test-reference unit boot-test deps clean bench bench-kvm
+.PHONY: all iso run run-nested run-linux run-turtles run-gdb run-qemu test test-reference unit boot-test deps clean bench bench-kvm
 all: $(BUILD)/nestor $(ISO)
 
 include tests/guests/l1test/l1test.mk
@@ -70,6 +70,19 @@ run-linux: deps all $(KVMTEST_BIN)
 	    --l1 $(BUILD)/linux/vmlinuz --l1-args "console=ttyS0,115200 panic=-1 mitigations=off nokaslr cryptomgr.notests=1 idle=halt" \
 	    --module $(BUILD)/linux/initramfs.cpio:initrd
 	$(PYTHON) tools/nestor_run.py bochs --iso $(BUILD)/linux-demo.iso --megs 512 --cpus 2 --live
+
+# Three levels: Nestor (L0) runs Linux/KVM (L1), KVM runs ghv (L2), ghv runs its own L3 (docs/NESTED.md,
+# "Three levels"). TURTLES is ghv's command line (commas for spaces): test=l0 has L3 print a line itself,
+# test=ept runs L3 under ghv's EPT; TURTLES_KVM adds kvm_intel options, e.g.
+# make run-turtles TURTLES=test=basic TURTLES_KVM=kvm_intel.ept=0
+TURTLES ?= test=l0
+TURTLES_KVM ?=
+run-turtles: deps all $(KVMTEST_BIN) $(GHV_ELF)
+	$(PYTHON) tools/linux_kit.py build
+	tools/mkiso.sh --out $(BUILD)/turtles-demo.iso --nestor $(BUILD)/nestor --nestor-args "loglevel=info" \
+	    --l1 $(BUILD)/linux/vmlinuz --l1-args "console=ttyS0,115200 panic=-1 quiet mitigations=off nokaslr cryptomgr.notests=1 idle=halt kvm_intel.nested=1 $(TURTLES_KVM) kvmtest=--mem,128 mb2=ghv.elf,$(TURTLES)" \
+	    --module $(BUILD)/linux/initramfs.cpio:initrd
+	$(PYTHON) tools/nestor_run.py bochs --iso $(BUILD)/turtles-demo.iso --megs 512 --live
 
 # L1 under Nestor's GDB stub (gdb=com2): Bochs' COM2 is a TCP server on 127.0.0.1:GDB_PORT and waits for gdb.
 GDB_PORT    ?= 1234

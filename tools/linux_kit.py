@@ -21,6 +21,7 @@ KERNEL_META = "linux-image-cloud-amd64"
 INIT = os.path.join(ROOT, "tests", "linux", "init")
 KVMTEST = os.path.join(ROOT, "build", "tests", "kvmtest")
 PFBENCH = os.path.join(ROOT, "build", "bench", "pfbench.elf")
+GHV = os.path.join(ROOT, "build", "tests", "ghv.elf")
 
 
 def sh(cmd, **kw):
@@ -107,6 +108,8 @@ def build(out_dir):
     entries += [("lib/" + n, f, data) for n, data in mods.items()]
     if os.path.exists(PFBENCH):  # for `make bench-kvm`: pfbench as KVM's guest
         entries.append(("pfbench.elf", f, open(PFBENCH, "rb").read()))
+    if os.path.exists(GHV):  # for tests/boot/test_turtles.py: ghv as KVM's guest (mb2=ghv.elf,...)
+        entries.append(("ghv.elf", f, open(GHV, "rb").read()))
     cpio_newc(entries, os.path.join(out_dir, "initramfs.cpio"))
     return os.path.join(out_dir, "vmlinuz"), os.path.join(out_dir, "initramfs.cpio")
 

@@ -52,6 +52,17 @@ static const struct expect script[] = {
 };
 #define SCRIPT_LEN (sizeof script / sizeof script[0])
 
+/* Without CR3-target values L2's load of its own CR3 (just before script[6]) exits as well,
+ * with the same qualification as script[6]: one exit more, the rest shifted by one. */
+static u32 script_len(void) { return SCRIPT_LEN + (ghv_ctls.cr3_targets ? 0 : 1); }
+
+static const struct expect *script_at(u32 n)
+{
+    if (!ghv_ctls.cr3_targets && n > 7)
+        n--;
+    return &script[n - 1];
+}
+
 static u64 gpr(unsigned n) { return n == RSP ? vmread(GUEST_RSP) : regs[n]; }
 
 static void skip(const struct exit_info *e, u32 len) { vmwrite(GUEST_RIP, e->rip + len); }
@@ -173,9 +184,9 @@ static int handle(const struct exit_info *e)
 
 static void check_exit(struct faillist *f, u32 n, const struct exit_info *e)
 {
-    if (n > SCRIPT_LEN)
+    if (n > script_len())
         return;                     /* counted by the exits= check */
-    const struct expect *x = &script[n - 1];
+    const struct expect *x = script_at(n);
     bool ok = e->reason == x->reason && e->qual == x->qual && e->len == x->len && e->intr == x->intr &&
               e->err == x->err && e->info == 0 && e->idtv == 0;
     if (x->reason == 0 && x->intr == 0x80000603)
@@ -214,6 +225,8 @@ bool basic_run(void)
     }
     ghv_vmx_on = true;
     gprintf("ghv: vmxon ok\n");
+    if (!ghv_ctls.cr3_targets)
+        gprintf("ghv: basic no cr3-target values: own-cr3 load exits too\n");
 
     memset((void *)ghv_l2_result, 0, sizeof ghv_l2_result);
     L2R(L2R_OWN_CR3) = ghv_l2.cr3;
@@ -284,6 +297,6 @@ bool basic_run(void)
     show(&f, "int40.count", L2R(L2R_INT40_COUNT), 1);
     show(&f, "int40.vector", L2R(L2R_INT40_VEC), L2_INT_VECTOR);
     gprintf("ghv: basic exits=%u\n", n);
-    check_u64(&f, "exits", n, SCRIPT_LEN);
+    check_u64(&f, "exits", n, script_len());
     return fail_report(&f, "basic");
 }

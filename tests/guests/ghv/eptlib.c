@@ -243,7 +243,8 @@ bool e_vmcs_64(struct xt *t, void *vmcs, const struct ept12 *e, u64 rip)
     w(EXCEPTION_BITMAP, 0);
     w(PF_ERRCODE_MASK, 0);
     w(PF_ERRCODE_MATCH, 0);
-    w(CR3_TARGET_VALUE0, E_GPA_PML4);
+    if (ghv_ctls.cr3_targets)       /* KVM's nested VMX, with no targets, refuses the field */
+        w(CR3_TARGET_VALUE0, E_GPA_PML4);
     w(GUEST_CR3, E_GPA_PML4);
     w(GUEST_GDTR_BASE, E_GPA_GDT);
     w(GUEST_GDTR_LIMIT, 0x27);

@@ -39,11 +39,8 @@ bool vmcs_compute_controls(void)
     ok &= pick("entry", c->entry, ENTRY_IA32E_GUEST | ENTRY_LOAD_EFER, &ghv_ctls.entry);
     /* "activate secondary controls" must stay 0; it is never a must-be-1 bit. */
     ghv_ctls.proc &= ~PROC_SECONDARY;
-    u32 cr3_targets = (u32)(c->misc >> 16) & 0x1ff;
-    if (cr3_targets < 1) {
-        gprintf("ghv: no cr3-target values supported (misc[24:16]=0)\n");
-        ok = false;
-    }
+    /* SDM A.6: IA32_VMX_MISC[24:16] CR3-target values; 0 is a legal answer (KVM's nested VMX). */
+    ghv_ctls.cr3_targets = ((c->misc >> 16) & 0x1ff) ? 1 : 0;
     return ok;
 }
 
@@ -186,8 +183,9 @@ static void control_state(void)
     w(CR0_READ_SHADOW, l2_guest_cr0() & ~CR0_TS);
     w(CR4_GUEST_HOST_MASK, CR4_PCE);
     w(CR4_READ_SHADOW, l2_guest_cr4() & ~CR4_PCE);
-    w(CR3_TARGET_COUNT, 1);
-    w(CR3_TARGET_VALUE0, ghv_l2.cr3);
+    w(CR3_TARGET_COUNT, ghv_ctls.cr3_targets);
+    if (ghv_ctls.cr3_targets)
+        w(CR3_TARGET_VALUE0, ghv_l2.cr3);
 
     w(IO_BITMAP_A, phys(io_bitmap_a));
     w(IO_BITMAP_B, phys(io_bitmap_b));

@@ -236,7 +236,9 @@ int ghv_vmrun(u64 regs[16], int resume);
 extern const char ghv_vmexit_stub[];
 
 /* ---- vmcs_setup.c ---- */
-struct vmcs_ctls { u32 pin, proc, exit, entry; };
+/* cr3_targets: how many CR3-target values ghv uses (1, or 0 where IA32_VMX_MISC[24:16]
+ * offers none, as KVM's nested VMX does: then L2's load of its own CR3 exits too). */
+struct vmcs_ctls { u32 pin, proc, exit, entry, cr3_targets; };
 extern struct vmcs_ctls ghv_ctls;
 bool vmcs_compute_controls(void);   /* from the capability MSRs; prints why not */
 /* VMCLEAR + VMPTRLD + write every field ghv needs; guest = L2 at rip. */
