@@ -24,11 +24,10 @@ static enum exit_action l2_string_io(struct vcpu *v)
     struct nested_vmx *n = &v->nested;
     const struct vmcs12 *v12 = &n->current->v;
     uint32_t proc12 = (uint32_t)V12(v12, VMCS_PROC_CONTROLS);
-    uint32_t proc02 = (uint32_t)vmread(VMCS_PROC_CONTROLS);
-    /* Already on a bitmap (Nestor's ports, or the snapshot): the port is Nestor's; its handler decides. */
-    if (!(proc02 & PROC_UNCOND_IO_EXITING) || !(proc12 & PROC_USE_IO_BITMAPS))
+    /* Already on a bitmap (Nestor's ports only, or the snapshot): the port is Nestor's; its handler decides. */
+    if (n->io_snapshot || !(proc12 & PROC_USE_IO_BITMAPS))
         return EXIT_L0_HANDLES;
-    proc02 &= ~(uint32_t)(PROC_UNCOND_IO_EXITING | PROC_USE_IO_BITMAPS);
+    uint32_t proc02 = (uint32_t)vmread(VMCS_PROC_CONTROLS) & ~(uint32_t)(PROC_UNCOND_IO_EXITING | PROC_USE_IO_BITMAPS);
     vmwrite(VMCS_PROC_CONTROLS, proc02 | vmcs02_io_msr_exiting(v, v12, proc12, true));
     log_debug("L2 string I/O to port 0x%lx that L1 does not intercept: run natively on a merged bitmap until the "
               "next entry", IOQUAL_PORT(v->exit_qual));
