@@ -25,7 +25,7 @@ MODULES    ?= tests/guests/demo-module.txt:demo-module
 NESTOR_ARGS ?= loglevel=info
 ISO        ?= $(BUILD)/nestor.iso
 
-.PHONY: all iso run run-nested run-linux run-turtles run-gdb run-qemu test test-reference unit boot-test deps clean bench bench-kvm
+.PHONY: all iso run run-nested run-linux run-turtles run-gdb run-qemu test test-reference test-models unit boot-test deps clean bench bench-kvm
 all: $(BUILD)/nestor $(ISO)
 
 include tests/guests/l1test/l1test.mk
@@ -107,6 +107,15 @@ test: deps all $(L1TEST_MB1) $(L1TEST_MB2) $(GHV_ELF) $(KVMTEST_BIN) $(PFBENCH_E
 # Long runs of the test guests on bare Bochs (no Nestor), the references some boot tests were written against.
 test-reference: deps all $(L1TEST_MB2) $(GHV_ELF) $(KVMTEST_BIN)
 	$(PYTHON) tools/run_tests.py -m reference
+
+# The nested boot tests on each Bochs CPU model with VMX, EPT and unrestricted guest (make test runs
+# tests/boot/test_cpu_models.py's sandy_bridge subset and the lynnfield refusal only).
+MODELS       ?= corei7_sandy_bridge_2600k corei7_haswell_4770 corei7_skylake_x
+MODELS_TESTS ?= tests/boot/test_nested_vmx.py tests/boot/test_nested_isolation.py tests/boot/test_nested_exits_more.py
+test-models: deps all $(L1TEST_MB2) $(GHV_ELF)
+	@status=0; for m in $(MODELS); do echo "== NESTOR_CPU_MODEL=$$m"; \
+	    NESTOR_CPU_MODEL=$$m $(PYTHON) -m pytest -p no:cacheprovider -q $(MODELS_TESTS) || status=1; done; \
+	$(PYTHON) -m pytest -p no:cacheprovider -q tests/boot/test_cpu_models.py || status=1; exit $$status
 
 bench: deps all $(GHV_ELF) $(PFBENCH_ELF)
 	$(PYTHON) tools/bench.py

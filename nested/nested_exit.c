@@ -231,10 +231,11 @@ enum exit_action nested_l2_exit(struct vcpu *v)
         n->stats.l2_by_l0[reason]++;
     switch (reason) {
     case EXIT_EXCEPTION_NMI: /* Nestor's #DB/#AC that L1 does not intercept: delivered to L2 */
+        return EXIT_L0_HANDLES; /* vcpu_run passes it to L0's own handler (exit_dispatch_l2_for_l0) */
     case EXIT_IO_INSTRUCTION:
     case EXIT_RDMSR:
     case EXIT_WRMSR:
-        return EXIT_L0_HANDLES; /* vcpu_run passes it to L0's own handler (exit_dispatch_l2_for_l0) */
+        return nested_l2_io_msr_for_l0(v, reason); /* L0's handler, or what the CPU would have done */
     case EXIT_PREEMPTION_TIMER: /* Nestor's own timer (vmcs02.c, l0_timer_in_l2): vcpu_run's after-exit work is the point */
         return EXIT_RESUME;
     case EXIT_EPT_VIOLATION:

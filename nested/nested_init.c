@@ -33,14 +33,9 @@ void nested_init(struct vcpu *v, bool offer, bool vmcs_shadowing, bool nested_ep
     *(uint32_t *)phys_to_virt(n->vmcs02) = (uint32_t)(g_vmx_caps.basic & VMX_BASIC_REVISION_MASK);
     n->io_bitmap02[0] = page_alloc_zeroed();
     n->io_bitmap02[1] = page_alloc_zeroed();
-    n->msr_bitmap02 = page_alloc_zeroed();
     n->vpid02 = v->vpid ? L2_VPID : 0;
-    sparse_page_index(&n->msr_bitmap01_words, v->msr_bitmap, true);
     sparse_page_index(&n->io_bitmap01_words[0], v->io_bitmap[0], false);
     sparse_page_index(&n->io_bitmap01_words[1], v->io_bitmap[1], false);
-    if (!n->msr_bitmap01_words.complete)
-        log_warn("nested VMX: Nestor's MSR bitmap has more than %u nonzero words: vmcs02's is merged in full at "
-                 "every entry", SPARSE_PAGE_MAX);
     /* Host state never changes: write it once into vmcs02, then make vmcs01 current again. */
     vmclear(n->vmcs02);
     vmptrld(n->vmcs02);

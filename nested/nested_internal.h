@@ -60,6 +60,10 @@ void sparse_page_index(struct sparse_page *sp, paddr_t page, bool msr_bitmap);
  * current, nothing changed): no memory for the shadow EPT02 vmcs12's EPTP needs.
  */
 bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12);
+/* vmcs02.c: the I/O and MSR exiting controls for vmcs02 (live reads of L1's bitmaps, or the snapshot). */
+uint32_t vmcs02_io_msr_exiting(struct vcpu *v, const struct vmcs12 *v12, uint32_t proc12, bool snapshot);
+/* l2_passthrough.c: an L2 I/O or RDMSR/WRMSR exit that L1's bitmaps (read now) do not want. */
+enum exit_action nested_l2_io_msr_for_l0(struct vcpu *v, unsigned reason);
 /* Loads L2's PDPTEs for PAE paging without EPT12 into vmcs02; false if one is invalid (26.3.1.6). */
 bool vmcs02_load_pdptes(struct vcpu *v, const struct vmcs12 *v12);
 

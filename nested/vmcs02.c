@@ -120,6 +120,40 @@ void sparse_page_index(struct sparse_page *sp, paddr_t page, bool msr_bitmap)
     }
 }
 
+/*
+ * How L2's I/O and MSR accesses exit (the I/O and MSR controls of vmcs02; vmcs02 current).
+ * L1's bitmaps are read live, as the CPU reads them at each access (SDM 25.1.3): L2 shares
+ * memory with L1 and may change a bit while it runs, so vmcs02 holds no copy of them. Every
+ * I/O instruction of L2 exits (unconditional I/O exiting, as KVM does) and every RDMSR/WRMSR
+ * (no MSR bitmaps), and nested/l2_passthrough.c decides at that moment from L1's pages.
+ * snapshot: the old merge of L1's bitmaps with Nestor's, used only to let one string I/O
+ * instruction that neither L1 nor Nestor intercepts run natively (Nestor does not emulate
+ * INS/OUTS); the next emulated VM entry returns to live reads.
+ */
+uint32_t vmcs02_io_msr_exiting(struct vcpu *v, const struct vmcs12 *v12, uint32_t proc12, bool snapshot)
+{
+    struct nested_vmx *n = &v->nested;
+    bool l1_bitmaps = proc12 & PROC_USE_IO_BITMAPS;
+    uint32_t proc02 = 0;
+    n->io_snapshot = snapshot;
+    if (!l1_bitmaps && (proc12 & PROC_UNCOND_IO_EXITING)) {
+        proc02 |= PROC_UNCOND_IO_EXITING; /* every port exits, and all of them are L1's */
+    } else if (l1_bitmaps && !snapshot) {
+        proc02 |= PROC_UNCOND_IO_EXITING; /* live: L1's bitmaps are read at the exit */
+    } else {
+        /* Nestor's ports only (L1 does not intercept I/O), or the string-I/O snapshot. */
+        merge_page(v, n->io_bitmap02[0], v->io_bitmap[0], &n->io_bitmap01_words[0], l1_bitmaps,
+                   V12(v12, VMCS_IO_BITMAP_A));
+        merge_page(v, n->io_bitmap02[1], v->io_bitmap[1], &n->io_bitmap01_words[1], l1_bitmaps,
+                   V12(v12, VMCS_IO_BITMAP_B));
+        proc02 |= PROC_USE_IO_BITMAPS;
+        w(VMCS_IO_BITMAP_A, n->io_bitmap02[0]);
+        w(VMCS_IO_BITMAP_B, n->io_bitmap02[1]);
+    }
+    /* No MSR bitmaps in vmcs02: every RDMSR/WRMSR exits, and L1's bitmap is read then (live). */
+    return proc02;
+}
+
 /* L1's state that L2 inherits when vmcs12 does not load it (read while vmcs01 is current). */
 struct l1_inherit {
     uint64_t efer, pat, debugctl, dr7;
@@ -145,24 +179,7 @@ bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
     uint32_t exit12 = (uint32_t)V12(v12, VMCS_EXIT_CONTROLS), entry12 = (uint32_t)V12(v12, VMCS_ENTRY_CONTROLS);
 
     uint32_t proc02 = (proc12 & ~(uint32_t)(PROC_USE_IO_BITMAPS | PROC_UNCOND_IO_EXITING | PROC_USE_MSR_BITMAPS)) |
-                      PROC_SECONDARY_CONTROLS;
-    if (!(proc12 & PROC_USE_IO_BITMAPS) && (proc12 & PROC_UNCOND_IO_EXITING)) {
-        proc02 |= PROC_UNCOND_IO_EXITING; /* every port exits, and all of them are L1's */
-    } else {
-        bool l1_bitmaps = proc12 & PROC_USE_IO_BITMAPS;
-        merge_page(v, n->io_bitmap02[0], v->io_bitmap[0], &n->io_bitmap01_words[0], l1_bitmaps,
-                   V12(v12, VMCS_IO_BITMAP_A));
-        merge_page(v, n->io_bitmap02[1], v->io_bitmap[1], &n->io_bitmap01_words[1], l1_bitmaps,
-                   V12(v12, VMCS_IO_BITMAP_B));
-        proc02 |= PROC_USE_IO_BITMAPS;
-        w(VMCS_IO_BITMAP_A, n->io_bitmap02[0]);
-        w(VMCS_IO_BITMAP_B, n->io_bitmap02[1]);
-    }
-    if (proc12 & PROC_USE_MSR_BITMAPS) { /* without them every MSR access exits to L1 */
-        merge_page(v, n->msr_bitmap02, v->msr_bitmap, &n->msr_bitmap01_words, true, V12(v12, VMCS_MSR_BITMAP));
-        proc02 |= PROC_USE_MSR_BITMAPS;
-        w(VMCS_MSR_BITMAP, n->msr_bitmap02);
-    }
+                      PROC_SECONDARY_CONTROLS | vmcs02_io_msr_exiting(v, v12, proc12, false);
     /* Unrestricted guest passes through (it needs EPT12); EPT is always on (eptp02 above). */
     uint32_t proc2_02 = (proc2_12 & n->caps.proc2.allowed1 & ~(uint32_t)(PROC2_ENABLE_VPID | PROC2_ENABLE_EPT)) |
                         PROC2_ENABLE_EPT | (n->vpid02 ? PROC2_ENABLE_VPID : 0);

@@ -108,11 +108,11 @@ bool vmx_cpu_on(bool bsp)
                    VMX_BASIC_REGION_SIZE(c->basic), VMX_BASIC_MEMTYPE(c->basic));
         return false;
     }
-    uint32_t need2 = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST;
-    if (!c->has_proc2 || (c->proc2.allowed1 & need2) != need2) {
-        log_always("VMX without EPT and unrestricted guest (secondary controls allowed-1 = 0x%x): Nestor needs both "
-                   "(Nehalem/Westmere or later; Bochs model corei7_skylake_x)",
-                   c->has_proc2 ? c->proc2.allowed1 : 0);
+    const char *missing = vmx_missing_secondary(c->has_proc2, c->proc2.allowed1);
+    if (missing) {
+        log_always("VMX without %s (secondary controls allowed-1 = 0x%x): Nestor needs EPT and unrestricted guest "
+                   "(Westmere or later; Bochs model corei5_arrandale_m520 or later)",
+                   missing, c->has_proc2 ? c->proc2.allowed1 : 0);
         return false;
     }
     if (!(c->ept_vpid & EPT_CAP_WALK_4) || !(c->ept_vpid & EPT_CAP_MEMTYPE_WB)) {

@@ -71,8 +71,9 @@ struct nested_vmx {
     uint16_t vpid02;
     uint16_t last_vpid12;
     bool vpid12_seen;
-    paddr_t io_bitmap02[2], msr_bitmap02;
-    struct sparse_page io_bitmap01_words[2], msr_bitmap01_words; /* Nestor's own exits, indexed */
+    paddr_t io_bitmap02[2]; /* no MSR bitmap: vmcs02 lets every RDMSR/WRMSR exit (vmcs02_io_msr_exiting) */
+    struct sparse_page io_bitmap01_words[2]; /* Nestor's own I/O exits, indexed */
+    bool io_snapshot; /* vmcs02 uses a merged I/O bitmap until the next entry (a string I/O L0 lets run) */
 
     bool ept;            /* nested EPT offered (nested_ept=1) */
     struct ept02_root ept02[EPT02_ROOTS];

@@ -39,6 +39,12 @@ bool vmx_derive_controls(struct vmx_ctl_cap cap, uint32_t required, uint32_t opt
 enum feature_control_action { FC_READY, FC_SET_AND_LOCK, FC_LOCKED_OFF };
 enum feature_control_action vmx_feature_control_action(uint64_t value);
 
+/*
+ * What Nestor needs of the secondary controls and the CPU lacks (EPT, unrestricted guest, or
+ * both), named exactly for the refusal message; NULL when both are there.
+ */
+const char *vmx_missing_secondary(bool has_proc2, uint32_t proc2_allowed1);
+
 /* CR0/CR4 value forced into the ranges IA32_VMX_CRx_FIXED0/1 allow (SDM Appendix A.7, A.8). */
 static inline uint64_t vmx_apply_fixed(uint64_t value, uint64_t fixed0, uint64_t fixed1)
 {

@@ -9,7 +9,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import nestor_run  # noqa: E402
 
-BUILD = os.path.join(ROOT, "build", "boot-tests")
+# The Bochs CPU model of every Bochs boot that does not name one: corei7_skylake_x unless
+# NESTOR_CPU_MODEL says otherwise (make test-models runs the nested tests on several models).
+# Another model's ISOs and transcripts go to their own directory, so runs never mix.
+DEFAULT_CPU = "corei7_skylake_x"
+CPU_MODEL = os.environ.get("NESTOR_CPU_MODEL") or DEFAULT_CPU
+BUILD = os.path.join(ROOT, "build", "boot-tests" if CPU_MODEL == DEFAULT_CPU else "boot-tests-" + CPU_MODEL)
 L1_MB1 = os.path.join(ROOT, "build", "tests", "l1test-mb1.elf")
 L1_MB2 = os.path.join(ROOT, "build", "tests", "l1test-mb2.elf")
 
@@ -58,7 +63,8 @@ class Boot:
 
 
 def boot(name, l1=L1_MB2, l1_args="", modules=(), nestor_args="loglevel=info", engine="bochs",
-         cpu="corei7_skylake_x", timeout=180, megs=256, cpus=1):
+         cpu=None, timeout=180, megs=256, cpus=1):
+    cpu = cpu or CPU_MODEL
     os.makedirs(BUILD, exist_ok=True)
     iso = os.path.join(BUILD, name + ".iso")
     nestor_run.build_iso(iso, l1=l1, l1_args=l1_args, modules=modules, nestor_args=nestor_args)
@@ -84,8 +90,9 @@ def tmp_file(tmp_path):
 GHV = os.path.join(ROOT, "build", "tests", "ghv.elf")
 
 
-def boot_bare(name, kernel, args="", cpu="corei7_skylake_x", timeout=180):
+def boot_bare(name, kernel, args="", cpu=None, timeout=180):
     """Boots a kernel directly on Bochs (no Nestor): the hardware reference for nested VMX."""
+    cpu = cpu or CPU_MODEL
     os.makedirs(BUILD, exist_ok=True)
     iso = os.path.join(BUILD, name + ".iso")
     nestor_run.build_iso(iso, nestor=kernel, nestor_args=args)

@@ -144,6 +144,17 @@ TEST(vmx_apply_fixed_cr0_cr4)
                      CR4_PAE | CR4_VMXE);
 }
 
+/* The refusal names exactly what is missing (Bochs models: lynnfield has EPT but no unrestricted guest). */
+TEST(vmx_missing_secondary_names_the_feature)
+{
+    assert_null(vmx_missing_secondary(true, (uint32_t)(BOCHS_PROCBASED2 >> 32)));
+    assert_string_equal(vmx_missing_secondary(true, 0x7f), "unrestricted guest"); /* corei5_lynnfield_750 */
+    assert_string_equal(vmx_missing_secondary(true, PROC2_ENABLE_VPID), "EPT and unrestricted guest");
+    assert_string_equal(vmx_missing_secondary(true, PROC2_UNRESTRICTED_GUEST), "EPT");
+    assert_string_equal(vmx_missing_secondary(false, 0xffffffffu),
+                        "secondary processor-based controls (hence EPT and unrestricted guest)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +169,7 @@ int main(void)
         cmocka_unit_test(vmx_value_never_has_a_bit_the_cpu_forbids),
         cmocka_unit_test(vmx_feature_control_actions),
         cmocka_unit_test(vmx_apply_fixed_cr0_cr4),
+        cmocka_unit_test(vmx_missing_secondary_names_the_feature),
     };
     return RUN_GROUP("vmx_caps", tests, NULL, NULL);
 }

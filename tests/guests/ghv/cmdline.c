@@ -12,7 +12,8 @@
 const char *const ghv_test_names[] = {"basic", "neg", "all", "events", "l0", "msrarea", "pae", "every",
                                      "ept", "ept-ug", "ept-hostile", "ept-outside", "runl2",
                                      "smp",
-                                     "hostile-nested"};
+                                     "hostile-nested",
+                                     "livebitmap", "xexits"};
 
 static const char *find_cmdline(u32 mbi)
 {

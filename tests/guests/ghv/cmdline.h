@@ -11,6 +11,7 @@ enum ghv_test {
     GHV_TEST_EPT, GHV_TEST_EPT_UG, GHV_TEST_EPT_HOSTILE, GHV_TEST_EPT_OUTSIDE, GHV_TEST_RUNL2,
     GHV_TEST_SMP,   /* smp.c, run before the eptx dispatch in main.c */
     GHV_TEST_HOSTILE_NESTED, /* hostile_nested.c, after the EPT setup of eptx_run */
+    GHV_TEST_LIVEBITMAP, GHV_TEST_XEXITS, /* livebitmap.c, xexits.c */
     GHV_TEST_COUNT
 };
 /* Names as on the command line, indexed by enum ghv_test. */

@@ -137,5 +137,7 @@ bool eptx_run(int test, u32 mbi);
 /* ---- smp.c: test=smp, ghv on two CPUs ---- */
 bool smp_run(void);
 bool hostile_nested_run(void); /* hostile_nested.c */
+bool livebitmap_run(void);     /* livebitmap.c */
+bool xexits_run(void);         /* xexits.c */
 
 #endif

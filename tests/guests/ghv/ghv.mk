@@ -48,6 +48,9 @@ GHV_XE_C_NAMES := eptlib ept eptug epthostile runl2 hostile_nested
 # test=smp (smp.c, smp_asm.S): linked after everything else, moves no address.
 GHV_XE_S_NAMES += smp_asm
 GHV_XE_C_NAMES += smp
+# test=livebitmap and test=xexits: linked after everything else too.
+GHV_XE_S_NAMES += l2_xexits
+GHV_XE_C_NAMES += livebitmap xexits
 
 GHV_XS_OBJS := $(GHV_X_S_NAMES:%=$(GHV_OBJ)/x/%.S.o)
 GHV_XC_OBJS := $(GHV_X_C_NAMES:%=$(GHV_OBJ)/x/%.c.o)

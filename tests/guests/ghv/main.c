@@ -79,5 +79,9 @@ void ghv_main(u32 magic, u32 mbi)
         ok &= eptx_run(test, mbi);
     if (test == GHV_TEST_HOSTILE_NESTED)
         ok &= hostile_nested_run();
+    if (test == GHV_TEST_LIVEBITMAP)
+        ok &= livebitmap_run();
+    if (test == GHV_TEST_XEXITS)
+        ok &= xexits_run();
     ghv_finish(ok ? 0 : 1);
 }
