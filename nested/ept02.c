@@ -151,6 +151,7 @@ enum exit_action ept02_violation(struct vcpu *v)
     }
     if (r == EPT12_NOT_PRESENT || (w.perms & need) != need) {
         n->stats.l2_to_l1[EXIT_EPT_VIOLATION]++;
+        ept02_note_reflected(v, gpa2, V12(v12, VMCS_EPT_POINTER), need);
         nested_reflect(v, EXIT_EPT_VIOLATION, ept12_violation_qual(qual, w.perms), false);
         return EXIT_RESUME;
     }
@@ -202,6 +203,7 @@ enum exit_action ept02_violation(struct vcpu *v)
     if (replaced)
         invalidate_hw(&root->ept);
     n->stats.ept02_fills++;
+    ept02_prefetch_near(v, root, gpa2, &w);
     n->stats.l2_by_l0[EXIT_EPT_VIOLATION]++;
     reblock_nmis(qual);
     log_trace("EPT02: L2 0x%lx -> L1 0x%lx -> host 0x%lx, %lu KiB, perms %lx", gpa2, w.l1pa, w01.hpa, size / KiB,

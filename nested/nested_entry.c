@@ -97,6 +97,7 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
     n->vmcs02_entry_was_launch = !n->vmcs02_launched;
     n->stats.entries++;
     n->fill_epoch++;
+    ept02_prefill(v, v12);
     log_trace("entering L2 at 0x%lx (vmcs12 0x%lx)", V12(v12, VMCS_GUEST_RIP), n->current_ptr);
     return EXIT_RESUME;
 }

@@ -46,6 +46,11 @@ uint64_t ept02_eptp_for(struct vcpu *v, uint64_t eptp12);
 void ept02_drop(struct vcpu *v, uint64_t eptp12);
 void ept02_drop_all(struct vcpu *v);
 enum exit_action ept02_violation(struct vcpu *v);
+/* ept02_prefill.c: shadow entries installed ahead of L2's faults. */
+struct ept12_walk;
+void ept02_note_reflected(struct vcpu *v, gpa_t gpa2, uint64_t eptp12, uint64_t need);
+void ept02_prefill(struct vcpu *v, const struct vmcs12 *v12);
+void ept02_prefetch_near(struct vcpu *v, struct ept02_root *root, gpa_t gpa2, const struct ept12_walk *w);
 
 /* vmcs02.c: the guest-state fields vmcs12 and vmcs02 exchange as they are. */
 extern const uint32_t vmcs12_guest_fields[];

@@ -5,6 +5,7 @@
  * stopped with its full state, never silently resumed.
  */
 #include "exit_handlers.h"
+#include "nestor/arch.h"
 #include "nestor/log.h"
 #include "nestor/platform.h"
 #include "nestor/vmx_ops.h"

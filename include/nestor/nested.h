@@ -85,6 +85,13 @@ struct nested_vmx {
     uint64_t fill_epoch, last_fill_epoch; /* moves at every emulated VM entry and INVEPT */
     unsigned same_fill_count;
 
+    /* The EPT violation last reflected to L1, pre-filled when L1 resumes L2 (nested/ept02_prefill.c). */
+    struct {
+        bool pending;
+        gpa_t gpa2;
+        uint64_t eptp12, need;
+    } prefill;
+
     bool shadowing;      /* VMCS shadowing in use for L1 (vmcs_shadowing=1 and the CPU has it) */
     bool shadow_ro;      /* the exit-information fields are shadowed too (CPU has VMWRITE to any field) */
     bool shadow_active;  /* vmcs01 currently links the shadow VMCS */
