@@ -173,7 +173,7 @@ enum exit_action ept02_violation(struct vcpu *v)
     bool uc = ((w01.leaf >> EPT_MEMTYPE_SHIFT) & 7) == MEMTYPE_UC;
     unsigned memtype = uc ? MEMTYPE_UC : w.memtype;
     /* Shadows are a cache: whatever L1 maps, they never take Nestor's last pages. */
-    if (palloc_free_pages(&g_palloc) < EPT02_MIN_FREE_PAGES) {
+    if (!palloc_has_free(&g_palloc, EPT02_MIN_FREE_PAGES)) {
         ept02_drop_all(v);
         n->stats.ept02_flushes++;
     }

@@ -54,7 +54,7 @@ void ept02_prefill(struct vcpu *v, const struct vmcs12 *v12)
     bool ept12 = (V12(v12, VMCS_PROC_CONTROLS) & PROC_SECONDARY_CONTROLS) &&
                  (V12(v12, VMCS_PROC_CONTROLS2) & PROC2_ENABLE_EPT);
     if (!ept12 || V12(v12, VMCS_EPT_POINTER) != n->prefill.eptp12 ||
-        palloc_free_pages(&g_palloc) < EPT02_MIN_FREE_PAGES)
+        !palloc_has_free(&g_palloc, EPT02_MIN_FREE_PAGES))
         return;
     struct ept02_root *root = ept02_get(v, n->prefill.eptp12); /* vmcs02_build has just made sure it exists */
     struct ept12_caps caps = caps_of(n);
@@ -70,7 +70,7 @@ void ept02_prefill(struct vcpu *v, const struct vmcs12 *v12)
 void ept02_prefetch_near(struct vcpu *v, struct ept02_root *root, gpa_t gpa2, const struct ept12_walk *w)
 {
     struct nested_vmx *n = &v->nested;
-    if (palloc_free_pages(&g_palloc) < EPT02_MIN_FREE_PAGES)
+    if (!palloc_has_free(&g_palloc, EPT02_MIN_FREE_PAGES))
         return;
     struct ept12_caps caps = caps_of(n);
     gpa_t got[EPT02_PREFETCH_GROUP];

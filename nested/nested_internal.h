@@ -52,6 +52,13 @@ void ept02_note_reflected(struct vcpu *v, gpa_t gpa2, uint64_t eptp12, uint64_t 
 void ept02_prefill(struct vcpu *v, const struct vmcs12 *v12);
 void ept02_prefetch_near(struct vcpu *v, struct ept02_root *root, gpa_t gpa2, const struct ept12_walk *w);
 
+/* vmcs02.c: a vmcs12 field changed that vmcs02 does not have yet (see struct nested_vmx). */
+static inline void vmcs12_mark_dirty(struct nested_vmx *n, unsigned slot) { n->dirty[slot / 64] |= 1ull << (slot % 64); }
+/* vmcs02 no longer matches any vmcs12: built in full at the next entry. */
+static inline void vmcs02_forget(struct nested_vmx *n) { n->vmcs02_of = NULL; }
+/* The controls and host state of the current vmcs12 passed the entry checks and none of them changed since. */
+bool vmcs02_checks_still_hold(const struct nested_vmx *n, bool l1_ia32e);
+
 /* vmcs02.c: the guest-state fields vmcs12 and vmcs02 exchange as they are. */
 extern const uint32_t vmcs12_guest_fields[];
 extern const unsigned vmcs12_guest_field_count;

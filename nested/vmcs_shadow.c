@@ -103,8 +103,13 @@ void vmcs_shadow_drain(struct vcpu *v)
         return;
     struct vmcs12 *v12 = &n->current->v;
     vmptrld(n->shadow_vmcs);
-    for (unsigned i = 0; i < ARRAY_SIZE(shadow_rw); i++)
-        v12->f[rw_slots[i]] = vmread(shadow_rw[i]); /* VMREAD zero-extends to the field's width */
+    for (unsigned i = 0; i < ARRAY_SIZE(shadow_rw); i++) {
+        uint64_t value = vmread(shadow_rw[i]); /* VMREAD zero-extends to the field's width */
+        if (value != v12->f[rw_slots[i]]) {
+            v12->f[rw_slots[i]] = value;
+            vmcs12_mark_dirty(n, rw_slots[i]);
+        }
+    }
     vmptrld(v->vmcs);
 }
 
@@ -132,7 +137,11 @@ void vmcs_shadow_sync_before(struct vcpu *v, uint64_t field)
     if (i < 0 || !n->shadowing || !n->shadow_active || !n->current)
         return;
     vmptrld(n->shadow_vmcs);
-    n->current->v.f[rw_slots[i]] = vmread(shadow_rw[i]);
+    uint64_t value = vmread(shadow_rw[i]);
+    if (value != n->current->v.f[rw_slots[i]]) {
+        n->current->v.f[rw_slots[i]] = value;
+        vmcs12_mark_dirty(n, rw_slots[i]);
+    }
     vmptrld(v->vmcs);
 }
 

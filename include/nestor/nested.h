@@ -92,6 +92,17 @@ struct nested_vmx {
         uint64_t eptp12, need;
     } prefill;
 
+    /*
+     * vmcs02 as a copy of one vmcs12 (nested/vmcs02.c): built in full when another vmcs12
+     * (or a fresh copy of one) is entered, then only what changed since. dirty has a bit per
+     * vmcs12 slot that L1 wrote (VMWRITE, or a shadowed write seen when the shadow is drained)
+     * or that Nestor changed without vmcs02 changing alike; what Nestor saves from vmcs02 at
+     * an exit is the same in both and is not marked.
+     */
+    const struct vmcs12_cache_entry *vmcs02_of; /* NULL: full build at the next entry */
+    uint64_t dirty[(VMCS12_NFIELDS + 63) / 64];
+    bool checked_l1_ia32e; /* the L1 mode vmcs02_of's controls and host state were checked in */
+
     bool shadowing;      /* VMCS shadowing in use for L1 (vmcs_shadowing=1 and the CPU has it) */
     bool shadow_ro;      /* the exit-information fields are shadowed too (CPU has VMWRITE to any field) */
     bool shadow_active;  /* vmcs01 currently links the shadow VMCS */
