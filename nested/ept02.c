@@ -21,12 +21,7 @@
 #include "nestor/platform.h"
 #include "nestor/vmx_ops.h"
 
-static uint64_t read_l1_entry(void *ctx, gpa_t pa)
-{
-    uint64_t e;
-    l1_phys_read(ctx, pa, &e, sizeof e);
-    return e;
-}
+static uint64_t read_l1_entry(void *ctx, gpa_t pa) { return l1_phys_read_u64(ctx, pa); }
 
 static void invalidate_hw(const struct ept *e)
 {

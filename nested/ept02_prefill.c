@@ -19,12 +19,7 @@
 #include "nestor/ept02_prefetch.h"
 #include "nestor/palloc.h"
 
-static uint64_t read_l1_entry(void *ctx, gpa_t pa)
-{
-    uint64_t e;
-    l1_phys_read(ctx, pa, &e, sizeof e);
-    return e;
-}
+static uint64_t read_l1_entry(void *ctx, gpa_t pa) { return l1_phys_read_u64(ctx, pa); }
 
 static struct ept12_caps caps_of(const struct nested_vmx *n)
 {

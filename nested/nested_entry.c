@@ -50,7 +50,7 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
     struct entry_check_ctx ctx = {&n->caps, nested_maxphy_mask(), (vmread(VMCS_GUEST_EFER) & EFER_LMA) != 0,
                                   n->rtm};
     /* Checks over fields that have not changed since they passed give the same answer. */
-    bool recheck = !vmcs02_checks_still_hold(n, ctx.l1_ia32e);
+    bool recheck = !vmcs02_checks_still_hold(n, ctx.l1_ia32e), unchanged = vmcs02_unchanged(n, ctx.l1_ia32e);
     const char *rule = recheck ? entry_check_controls(v12, &ctx) : NULL;
     if (rule) {
         log_info("L1 %s of vmcs12 0x%lx: VMfailValid(7): %s", insn_name(launch), n->current_ptr, rule);
@@ -65,7 +65,13 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
     }
     n->checked_l1_ia32e = ctx.l1_ia32e;
     uint32_t qual = 0;
-    rule = entry_check_guest_state(v12, &ctx, &qual);
+    /*
+     * L2's state as the CPU saved it at the last exit from vmcs02, which passed these checks
+     * at the entry before, with nothing L1 changed since: not checked again (KVM does the
+     * same). The CPU still checks vmcs02; were it to refuse it, L1 gets that VM-entry
+     * failure (nested_l2_exit), never an L2 running on state L1 could not give it.
+     */
+    rule = unchanged ? NULL : entry_check_guest_state(v12, &ctx, &qual);
     uint64_t link = V12(v12, VMCS_LINK_POINTER);
     if (!rule && link != ~0ull && vmcs12_peek_revision(v, link) != VMCS12_REVISION) {
         rule = "26.3.1.5 VMCS link pointer must reference a region with the VMCS revision identifier and bit 31 clear";

@@ -97,13 +97,13 @@ static bool load_l1_host_state(struct vcpu *v, const struct vmcs12 *v12, bool nm
     uint32_t data_ar = 0x3 | VMX_AR_S | VMX_AR_P | VMX_AR_DB | VMX_AR_G;
     set_segment(VMCS_GUEST_CS_SEL, V12(v12, VMCS_HOST_CS_SEL), 0, 0xffffffff, cs_ar);
     static const struct {
-        uint32_t guest, host;
-    } data[] = {{VMCS_GUEST_SS_SEL, VMCS_HOST_SS_SEL}, {VMCS_GUEST_DS_SEL, VMCS_HOST_DS_SEL},
-                {VMCS_GUEST_ES_SEL, VMCS_HOST_ES_SEL}, {VMCS_GUEST_FS_SEL, VMCS_HOST_FS_SEL},
-                {VMCS_GUEST_GS_SEL, VMCS_HOST_GS_SEL}};
+        uint32_t guest;
+        unsigned host_slot;
+    } data[] = {{VMCS_GUEST_SS_SEL, SLOT_VMCS_HOST_SS_SEL}, {VMCS_GUEST_DS_SEL, SLOT_VMCS_HOST_DS_SEL},
+                {VMCS_GUEST_ES_SEL, SLOT_VMCS_HOST_ES_SEL}, {VMCS_GUEST_FS_SEL, SLOT_VMCS_HOST_FS_SEL},
+                {VMCS_GUEST_GS_SEL, SLOT_VMCS_HOST_GS_SEL}};
     for (unsigned i = 0; i < ARRAY_SIZE(data); i++) {
-        uint64_t sel = 0;
-        vmcs12_read(v12, data[i].host, ~0u, &sel);
+        uint64_t sel = v12->f[data[i].host_slot];
         uint64_t base = data[i].guest == VMCS_GUEST_FS_SEL   ? V12(v12, VMCS_HOST_FS_BASE)
                         : data[i].guest == VMCS_GUEST_GS_SEL ? V12(v12, VMCS_HOST_GS_BASE)
                                                              : 0;
@@ -202,7 +202,7 @@ void nested_reflect(struct vcpu *v, uint32_t reason, uint64_t qual, bool entry_f
         vmx_abort(v, e, VMX_ABORT_LOADING_MSRS);
         return;
     }
-    vmcs_shadow_fill(v);
+    vmcs_shadow_refresh(v);
     log_trace("L2 exit %u reflected to L1 (qualification 0x%lx)", EXIT_REASON_BASIC(reason), qual);
 }
 

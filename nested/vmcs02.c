@@ -105,6 +105,16 @@ static bool any_in(const uint64_t *dirty, const slot_set s)
     return false;
 }
 
+bool vmcs02_unchanged(const struct nested_vmx *n, bool l1_ia32e)
+{
+    if (n->vmcs02_of != n->current || n->checked_l1_ia32e != l1_ia32e)
+        return false;
+    for (unsigned i = 0; i < SLOT_WORDS; i++)
+        if (n->dirty[i])
+            return false;
+    return true;
+}
+
 bool vmcs02_checks_still_hold(const struct nested_vmx *n, bool l1_ia32e)
 {
     index_fields();

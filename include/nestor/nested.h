@@ -107,6 +107,9 @@ struct nested_vmx {
     bool shadow_ro;      /* the exit-information fields are shadowed too (CPU has VMWRITE to any field) */
     bool shadow_active;  /* vmcs01 currently links the shadow VMCS */
     paddr_t shadow_vmcs;
+    /* What the shadow VMCS holds of the read/write fields (vmcs_shadow.c), valid after a fill or drain. */
+    bool shadow_known;
+    uint64_t shadow_rw_vals[48];
 
     struct nested_stats stats;
 };
