@@ -43,6 +43,7 @@ static struct vcpu *vcpu_create(unsigned l1_index, bool ap)
     bool ok = vmcs01_setup(v, g_vm, ap);
     if (ok)
         nested_init(v, g_opt.nested, g_opt.vmcs_shadowing, g_opt.nested_ept);
+    v->nested.prefetch = g_opt.ept02_prefetch;
     spin_unlock(&setup_lock);
     return ok ? v : NULL;
 }

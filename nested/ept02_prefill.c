@@ -65,7 +65,7 @@ void ept02_prefill(struct vcpu *v, const struct vmcs12 *v12)
 void ept02_prefetch_near(struct vcpu *v, struct ept02_root *root, gpa_t gpa2, const struct ept12_walk *w)
 {
     struct nested_vmx *n = &v->nested;
-    if (!palloc_has_free(&g_palloc, EPT02_MIN_FREE_PAGES))
+    if (!n->prefetch || !palloc_has_free(&g_palloc, EPT02_MIN_FREE_PAGES))
         return;
     struct ept12_caps caps = caps_of(n);
     gpa_t got[EPT02_PREFETCH_GROUP];

@@ -66,6 +66,10 @@ void level_stats_print(const struct vcpu *v)
                 log_always("l0cost: %s %s: %u exits, %lu cycles in Nestor, %lu per exit", path_names[p],
                            exit_reason_name(r), s->l0_exits[p][r], s->l0_cycles[p][r],
                            per(s->l0_cycles[p][r], s->l0_exits[p][r]));
+    const struct nested_stats *ns = &v->nested.stats;
+    if (ns->entries)
+        log_always("ept02 ahead of faults: %lu pre-filled at entry, %lu prefetched on shadow misses", ns->ept02_prefills,
+                   ns->ept02_prefetched);
     if (s->marks_seen != 3)
         return;
     const struct level_counts *a = &s->mark[0], *b = &s->mark[1];

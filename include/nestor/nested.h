@@ -78,6 +78,7 @@ struct nested_vmx {
     struct sparse_page io_bitmap01_words[2], msr_bitmap01_words; /* Nestor's own exits, indexed */
 
     bool ept;            /* nested EPT offered (nested_ept=1) */
+    bool prefetch;       /* shadow EPT02 prefetch on a shadow miss (ept02_prefetch=1, the default) */
     struct ept02_root ept02[EPT02_ROOTS];
     /* Livelock guard (ept02.c): violations on a page the shadow already allows, same EPTP, same epoch. */
     gpa_t last_fill_gpa;

@@ -18,6 +18,7 @@ NORETURN void smp_park_this_cpu(void);
 /* core/l1_cpus.c */
 struct l1_cpu_options {
     bool nested, vmcs_shadowing, nested_ept;
+    bool ept02_prefetch; /* ept02_prefetch=0 turns the shadow EPT02 prefetch off (nested/ept02_prefill.c) */
 };
 /* Gives L1 up to max_cpus of the CPUs whose VMX is on (the BSP first), parks the rest, starts the APs' vCPUs
  * in wait-for-SIPI and returns the number of L1 CPUs. */
