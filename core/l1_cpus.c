@@ -87,6 +87,8 @@ unsigned l1_cpus_start(struct l1_vm *vm, const struct l1_cpu_options *opt, unsig
     return n;
 }
 
+unsigned l1_cpu_count(void) { return g_l1_cpus; }
+
 static int cpu_tag(void) { return g_cpus_online > 1 ? (int)this_cpu()->index : -1; }
 
 void l1_cpus_init_logging(void) { log_set_cpu_tag(cpu_tag); }

@@ -16,6 +16,7 @@
 #include "nested_internal.h"
 #include "nestor/ept.h"
 #include "nestor/ept12.h"
+#include "nestor/lib.h"
 #include "nestor/log.h"
 #include "nestor/palloc.h"
 #include "nestor/platform.h"
@@ -42,6 +43,7 @@ static void drop(struct ept02_root *r)
 
 void ept02_drop_all(struct vcpu *v)
 {
+    memset(&v->nested.l1_tlb, 0, sizeof v->nested.l1_tlb);
     v->nested.fill_epoch++;
     for (unsigned i = 0; i < EPT02_ROOTS; i++)
         drop(&v->nested.ept02[i]);

@@ -10,6 +10,7 @@
 #include "nestor/lib.h"
 #include "nestor/log.h"
 #include "nestor/physmem.h"
+#include "nestor/smp.h"
 #include "nestor/vmx.h"
 #include "nestor/vmx_ops.h"
 
@@ -188,6 +189,28 @@ void sparse_page_index(struct sparse_page *sp, paddr_t page, bool msr_bitmap)
     }
 }
 
+/*
+ * L1's own MSR bitmap page as vmcs02's, without a copy, when it is already the union: every
+ * MSR Nestor keeps (the words of its sparse index) is intercepted there too. Only with one L1
+ * CPU: then nothing of L1's can change the page while L2 runs (L1 runs only between L2's
+ * exits, and this is checked again at every entry), whereas a second L1 CPU could clear a bit
+ * of Nestor's under a running L2. The page must be L1 RAM (write-back in EPT01): the CPU
+ * reads it by its host address at every RDMSR/WRMSR of L2, as it reads L1's bitmaps for L1.
+ * Returns its host address, 0 when the merged copy is needed.
+ */
+static paddr_t l1_msr_bitmap_as_is(struct vcpu *v, gpa_t gpa, paddr_t own, const struct sparse_page *sp)
+{
+    struct ept_walk w;
+    if (l1_cpu_count() != 1 || !sp->complete || (gpa & (PAGE_SIZE - 1)) || !ept_walk(&v->vm->ept, gpa, &w) ||
+        !(w.perms & EPT_R) || ((w.leaf >> EPT_MEMTYPE_SHIFT) & 7) != MEMTYPE_WB)
+        return 0;
+    const uint64_t *l1 = phys_to_virt(w.hpa), *o = phys_to_virt(own);
+    for (unsigned i = 0; i < sp->count; i++)
+        if (o[sp->index[i]] & ~l1[sp->index[i]])
+            return 0;
+    return w.hpa;
+}
+
 /* L1's state that L2 inherits when vmcs12 does not load it (read while vmcs01 is current). */
 struct l1_inherit {
     uint64_t efer, pat, debugctl, dr7;
@@ -232,10 +255,15 @@ bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
         }
     }
     if (proc12 & PROC_USE_MSR_BITMAPS) { /* without them every MSR access exits to L1 */
-        merge_page(v, n->msr_bitmap02, v->msr_bitmap, &n->msr_bitmap01_words, true, V12(v12, VMCS_MSR_BITMAP));
+        paddr_t bitmap = l1_msr_bitmap_as_is(v, V12(v12, VMCS_MSR_BITMAP), v->msr_bitmap, &n->msr_bitmap01_words);
+        if (!bitmap) {
+            merge_page(v, n->msr_bitmap02, v->msr_bitmap, &n->msr_bitmap01_words, true, V12(v12, VMCS_MSR_BITMAP));
+            bitmap = n->msr_bitmap02;
+        }
         proc02 |= PROC_USE_MSR_BITMAPS;
-        if (controls)
-            w(VMCS_MSR_BITMAP, n->msr_bitmap02);
+        if (controls || bitmap != n->msr_bitmap02_in_use)
+            w(VMCS_MSR_BITMAP, bitmap);
+        n->msr_bitmap02_in_use = bitmap;
     }
     /* Unrestricted guest passes through (it needs EPT12); EPT is always on (eptp02 above). */
     uint32_t proc2_02 = (proc2_12 & n->caps.proc2.allowed1 & ~(uint32_t)(PROC2_ENABLE_VPID | PROC2_ENABLE_EPT)) |

@@ -75,9 +75,19 @@ struct nested_vmx {
     uint16_t last_vpid12;
     bool vpid12_seen;
     paddr_t io_bitmap02[2], msr_bitmap02;
+    paddr_t msr_bitmap02_in_use; /* vmcs02's MSR bitmap: msr_bitmap02, or L1's own page (nested/vmcs02.c) */
     struct sparse_page io_bitmap01_words[2], msr_bitmap01_words; /* Nestor's own exits, indexed */
 
     bool ept;            /* nested EPT offered (nested_ept=1) */
+    /*
+     * Host addresses of L1 pages that EPT12 tables were read from (nested/operand.c). EPT01
+     * never changes after boot; were it to, ept02_drop_all empties this too. page[i] is the
+     * L1 page number + 1 (0: empty).
+     */
+    struct {
+        uint64_t page[16];
+        paddr_t hpa[16];
+    } l1_tlb;
     bool prefetch;       /* shadow EPT02 prefetch on a shadow miss (ept02_prefetch=1, the default) */
     struct ept02_root ept02[EPT02_ROOTS];
     /* Livelock guard (ept02.c): violations on a page the shadow already allows, same EPTP, same epoch. */

@@ -23,6 +23,8 @@ struct l1_cpu_options {
 /* Gives L1 up to max_cpus of the CPUs whose VMX is on (the BSP first), parks the rest, starts the APs' vCPUs
  * in wait-for-SIPI and returns the number of L1 CPUs. */
 unsigned l1_cpus_start(struct l1_vm *vm, const struct l1_cpu_options *opt, unsigned max_cpus);
+/* How many CPUs L1 got (1 until l1_cpus_start has run). */
+unsigned l1_cpu_count(void);
 /* From now on, with more than one CPU online, each log line names its CPU. */
 void l1_cpus_init_logging(void);
 /* Runs L1's BSP on this CPU; never returns (the run ends through run_end). */
