@@ -92,6 +92,11 @@ static void index_fields(void)
     add_slots(guest_set, vmcs12_guest_fields, vmcs12_guest_field_count);
     add_slots(control_set, control_fields, ARRAY_SIZE(control_fields));
     add_slots(control_set, plain_control_fields, ARRAY_SIZE(plain_control_fields));
+    /* Event injection is written at every entry anyway: L1 injecting an event rebuilds no control. */
+    static const unsigned event_slots[] = {SLOT_VMCS_ENTRY_INTR_INFO, SLOT_VMCS_ENTRY_EXCEPTION_ERROR_CODE,
+                                           SLOT_VMCS_ENTRY_INSTRUCTION_LEN};
+    for (unsigned i = 0; i < ARRAY_SIZE(event_slots); i++)
+        control_set[event_slots[i] / 64] &= ~(1ull << (event_slots[i] % 64));
     add_slots(not_checked_set, vmcs12_guest_fields, vmcs12_guest_field_count);
     add_slots(not_checked_set, unchecked_guest_extra, ARRAY_SIZE(unchecked_guest_extra));
     not_checked_set[SLOT_VMCS_GUEST_CR0 / 64] &= ~(1ull << (SLOT_VMCS_GUEST_CR0 % 64)); /* event injection checks read it */
@@ -292,7 +297,7 @@ bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
             w(VMCS_VPID, n->vpid02);
         w(VMCS_LINK_POINTER, ~0ull);
     } else {
-        /* Nestor's own event re-injection into L2 may have left its values in these. */
+        /* L1's event injection, and Nestor's own re-injection into L2 may have left its values in these. */
         w(VMCS_ENTRY_INTR_INFO, V12(v12, VMCS_ENTRY_INTR_INFO));
         w(VMCS_ENTRY_EXCEPTION_ERROR_CODE, V12(v12, VMCS_ENTRY_EXCEPTION_ERROR_CODE));
         w(VMCS_ENTRY_INSTRUCTION_LEN, V12(v12, VMCS_ENTRY_INSTRUCTION_LEN));
