@@ -74,17 +74,17 @@ def main():
     lines += ["Per level, inside the measured window (Nestor's split, vmx/level_stats.c; shares are fractions "
               "of (a)'s cycles):", "",
               "| run | L0 (Nestor) | L1 | L2 | L0 share | L1 share | Nestor instructions per exit | "
-              "L1 exits per reflected exit | same without DEBUGCTL reads | EPT02 fills | pre-fills | prefetched | prefetch hits |",
-              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+              "L1 exits per reflected exit | same without DEBUGCTL reads | EPT02 fills | pre-fills | prefetched |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for k, name, r in rows:
         w = r["window"]
         if "l0" not in w:
             lines.append("| %s | (no window: marks not seen) |" % name)
             continue
-        lines.append("| %s | %d | %d | %d | %s | %s | %d | %s | %s | %d | %d | %d | %d |" % (
+        lines.append("| %s | %d | %d | %d | %s | %s | %d | %s | %s | %d | %d | %d |" % (
             name.split(" ")[0], w["l0"], w["l1"], w["l2"], share(w["l0"], a_), share(w["l1"], a_), w["per_exit"],
             w.get("l1_per_reflected", "-"), w.get("l1_per_reflected_nodbg", "-"), w.get("fills", 0),
-            w.get("prefills", 0), w.get("prefetched", 0), w.get("prefetch_hits", 0)))
+            w.get("prefills", 0), w.get("prefetched", 0)))
     lines.append("")
     for k, name, r in rows:
         if k != "a" and "l0" in r["window"]:

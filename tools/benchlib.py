@@ -19,8 +19,7 @@ WINDOW = re.compile(r"^nestor: (?:cpu\d+: )?window: L0 (\d+) L1 (\d+) L2 (\d+) c
                     r"L2->L1 (\d+); (\d+) per exit in Nestor")
 WINDOW_RATIO = re.compile(r"^nestor: (?:cpu\d+: )?window: ([\d.]+) L1 exits per reflected L2 exit, ([\d.]+) without "
                           r"the (\d+) emulated DEBUGCTL reads")
-WINDOW_EPT = re.compile(r"^nestor: (?:cpu\d+: )?window: EPT02 (\d+) fills, (\d+) pre-filled at entry, (\d+) prefetched, "
-                        r"(\d+) prefetch hits")
+WINDOW_EPT = re.compile(r"^nestor: (?:cpu\d+: )?window: EPT02 (\d+) fills, (\d+) pre-filled at entry, (\d+) prefetched$")
 L0COST = re.compile(r"^nestor: (?:cpu\d+: )?l0cost: (L1->L0|L2->L0|L2->L1) (.+?): (\d+) exits, (\d+) cycles in Nestor")
 FILLS = re.compile(r"^nestor: (?:cpu\d+: )?nested: EPT02: (\d+) shadow entries filled, (\d+) shadow EPTs created")
 
@@ -42,8 +41,7 @@ def run_pfbench(name, l1, l1_args, modules=(), megs=256, nestor_args="loglevel=i
             window.update(l1_per_reflected=m.group(1), l1_per_reflected_nodbg=m.group(2), debugctl=int(m.group(3)))
         m = WINDOW_EPT.match(line)
         if m:
-            window.update(fills=int(m.group(1)), prefills=int(m.group(2)), prefetched=int(m.group(3)),
-                          prefetch_hits=int(m.group(4)))
+            window.update(fills=int(m.group(1)), prefills=int(m.group(2)), prefetched=int(m.group(3)))
         m = L0COST.match(line)
         if m:
             key = (m.group(1), m.group(2))

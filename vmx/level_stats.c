@@ -30,7 +30,6 @@ void level_stats_exit(struct vcpu *v, bool from_l2)
             s->mark[i].ept02_fills = v->nested.stats.ept02_fills;
             s->mark[i].ept02_prefills = v->nested.stats.ept02_prefills;
             s->mark[i].ept02_prefetched = v->nested.stats.ept02_prefetched;
-            s->mark[i].ept02_prefetch_hits = v->nested.stats.ept02_prefetch_hits;
             s->marks_seen |= 1u << i;
         }
     }
@@ -85,7 +84,6 @@ void level_stats_print(const struct vcpu *v)
     log_always("window: L0 %lu L1 %lu L2 %lu cycles; exits L1->L0 %lu L2->L0 %lu L2->L1 %lu; %lu per exit in Nestor",
                l0, l1, l2, e[PATH_L1_L0], e[PATH_L2_L0], e[PATH_L2_L1], per(l0, all));
     log_always("window: %s L1 exits per reflected L2 exit, %s without the %lu emulated DEBUGCTL reads", r1, r2, dbg);
-    log_always("window: EPT02 %lu fills, %lu pre-filled at entry, %lu prefetched, %lu prefetch hits",
-               b->ept02_fills - a->ept02_fills, b->ept02_prefills - a->ept02_prefills,
-               b->ept02_prefetched - a->ept02_prefetched, b->ept02_prefetch_hits - a->ept02_prefetch_hits);
+    log_always("window: EPT02 %lu fills, %lu pre-filled at entry, %lu prefetched", b->ept02_fills - a->ept02_fills,
+               b->ept02_prefills - a->ept02_prefills, b->ept02_prefetched - a->ept02_prefetched);
 }

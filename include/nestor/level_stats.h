@@ -28,7 +28,7 @@ struct level_counts {
     uint64_t cycles[LEVEL_COUNT];
     uint64_t exits[PATH_COUNT];
     uint64_t debugctl_reads; /* L1 RDMSRs of IA32_DEBUGCTL Nestor emulated (the CPU has none behind the VMCS field) */
-    uint64_t ept02_fills, ept02_prefills, ept02_prefetched, ept02_prefetch_hits;
+    uint64_t ept02_fills, ept02_prefills, ept02_prefetched; /* copied from struct nested_stats at a mark */
 };
 
 struct level_stats {

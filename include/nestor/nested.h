@@ -44,7 +44,6 @@ struct nested_stats {
     uint64_t l2_reinjected;                /* events re-delivered to L2 after an exit L0 handled */
     uint64_t ept02_prefills;               /* shadow entries installed at entry for the violation just reflected */
     uint64_t ept02_prefetched;             /* shadow entries installed ahead of a fault from neighbouring EPT12 entries */
-    uint64_t ept02_prefetch_hits;          /* ... of which L2 used one (checked when the next fill lands nearby) */
 };
 
 /* The nonzero 64-bit words of one of Nestor's own bitmap pages, for cheap merging into vmcs02's. */
