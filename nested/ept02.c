@@ -16,17 +16,13 @@
 #include "nested_internal.h"
 #include "nestor/ept.h"
 #include "nestor/ept12.h"
+#include "nestor/lib.h"
 #include "nestor/log.h"
 #include "nestor/palloc.h"
 #include "nestor/platform.h"
 #include "nestor/vmx_ops.h"
 
-static uint64_t read_l1_entry(void *ctx, gpa_t pa)
-{
-    uint64_t e;
-    l1_phys_read(ctx, pa, &e, sizeof e);
-    return e;
-}
+static uint64_t read_l1_entry(void *ctx, gpa_t pa) { return l1_phys_read_u64(ctx, pa); }
 
 static void invalidate_hw(const struct ept *e)
 {
@@ -47,6 +43,7 @@ static void drop(struct ept02_root *r)
 
 void ept02_drop_all(struct vcpu *v)
 {
+    memset(&v->nested.l1_tlb, 0, sizeof v->nested.l1_tlb);
     v->nested.fill_epoch++;
     for (unsigned i = 0; i < EPT02_ROOTS; i++)
         drop(&v->nested.ept02[i]);
@@ -151,6 +148,7 @@ enum exit_action ept02_violation(struct vcpu *v)
     }
     if (r == EPT12_NOT_PRESENT || (w.perms & need) != need) {
         n->stats.l2_to_l1[EXIT_EPT_VIOLATION]++;
+        ept02_note_reflected(v, gpa2, V12(v12, VMCS_EPT_POINTER), need);
         nested_reflect(v, EXIT_EPT_VIOLATION, ept12_violation_qual(qual, w.perms), false);
         return EXIT_RESUME;
     }
@@ -172,7 +170,7 @@ enum exit_action ept02_violation(struct vcpu *v)
     bool uc = ((w01.leaf >> EPT_MEMTYPE_SHIFT) & 7) == MEMTYPE_UC;
     unsigned memtype = uc ? MEMTYPE_UC : w.memtype;
     /* Shadows are a cache: whatever L1 maps, they never take Nestor's last pages. */
-    if (palloc_free_pages(&g_palloc) < EPT02_MIN_FREE_PAGES) {
+    if (!palloc_has_free(&g_palloc, EPT02_MIN_FREE_PAGES)) {
         ept02_drop_all(v);
         n->stats.ept02_flushes++;
     }
@@ -202,6 +200,7 @@ enum exit_action ept02_violation(struct vcpu *v)
     if (replaced)
         invalidate_hw(&root->ept);
     n->stats.ept02_fills++;
+    ept02_prefetch_near(v, root, gpa2, &w);
     n->stats.l2_by_l0[EXIT_EPT_VIOLATION]++;
     reblock_nmis(qual);
     log_trace("EPT02: L2 0x%lx -> L1 0x%lx -> host 0x%lx, %lu KiB, perms %lx", gpa2, w.l1pa, w01.hpa, size / KiB,

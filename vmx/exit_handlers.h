@@ -10,6 +10,10 @@ typedef enum exit_action (*exit_handler_fn)(struct vcpu *v);
 enum exit_action handle_cpuid(struct vcpu *v);
 enum exit_action handle_rdmsr(struct vcpu *v);
 enum exit_action handle_wrmsr(struct vcpu *v);
+/* vmx/debugctl.c: IA32_DEBUGCTL reads native where the CPU has the MSR, else emulated on a fast path. */
+bool debugctl_native(void);
+void debugctl_bitmap(uint8_t bitmap[4096]);
+enum exit_action handle_debugctl_read(struct vcpu *v);
 enum exit_action handle_cr_access(struct vcpu *v);
 enum exit_action handle_io(struct vcpu *v);
 enum exit_action handle_hlt(struct vcpu *v);

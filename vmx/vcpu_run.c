@@ -83,6 +83,7 @@ uint32_t vcpu_run(struct vcpu *v)
         }
         left_guest = read_tsc();
         v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+        level_stats_exit(v, l2);
         /* Only a successful entry makes a VMCS launched (SDM 26.8: entry failures leave it clear). */
         if (!(v->exit_reason & EXIT_REASON_ENTRY_FAILURE))
             *launched = true;
@@ -96,6 +97,7 @@ uint32_t vcpu_run(struct vcpu *v)
         enum exit_action a = l2 ? nested_l2_exit(v) : exit_dispatch(v);
         if (a == EXIT_L0_HANDLES)
             a = exit_dispatch_l2_for_l0(v);
+        level_stats_handled(v, l2);
         a = gdb_stub_after_exit(v, a); /* gdb=com2: Ctrl-C, ended steps, L1's end (vmx/gdb_stub.c) */
         if (a == EXIT_STOP)
             return v->status;

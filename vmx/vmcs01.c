@@ -224,6 +224,7 @@ bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm, bool wait_for_sipi)
 
     v->msr_bitmap = page_alloc_zeroed();
     vmsr_fill_bitmap(phys_to_virt(v->msr_bitmap));
+    debugctl_bitmap(phys_to_virt(v->msr_bitmap));
     w(VMCS_MSR_BITMAP, v->msr_bitmap);
     setup_io_bitmaps(v);
 

@@ -23,8 +23,17 @@ const char *log_level_name(enum log_level level);
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
-#define log_trace(...) log_msg(LOG_TRACE, __VA_ARGS__)
+/* The level is tested first: their arguments (VMREADs, names) cost nothing on the exit path when off. */
+#define log_debug(...)                         \
+    do {                                       \
+        if (log_enabled(LOG_DEBUG))            \
+            log_msg(LOG_DEBUG, __VA_ARGS__);   \
+    } while (0)
+#define log_trace(...)                         \
+    do {                                       \
+        if (log_enabled(LOG_TRACE))            \
+            log_msg(LOG_TRACE, __VA_ARGS__);   \
+    } while (0)
 
 /* Where log lines go: the serial console in Nestor, a capture buffer in unit tests. */
 void console_write(const char *s, size_t n);

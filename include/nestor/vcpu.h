@@ -5,6 +5,7 @@
 #include "guest_walk.h"
 #include "l1.h"
 #include "lapic_emul.h"
+#include "level_stats.h"
 #include "nested.h"
 #include "types.h"
 #include "vmx_arch.h"
@@ -17,10 +18,15 @@ enum gpr {
     GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
 };
 
-/* Layout shared with vmx/vmentry.S: gpr[i] at 8*i, cr2 at 128. gpr[GPR_RSP] is unused (RSP lives in the VMCS). */
+/*
+ * Layout shared with vmx/vmentry.S: gpr[i] at 8*i, cr2 at 128, entry_tsc at 136, exit_tsc at 144.
+ * gpr[GPR_RSP] is unused (RSP lives in the VMCS). The two TSCs are read by the trampoline right
+ * before VMLAUNCH/VMRESUME and right after the exit: the edges of the guest's time (vmx/level_stats.c).
+ */
 struct guest_regs {
     uint64_t gpr[16];
     uint64_t cr2;
+    uint64_t entry_tsc, exit_tsc;
 };
 
 /* EXIT_L0_HANDLES: nested_l2_exit leaves an L2 exit to L0's own handler (exit_dispatch_l2_for_l0). */
@@ -79,6 +85,7 @@ struct vcpu {
     uint64_t exit_count[EXIT_REASON_COUNT];
     uint64_t exit_total;
     uint64_t l0_cycles; /* TSC spent in Nestor between exits and entries (instructions under Bochs sync=none) */
+    struct level_stats levels; /* the same split by level and exit path (vmx/level_stats.c) */
 };
 
 /* core/vcpu_paging.c: the current VMCS's guest paging state (CRs, EFER, PDPTEs, CPL, AC). */
