@@ -32,6 +32,14 @@ struct guest_regs {
 
 enum exit_action { EXIT_RESUME, EXIT_STOP, EXIT_L0_HANDLES };
 
+/*
+ * The tick, in TSC ticks (instructions under Bochs' sync=none; ~22 us at 3 GHz): the longest
+ * L1 runs without an exit when the VMX-preemption timer is on (vmx/vmcs01.c sets it from this
+ * one value), and how often the console's owner looks for input (vmx/console_input.c). Short
+ * enough that Bochs' 16-byte UART FIFO never holds a key long, long enough to cost little.
+ */
+#define VCPU_TICK_TSC (1ull << 16)
+
 struct vcpu {
     struct guest_regs regs;
     unsigned l1_index;       /* which of L1's CPUs (0: its BSP) */
@@ -75,6 +83,7 @@ struct vcpu {
 
     uint64_t exit_count[EXIT_REASON_COUNT];
     uint64_t exit_total;
+    uint64_t console_deadline; /* TSC of the next console tick (vmx/console_input.c) */
     uint64_t l0_cycles; /* TSC spent in Nestor between exits and entries (instructions under Bochs sync=none) */
 };
 
@@ -94,6 +103,8 @@ bool vmcs_write_pdptes(const uint64_t pdpte[4], uint64_t maxphyaddr_mask);
 /* The same, read from the page-directory-pointer table at cr3 in L1's memory. */
 bool vcpu_load_pdptes(struct vcpu *v, uint64_t cr3);
 
+/* vmx/console_input.c: console options from Nestor's command line (stats=N), before L1 runs. */
+void console_input_options(const char *cmdline);
 /* vmx/vmcs01.c: VMCS01 for this CPU; L1's BSP starts at its kernel's entry, an AP waits for SIPI. */
 bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm, bool wait_for_sipi);
 /* vmx/exit_init_sipi.c: the architectural INIT state (SDM vol. 3A 9.1.1), waiting for SIPI. */

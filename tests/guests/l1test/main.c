@@ -35,6 +35,7 @@ static const struct l1_test_entry tests[] = {
     { "poweroff", l1_test_poweroff },
     { "iosplit",  l1_test_iosplit },
     { "actrap",   l1_test_actrap },
+    { "echo",     l1_test_echo },
 };
 
 /* In .bss: nothing on the stack should be big, the stack is only 16 KiB. */

@@ -1,0 +1,129 @@
+"""Console input and debug keys (issue 10, items 1, 2 and 4), through a pipe.
+
+`nestor_run.py bochs --live` connects Bochs' COM1 (a loopback socket) to the runner's stdin and
+stdout; the test writes to that stdin as a user types, and reads the transcript as it grows.
+L1 is l1test's `test=echo` (tests/guests/l1test/tests_uart.c): it echoes every line its UART
+receives, as "l1test: echo: LINE", reading only in its receive-interrupt handler."""
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+from conftest import BUILD, L1_MB2, ROOT, Boot, nestor_run
+
+STATUS_CONSOLE_QUIT = 0xF9
+STATS_LINE = re.compile(r"^nestor: stats v1 cpu=0 tsc=\d+ level=l1( \d+=\d+)+$")
+
+
+class LiveRun:
+    """nestor_run.py --live with a pipe for stdin; the transcript is collected as it comes."""
+
+    def __init__(self, name, l1_args, nestor_args="loglevel=info", timeout=150):
+        os.makedirs(BUILD, exist_ok=True)
+        iso = os.path.join(BUILD, name + ".iso")
+        nestor_run.build_iso(iso, l1=L1_MB2, l1_args=l1_args, nestor_args=nestor_args)
+        self.name, self.workdir = name, os.path.join(BUILD, name)
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "tools", "nestor_run.py"), "bochs", "--iso", iso, "--live",
+             "--workdir", self.workdir, "--timeout", str(timeout)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.out, self.lock = b"", threading.Lock()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for chunk in iter(lambda: self.proc.stdout.read1(4096), b""):
+            with self.lock:
+                self.out += chunk
+
+    def text(self):
+        with self.lock:
+            return self.out.decode("utf-8", "replace").replace("\r", "")
+
+    def send(self, data):
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def wait_for(self, pattern, timeout=60):
+        rx = re.compile(pattern, re.M)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = rx.search(self.text())
+            if m:
+                return m
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.kill()
+        raise AssertionError("no line matches %r\n--- %s transcript ---\n%s" % (pattern, self.name, self.text()))
+
+    def finish(self, timeout=60):
+        try:
+            self.proc.wait(timeout=timeout)
+        finally:
+            self.kill()
+        self.reader.join(5)
+        return Boot(self.name, nestor_run.RunResult(self.proc.returncode, self.text(), False))
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def test_console_input_and_debug_keys():
+    run = LiveRun("console-echo", "test=echo")
+    try:
+        # Typed before Nestor even started: held by the runner, then on the line while L1's receiver is closed.
+        run.send(b"typed before L1 opened its receiver\n")
+        run.wait_for(r"^L1> l1test: echo: \d+ bytes were in the FIFO; nothing more arrived while RTS was off")
+        run.wait_for(r"^L1> l1test: echo: typed before L1 opened its receiver$")
+        run.send(b"second line\n\x01\x01 after one Ctrl-A\n")
+        run.wait_for(r"^L1> l1test: echo: second line$")
+        run.wait_for(r"^L1> l1test: echo: \\x01 after one Ctrl-A$")
+
+        run.send(b"\x01s")
+        run.wait_for(r"^nestor: stats v1 cpu=0 tsc=\d+ level=l2l1$")
+        run.send(b"\x01r")
+        run.wait_for(r"^nestor: regs:   rip=[0-9a-f]{16} rsp=[0-9a-f]{16} rflags=[0-9a-f]{16}$")
+        run.send(b"\x01e0x100000\r")
+        run.wait_for(r"^nestor: ept: EPT01: L1 0x100000 -> host 0x[0-9a-f]+, level \d entry 0x[0-9a-f]{16}, rwx$")
+        run.send(b"\x01v\x01l\x01z\x01h")
+        run.wait_for(r"^nestor:   q  end the run now, with the report$")
+        run.send(b"last line\n")
+        run.wait_for(r"^L1> l1test: echo: last line$")
+        run.send(b"\x01q")
+        b = run.finish()
+    finally:
+        run.kill()
+
+    # Keys act on Nestor's side only: L1 never sees them (nor the address typed after Ctrl-A e).
+    assert [l for l in b.l1_lines() if l.startswith("l1test: echo: ") and "FIFO" not in l and "ready" not in l] == [
+        "l1test: echo: typed before L1 opened its receiver",
+        "l1test: echo: second line",
+        "l1test: echo: \\x01 after one Ctrl-A",
+        "l1test: echo: last line",
+    ], b
+    # Ctrl-A s: the table per reason and level, and the machine-readable line.
+    b.expect(r"^nestor: exit statistics: \d+ L1 exits handled by L0$")
+    b.expect(r"^nestor:   L1->L0 I/O instruction\s+[1-9]\d*$")
+    assert any(STATS_LINE.match(l) and " 30=" in l for l in b.lines), b  # 30: I/O instruction
+    b.expect(r"^nestor: stats v1 cpu=0 tsc=\d+ level=l2l0$")
+    # Ctrl-A r: L1's registers; it is in 32-bit protected mode with paging off.
+    b.expect(r"^nestor: regs: L1 \(vmcs01\) on L1 CPU 0, after exit \d+ \(.+\)$")
+    b.expect(r"^nestor: regs:   cs   sel=0008 base=0000000000000000 limit=ffffffff ar=0c09b$")
+    b.expect(r"^nestor: regs:   cr0=0000000000000011 cr3=0000000000000000 ")
+    # Ctrl-A e: the prompt, the address echoed, EPT01's 4K leaf for l1test's first page, no EPT02.
+    b.expect(r"^nestor: ept: guest-physical address \(hex, Enter\): 0x100000$")
+    b.expect(r"^nestor: ept: no EPT02 \(L1 has not run an L2 with EPT\)$")
+    # Ctrl-A v without VMX in L1, Ctrl-A l, an unknown key, Ctrl-A h.
+    b.expect(r"^nestor: vmcs: L1 CPU 0 has not executed VMXON: no vmcs12, no vmcs02$")
+    b.expect(r"^nestor: log level now debug$")
+    b.expect(r"^nestor: console: Ctrl-A z is not a command \(Ctrl-A h lists them\)$")
+    b.expect(r"^nestor: console keys: Ctrl-A then$")
+    # Ctrl-A q: the run ends with the usual report and its own status.
+    b.expect(r"^nestor: L1 stopped: Ctrl-A q typed on the console$")
+    b.expect(r"^nestor: image checksum ok ")
+    assert b.status() == STATUS_CONSOLE_QUIT
