@@ -74,7 +74,7 @@ class LiveRun:
 
 
 def test_console_input_and_debug_keys():
-    run = LiveRun("console-echo", "test=echo")
+    run = LiveRun("console-echo", "test=echo", nestor_args="loglevel=info stats=1")
     try:
         # Typed before Nestor even started: held by the runner, then on the line while L1's receiver is closed.
         run.send(b"typed before L1 opened its receiver\n")
@@ -127,3 +127,14 @@ def test_console_input_and_debug_keys():
     b.expect(r"^nestor: L1 stopped: Ctrl-A q typed on the console$")
     b.expect(r"^nestor: image checksum ok ")
     assert b.status() == STATUS_CONSOLE_QUIT
+
+    # stats=1: the lines came every second too, with the TSC frequency; nestor_stat.py turns them into rates.
+    b.expect(r"^nestor: stats=1: machine-readable exit statistics every 1 s \(TSC \d+ Hz, measured\)$")
+    assert sum(1 for l in b.lines if STATS_LINE.match(l)) >= 3, b
+    table = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "nestor_stat.py"), "--once",
+                            os.path.join(run.workdir, "serial.txt")], stdout=subprocess.PIPE, text=True,
+                           check=True).stdout
+    rows = {tuple(l.split()[:-3]): l.split()[-3:] for l in table.splitlines()[1:]}
+    assert rows[("L1->L0", "preemption", "timer")][0] == "0", table  # on CPU 0
+    assert int(rows[("L1->L0", "preemption", "timer")][1]) > 0, table
+    assert rows[("L1->L0", "preemption", "timer")][2] != "-", table  # a rate between the last two sets
