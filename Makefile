@@ -67,7 +67,7 @@ run-nested: deps all $(GHV_ELF)
 run-linux: deps all $(KVMTEST_BIN)
 	$(PYTHON) tools/linux_kit.py build
 	tools/mkiso.sh --out $(BUILD)/linux-demo.iso --nestor $(BUILD)/nestor --nestor-args "loglevel=info" \
-	    --l1 $(BUILD)/linux/vmlinuz --l1-args "console=ttyS0,115200 panic=-1 mitigations=off nokaslr cryptomgr.notests=1 idle=halt" \
+	    --l1 $(BUILD)/linux/vmlinuz --l1-args "console=ttyS0,115200 panic=-1 mitigations=off nokaslr cryptomgr.notests=1 idle=halt shell=1" \
 	    --module $(BUILD)/linux/initramfs.cpio:initrd
 	$(PYTHON) tools/nestor_run.py bochs --iso $(BUILD)/linux-demo.iso --megs 512 --cpus 2 --live
 

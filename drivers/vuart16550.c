@@ -137,8 +137,9 @@ static void thr_empty(struct vuart *u)
 
 static bool shown_as_is(uint8_t c)
 {
-    /* Printable ASCII, tab, and backspace and bell (what a shell's line editing echoes). */
-    return (c >= 0x20 && c < 0x7f) || c == '\t' || c == '\b' || c == '\a';
+    /* Printable ASCII and tab; backspace, bell and escape for a shell's line editing (cursor moves, and its
+     * cursor-position query, which the user's terminal answers as input), as any serial console passes them. */
+    return (c >= 0x20 && c < 0x7f) || c == '\t' || c == '\b' || c == '\a' || c == 0x1b;
 }
 
 static void transmit(struct vuart *u, uint8_t c)
