@@ -4,6 +4,7 @@
  * shadow EPT02 entries for an L2 guest-physical address. Read-only: the
  * current VMCS is the same before and after.
  */
+#include "nested_internal.h"
 #include "nestor/ept.h"
 #include "nestor/log.h"
 #include "nestor/vcpu.h"
@@ -18,15 +19,16 @@ void nested_debug_dump_vmcs(struct vcpu *v)
                    !n->vmxon ? "not executed VMXON: no vmcs12, no vmcs02" : "no current vmcs12 (VMPTRLD)");
         return;
     }
+    if (!n->in_l2)
+        vmcs_shadow_drain(v); /* L1's VMWRITEs that went to the shadow VMCS without an exit (vmcs01 is current) */
     const struct vmcs12 *v12 = &n->current->v;
     /* vmcs02 holds this vmcs12's translation once an entry into L2 has built it; it is current while L2 runs. */
     bool have02 = n->vmcs02 && (n->in_l2 || n->vmcs02_launched);
     bool switch02 = have02 && !n->in_l2;
     if (switch02 && vmptrld(n->vmcs02) != VMX_OK)
         have02 = switch02 = false;
-    log_always("vmcs: L1 CPU %u, vmcs12 at 0x%lx (%s)%s%s", v->l1_index, n->current_ptr,
-               v12->launch_state == VMCS12_LAUNCHED ? "launched" : "clear", n->in_l2 ? ", L2 running" : "",
-               n->shadowing ? "; VMCS shadowing on: vmcs12 values as of L1's last VM entry or VMCLEAR" : "");
+    log_always("vmcs: L1 CPU %u, vmcs12 at 0x%lx (%s)%s", v->l1_index, n->current_ptr,
+               v12->launch_state == VMCS12_LAUNCHED ? "launched" : "clear", n->in_l2 ? ", L2 running" : "");
     log_always("vmcs:   %-34s %6s %18s %18s", "field", "enc", "vmcs12", have02 ? "vmcs02" : "vmcs02 (not built)");
     for (unsigned s = 0; s < VMCS12_NFIELDS; s++) {
         uint32_t enc = vmcs12_encoding_of(s);

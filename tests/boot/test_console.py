@@ -74,7 +74,8 @@ class LiveRun:
 
 
 def test_console_input_and_debug_keys():
-    run = LiveRun("console-echo", "test=echo", nestor_args="loglevel=info stats=1")
+    # vmx=1: L1 also enters VMX operation with a current vmcs12 (GUEST_RIP 0x12345678), for Ctrl-A v.
+    run = LiveRun("console-echo", "test=echo vmx=1", nestor_args="loglevel=info stats=1")
     try:
         # Typed before Nestor even started: held by the runner, then on the line while L1's receiver is closed.
         run.send(b"typed before L1 opened its receiver\n")
@@ -100,7 +101,8 @@ def test_console_input_and_debug_keys():
         run.kill()
 
     # Keys act on Nestor's side only: L1 never sees them (nor the address typed after Ctrl-A e).
-    assert [l for l in b.l1_lines() if l.startswith("l1test: echo: ") and "FIFO" not in l and "ready" not in l] == [
+    assert [l for l in b.l1_lines() if l.startswith("l1test: echo: ") and "FIFO" not in l and "ready" not in l
+            and "VMX" not in l] == [
         "l1test: echo: typed before L1 opened its receiver",
         "l1test: echo: second line",
         "l1test: echo: \\x01 after one Ctrl-A",
@@ -111,15 +113,22 @@ def test_console_input_and_debug_keys():
     b.expect(r"^nestor:   L1->L0 I/O instruction\s+[1-9]\d*$")
     assert any(STATS_LINE.match(l) and " 30=" in l for l in b.lines), b  # 30: I/O instruction
     b.expect(r"^nestor: stats v1 cpu=0 tsc=\d+ level=l2l0$")
-    # Ctrl-A r: L1's registers; it is in 32-bit protected mode with paging off.
+    # Ctrl-A r: L1's registers; it is in 32-bit protected mode with 4 MiB pages (CR3 = its page directory).
+    b.expect(r"^L1> l1test: echo: in VMX operation, vmcs 0x[0-9a-f]+ current \(GUEST_RIP 0x12345678\)$")
     b.expect(r"^nestor: regs: L1 \(vmcs01\) on L1 CPU 0, after exit \d+ \(.+\)$")
     b.expect(r"^nestor: regs:   cs   sel=0008 base=0000000000000000 limit=ffffffff ar=0c09b$")
-    b.expect(r"^nestor: regs:   cr0=0000000000000011 cr3=0000000000000000 ")
+    b.expect(r"^nestor: regs:   cr0=0000000080000031 cr3=0000000000[0-9a-f]{3}000 cr4=0000000000002010 ")
     # Ctrl-A e: the prompt, the address echoed, EPT01's 4K leaf for l1test's first page, no EPT02.
     b.expect(r"^nestor: ept: guest-physical address \(hex, Enter\): 0x100000$")
     b.expect(r"^nestor: ept: no EPT02 \(L1 has not run an L2 with EPT\)$")
-    # Ctrl-A v without VMX in L1, Ctrl-A l, an unknown key, Ctrl-A h.
-    b.expect(r"^nestor: vmcs: L1 CPU 0 has not executed VMXON: no vmcs12, no vmcs02$")
+    # Ctrl-A v: L1's current vmcs12 with field names; no L2 has run, so no vmcs02.
+    vmcs = b.expect(r"^nestor: vmcs: L1 CPU 0, vmcs12 at 0x([0-9a-f]+) \(clear\)$").group(1)
+    b.expect(r"^L1> l1test: echo: in VMX operation, vmcs 0x%s current" % vmcs)
+    b.expect(r"^nestor: vmcs:   field\s+enc\s+vmcs12\s+vmcs02 \(not built\)$")
+    b.expect(r"^nestor: vmcs:   GUEST_RIP\s+00681e\s+12345678\s+-$")
+    b.expect(r"^nestor: vmcs:   GUEST_RSP\s+00681c\s+cafe000\s+-$")
+    b.expect(r"^nestor: vmcs:   VPID\s+000000\s+0\s+-$")
+    # Ctrl-A l, an unknown key, Ctrl-A h.
     b.expect(r"^nestor: log level now debug$")
     b.expect(r"^nestor: console: Ctrl-A z is not a command \(Ctrl-A h lists them\)$")
     b.expect(r"^nestor: console keys: Ctrl-A then$")

@@ -9,6 +9,11 @@
  * every line received is echoed as "l1test: echo: LINE" (bytes outside
  * printable ASCII as \xNN). The line "quit" ends the test with counts of
  * bytes and interrupts.
+ *
+ * With vmx=1 it first turns paging on (4 MiB identity pages), enters VMX
+ * operation and makes a VMCS current with two fields written, so Nestor's
+ * Ctrl-A v has a vmcs12 to show: GUEST_RIP = 0x12345678, GUEST_RSP =
+ * 0xcafe000.
  */
 #include "l1test.h"
 #include "idt.h"
@@ -35,6 +40,59 @@
 #define RING 1024u
 static volatile uint8_t ring[RING];
 static volatile uint32_t ring_in, ring_out, irqs;
+
+static uint8_t vmxon_region[4096] __attribute__((aligned(4096)));
+static uint8_t vmcs_region[4096] __attribute__((aligned(4096)));
+static uint32_t page_dir[1024] __attribute__((aligned(4096)));
+
+#define MSR_FEATURE_CONTROL 0x3a
+#define MSR_VMX_BASIC 0x480
+#define CR0_PE 0x1u
+#define CR0_NE 0x20u
+#define CR0_PG 0x80000000u
+#define CR4_PSE 0x10u
+#define CR4_VMXE 0x2000u
+#define VMCS_GUEST_RSP 0x681c
+#define VMCS_GUEST_RIP 0x681e
+
+/* 0 when the VMX instruction succeeded (CF = ZF = 0). */
+#define VMX_OK(insn, operand)                                                                  \
+    ({                                                                                         \
+        uint8_t failed_;                                                                       \
+        __asm__ volatile(insn " %1; setna %0" : "=q"(failed_) : "m"(operand) : "cc", "memory"); \
+        failed_;                                                                               \
+    })
+
+static int enter_vmx(void)
+{
+    for (uint32_t i = 0; i < 1024; i++)
+        page_dir[i] = (i << 22) | 0x83; /* present, writable, 4 MiB */
+    __asm__ volatile("mov %0, %%cr3" : : "r"(page_dir) : "memory");
+    l1_write_cr4(l1_read_cr4() | CR4_PSE | CR4_VMXE);
+    __asm__ volatile("mov %0, %%cr0" : : "r"(l1_read_cr0() | CR0_PE | CR0_NE | CR0_PG) : "memory");
+    uint64_t v;
+    if (l1_safe_rdmsr(MSR_FEATURE_CONTROL, &v) != 0)
+        return 1;
+    if (!(v & 1) && l1_safe_wrmsr(MSR_FEATURE_CONTROL, 5) != 0)
+        return 2;
+    if (l1_safe_rdmsr(MSR_VMX_BASIC, &v) != 0)
+        return 3;
+    *(uint32_t *)vmxon_region = (uint32_t)v & 0x7fffffffu;
+    *(uint32_t *)vmcs_region = (uint32_t)v & 0x7fffffffu;
+    uint64_t on = (uint32_t)(uintptr_t)vmxon_region, cur = (uint32_t)(uintptr_t)vmcs_region;
+    if (VMX_OK("vmxon", on))
+        return 4;
+    if (VMX_OK("vmclear", cur) || VMX_OK("vmptrld", cur))
+        return 5;
+    uint32_t failed = 0;
+    const uint32_t fields[2][2] = {{VMCS_GUEST_RIP, 0x12345678u}, {VMCS_GUEST_RSP, 0xcafe000u}};
+    for (int i = 0; i < 2; i++) {
+        uint8_t f;
+        __asm__ volatile("vmwrite %1, %2; setna %0" : "=q"(f) : "r"(fields[i][1]), "r"(fields[i][0]) : "cc");
+        failed |= f;
+    }
+    return failed ? 6 : 0;
+}
 
 static void mmio_write(uint32_t addr, uint32_t v) { *(volatile uint32_t *)(uintptr_t)addr = v; }
 static uint32_t mmio_read(uint32_t addr) { return *(volatile uint32_t *)(uintptr_t)addr; }
@@ -104,6 +162,16 @@ uint32_t l1_test_echo(struct l1_ctx *ctx)
             return 0xe1;
         }
     l1_say("echo: %u bytes were in the FIFO; nothing more arrived while RTS was off (%u polls)", early, CLOSED_POLLS);
+
+    char value[8];
+    if (l1_cmdline_get(ctx->cmdline, "vmx", value, sizeof value) == 0 && value[0] == '1') {
+        int r = enter_vmx();
+        if (r) {
+            l1_say("echo: FAIL: entering VMX (step %u)", (uint32_t)r);
+            return 0xe3;
+        }
+        l1_say("echo: in VMX operation, vmcs 0x%x current (GUEST_RIP 0x12345678)", (uint32_t)(uintptr_t)vmcs_region);
+    }
 
     l1_outb(0x21, 0xff); /* the 8259s stay masked: the UART comes through the I/O APIC */
     l1_outb(0xa1, 0xff);
