@@ -163,7 +163,9 @@ def _session(sock, proc, serial, out, in_fd, deadline):
             if in_fd is not None and in_fd in ready:
                 data = os.read(in_fd, 4096)
                 if not data:
-                    in_fd = None  # a pipe ended: the guest runs on (never shut the socket: Bochs would read NULs)
+                    # A pipe ended: the guest runs on. The socket stays open: older Bochs sources take a read at EOF
+                    # for a received byte (2.7's behaviour there was not checked), and an open socket is safe either way.
+                    in_fd = None
                 elif tty and CTRL_RIGHT_BRACKET in data:
                     return "left"
                 else:
