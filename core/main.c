@@ -67,6 +67,7 @@ static void apply_options(const char *cmdline)
     }
     if (cmdline_get(cmdline, "e9", val, sizeof val))
         console_enable_e9(strcmp(val, "1") == 0);
+    console_input_options(cmdline);
 }
 
 static void memory_init(const struct boot_info *bi)

@@ -61,7 +61,7 @@ uint32_t vcpu_run(struct vcpu *v)
         log_info("entering L1 at 0x%lx (eax=0x%lx ebx=0x%lx)", vmread(VMCS_GUEST_RIP), v->regs.gpr[GPR_RAX],
                  v->regs.gpr[GPR_RBX]);
     uint64_t left_guest = 0;
-    for (unsigned n = 0;; n++) {
+    for (;;) {
         if (left_guest)
             v->l0_cycles += read_tsc() - left_guest; /* time Nestor spent on the last exit */
         bool l2 = v->nested.in_l2;
@@ -107,7 +107,7 @@ uint32_t vcpu_run(struct vcpu *v)
             vcpu_take_ipis(v);
         if (v->init_pending)
             vcpu_take_pending_init(v);
-        if ((n & 1023) == 0 && console_poll_char() == 's')
-            exit_stats_print(v);
+        if (left_guest >= v->console_deadline && console_input_tick(v, left_guest) == EXIT_STOP)
+            return v->status;
     }
 }

@@ -40,6 +40,8 @@ void console_write(const char *s, size_t n);
 /* Held around each whole line, so lines from different CPUs never interleave. */
 void console_lock(void);
 void console_unlock(void);
+/* Under the lock: ends a partial line (L1's prompt) so the next line starts at the left margin. */
+void console_break_line(void);
 /* With more than one CPU, each line names its CPU: fn returns the CPU's number, or -1 for no tag. */
 void log_set_cpu_tag(int (*fn)(void));
 

@@ -145,5 +145,8 @@ enum exit_action nested_l2_exit(struct vcpu *v);
 /* The CPU refused vmcs02 at VMLAUNCH/VMRESUME (r = VMX_FAIL_*): tell L1 and go back to it. */
 void nested_hw_entry_failed(struct vcpu *v, int r, unsigned err);
 void nested_stats_print(const struct vcpu *v);
+/* nested/nested_debug.c: the console's views (Ctrl-A v and e) of L1's current vmcs12/vmcs02 and of EPT02. */
+void nested_debug_dump_vmcs(struct vcpu *v);
+void nested_debug_ept02(struct vcpu *v, gpa_t gpa);
 
 #endif

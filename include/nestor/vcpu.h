@@ -38,6 +38,15 @@ struct guest_regs {
 
 enum exit_action { EXIT_RESUME, EXIT_STOP, EXIT_L0_HANDLES };
 
+/*
+ * The tick: 1 ms of TSC, measured against the PIT at boot (vmx/console_input.c). The longest
+ * L1 runs without an exit when the VMX-preemption timer is on (vmx/vmcs01.c sets it from this
+ * one value), and how often the console's owner looks for input. Under Bochs' sync=none the
+ * TSC counts instructions and 1 ms is ~2^16 of them; on a 3 GHz machine it is 3M cycles, so
+ * an L1 that never exits pays about 1,000 timer exits a second per CPU.
+ */
+extern uint64_t g_vcpu_tick_tsc;
+
 struct vcpu {
     struct guest_regs regs;
     unsigned l1_index;       /* which of L1's CPUs (0: its BSP) */
@@ -84,6 +93,7 @@ struct vcpu {
 
     uint64_t exit_count[EXIT_REASON_COUNT];
     uint64_t exit_total;
+    uint64_t console_deadline; /* TSC of the next console tick (vmx/console_input.c) */
     uint64_t l0_cycles; /* TSC spent in Nestor between exits and entries (instructions under Bochs sync=none) */
     struct level_stats levels; /* the same split by level and exit path (vmx/level_stats.c) */
 };
@@ -104,6 +114,8 @@ bool vmcs_write_pdptes(const uint64_t pdpte[4], uint64_t maxphyaddr_mask);
 /* The same, read from the page-directory-pointer table at cr3 in L1's memory. */
 bool vcpu_load_pdptes(struct vcpu *v, uint64_t cr3);
 
+/* vmx/console_input.c: console options from Nestor's command line (stats=N), before L1 runs. */
+void console_input_options(const char *cmdline);
 /* vmx/vmcs01.c: VMCS01 for this CPU; L1's BSP starts at its kernel's entry, an AP waits for SIPI. */
 bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm, bool wait_for_sipi);
 /* vmx/exit_init_sipi.c: the architectural INIT state (SDM vol. 3A 9.1.1), waiting for SIPI. */
