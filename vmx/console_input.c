@@ -33,7 +33,7 @@ static uint64_t stats_period_tsc, next_stats_tsc;
 /* Bounds for the measured tick: a PIT that did not count (or a TSC that did not) must not give 0 or hours. */
 #define TICK_MIN_TSC (1ull << 12)
 #define TICK_MAX_TSC (1ull << 31) /* the timer field is 32 bits */
-#define TICK_FALLBACK_TSC (1ull << 20)
+#define TICK_FALLBACK_TSC ((uint64_t)1 << 20)
 
 uint64_t g_vcpu_tick_tsc = TICK_FALLBACK_TSC;
 
