@@ -29,7 +29,10 @@
 #define V12F_VPID BIT(0)
 #define V12F_EPT BIT(1)
 #define V12F_PREEMPT BIT(2)
-#define V12F_SHADOW BIT(3) /* VMCS shadowing offered to L1: the VMREAD/VMWRITE bitmaps */
+/* VMCS shadowing offered to L1: the VMREAD/VMWRITE bitmaps, and the TPR threshold, which every CPU
+ * with shadowing has (they all have TPR shadow) and which KVM's shadow-field list VMWRITEs
+ * unconditionally; without TPR shadow offered it is a value stored and never used. */
+#define V12F_SHADOW BIT(3)
 
 #define VMCS12_FIELDS(X)                                                                          \
     X(VMCS_VPID, V12F_VPID)                                                                       \
@@ -44,6 +47,7 @@
     X(VMCS_IO_BITMAP_A, V12F_ALWAYS) X(VMCS_IO_BITMAP_B, V12F_ALWAYS)                             \
     X(VMCS_MSR_BITMAP, V12F_ALWAYS) X(VMCS_EXIT_MSR_STORE_ADDR, V12F_ALWAYS)                      \
     X(VMCS_VMREAD_BITMAP, V12F_SHADOW) X(VMCS_VMWRITE_BITMAP, V12F_SHADOW)                        \
+    X(VMCS_TPR_THRESHOLD, V12F_SHADOW) /* storage only (TPR shadow not offered); see V12F_SHADOW */ \
     X(VMCS_EXIT_MSR_LOAD_ADDR, V12F_ALWAYS) X(VMCS_ENTRY_MSR_LOAD_ADDR, V12F_ALWAYS)              \
     X(VMCS_TSC_OFFSET, V12F_ALWAYS) X(VMCS_EPT_POINTER, V12F_EPT)                                 \
     X(VMCS_GUEST_PHYSICAL_ADDR, V12F_EPT)                                                         \
