@@ -136,9 +136,14 @@ void vmcs_shadow_sync_before(struct vcpu *v, uint64_t field)
     vmptrld(v->vmcs);
 }
 
-/* An exit-information field shadowed for reading only: L1's VMWRITE of it (offered IA32_VMX_MISC[29]) exits. */
+/*
+ * An exit-information field shadowed for reading only: L1's VMWRITE of it (offered IA32_VMX_MISC[29])
+ * exits, of its full encoding or, for the 64-bit guest-physical address, of its HIGH one.
+ */
 static int shadowed_ro_index_of(uint64_t field)
 {
+    if ((field & 1) && ((field >> 13) & 3) == 1)
+        field &= ~1ull;
     for (unsigned i = 0; i < ARRAY_SIZE(shadow_ro); i++)
         if (shadow_ro[i] == field)
             return (int)i;
