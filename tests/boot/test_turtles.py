@@ -26,6 +26,11 @@ except where KVM's VMX legitimately or knowingly differs:
   EXIT_QUALIFICATION when injecting an EPT Misconfig", not in Debian's 6.1). ghv flags it
   (`ept FAIL wo-misconfig`, status 1): the only difference, and asserted as such.
 
+Nestor offers VMCS shadowing to L1 (where the CPU has it), so KVM gives ghv a shadow VMCS:
+ghv's VMREAD/VMWRITEs of the fields KVM's bitmaps let through are done by Nestor (L2->L0 in its
+statistics) and never reach KVM; test_kvm_shadow_vmcs_takes_ghv_vmread_vmwrite_off_kvm compares
+with kvm_intel.enable_shadow_vmcs=0.
+
 Exit counts of the three levels are checked against each other: ghv's L3 exits = KVM's
 nested entries (kvmtest reads KVM's vCPU statistics), KVM's exits = the exits Nestor
 reflected to L1.
