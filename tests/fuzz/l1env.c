@@ -25,6 +25,7 @@ struct vmx_caps g_vmx_caps;
 
 static struct vcpu vcpu_s;
 static struct l1_vm vm_s;
+static uint64_t stale_marker; /* see cpu_would_fault() */
 
 /* ------------------------------------------------------------------ input */
 
@@ -151,6 +152,7 @@ static void setup_l1_mode(struct vcpu *v, uint8_t cfg)
 
 void env_reset(uint8_t cfg)
 {
+    stale_marker = ~0ull;
     fake_mem_init();
     bochs_caps(&g_vmx_caps);
     fake_cpu_reset(g_vmx_caps.basic, g_vmx_caps.misc & VMX_MISC_VMWRITE_ANY_FIELD);
@@ -526,6 +528,31 @@ void env_enter_l2(bool force_fail)
         env_fail("L1's VMLAUNCH/VMRESUME refused by the CPU did not VMfail");
 }
 
+/*
+ * An EPT violation on an access the current EPT02 allows comes only from a stale translation
+ * (SDM 28.4.1). The CPU can hold one only if the shadow changed since the last such violation
+ * (Nestor flushes on each): the harness lets one through per change of the shadow.
+ */
+
+static bool cpu_would_fault(gpa_t gpa2, uint64_t qual)
+{
+    struct nested_vmx *n = &E.v->nested;
+    uint64_t eptp = v02(VMCS_EPT_POINTER), need = qual & 7;
+    for (unsigned i = 0; i < EPT02_ROOTS; i++) {
+        struct ept_walk w;
+        if (!n->ept02[i].valid || ept_eptp(&n->ept02[i].ept) != eptp)
+            continue;
+        if (!ept_walk(&n->ept02[i].ept, gpa2, &w) || (w.perms & need) != need)
+            return true;
+        uint64_t marker = n->stats.ept02_fills * 1000003 + n->fill_epoch;
+        if (marker == stale_marker)
+            return false;
+        stale_marker = marker;
+        return true;
+    }
+    return true;
+}
+
 enum exit_action env_l2_exit(uint32_t reason, uint64_t qual, uint32_t intr_info, uint32_t idt_info, gpa_t gpa2)
 {
     struct vcpu *v = E.v;
@@ -533,6 +560,8 @@ enum exit_action env_l2_exit(uint32_t reason, uint64_t qual, uint32_t intr_info,
     if (!n->in_l2 || v->stopped)
         abort();
     paddr_t c = n->vmcs02;
+    if (EXIT_REASON_BASIC(reason) == EXIT_EPT_VIOLATION && !cpu_would_fault(gpa2, qual))
+        return EXIT_RESUME; /* the CPU does not fault on what the shadow allows, once stale translations are flushed */
     fake_vmcs_set(c, VMCS_EXIT_REASON, reason);
     fake_vmcs_set(c, VMCS_EXIT_QUALIFICATION, qual);
     fake_vmcs_set(c, VMCS_EXIT_INTR_INFO, intr_info);
@@ -551,6 +580,7 @@ enum exit_action env_l2_exit(uint32_t reason, uint64_t qual, uint32_t intr_info,
     v->vmcs_switched = false;
     struct vmcs12_cache_entry *cur = n->current;
     uint64_t eptp12 = V12(&cur->v, VMCS_EPT_POINTER);
+    uint64_t fills = n->stats.ept02_fills;
 
     enum exit_action a = nested_l2_exit(v);
 
@@ -571,13 +601,18 @@ enum exit_action env_l2_exit(uint32_t reason, uint64_t qual, uint32_t intr_info,
         expect_current(n->vmcs02, "L2 exit handled by L0");
         if (basic != EXIT_EPT_VIOLATION)
             env_fail("L2 exit %u handled by L0 without telling L1", basic);
-        /* The fill must agree with EPT12 now (L1 had no chance to change it in between). */
+        /*
+         * A fill must agree with EPT12 as it is now (Nestor walked it during this exit). Entries
+         * not filled now may be stale: L1 may change EPT12 without INVEPT (SDM 28.3.3.4).
+         */
         struct ept02_root *root = NULL;
         for (unsigned i = 0; i < EPT02_ROOTS; i++)
             if (n->ept02[i].valid && n->ept02[i].eptp12 == eptp12)
                 root = &n->ept02[i];
         struct ept_walk w02;
-        if (root && ept_walk(&root->ept, gpa2, &w02)) {
+        if (n->stats.ept02_fills != fills) {
+            if (!root || !ept_walk(&root->ept, gpa2, &w02))
+                env_fail("EPT02 fill for L2 0x%llx left it unmapped", (unsigned long long)gpa2);
             struct ept12_caps caps = {.exec_only = n->caps.ept_vpid & EPT_CAP_EXEC_ONLY,
                                       .large_2m = n->caps.ept_vpid & EPT_CAP_2MB_PAGE,
                                       .large_1g = n->caps.ept_vpid & EPT_CAP_1GB_PAGE,
@@ -673,7 +708,7 @@ void env_check_l1_state(void)
 
 /* ------------------------------------------------------------------ helpers for the targets */
 
-static void l1_vmwrite(uint64_t field, uint64_t value)
+void env_l1_vmwrite(uint64_t field, uint64_t value)
 {
     struct vcpu *v = E.v;
     v->regs.gpr[GPR_RCX] = value;
@@ -791,7 +826,7 @@ void env_write_good_vmcs12(unsigned k, bool ept12, bool io_bitmaps, bool msr_bit
         {VMCS_LINK_POINTER, ~0ull},
     };
     for (unsigned i = 0; i < ARRAY_SIZE(fields) && !v->stopped; i++)
-        l1_vmwrite(fields[i].f, fields[i].v);
+        env_l1_vmwrite(fields[i].f, fields[i].v);
     /* L1's MSR areas: store EFER on exit, load PAT on exit, load SYSENTER_CS on entry. */
     uint32_t *area = env_l1_ptr(L1_MSR_AREA_GPA);
     area[0] = MSR_IA32_EFER;
