@@ -128,7 +128,25 @@ static void l1_op(uint8_t op, struct fin *f)
     }
     case 11: { /* L1 writes its own memory: vmcs12 regions, EPT12, MSR areas, bitmaps, page tables */
         static const gpa_t bases[] = {0x10000, L1_EPT12_GPA, L1_MSR_AREA_GPA, L1_BITMAP_GPA, L1_PT_GPA, 0};
+        static const uint32_t msrs[] = {MSR_IA32_EFER, MSR_IA32_PAT, MSR_IA32_DEBUGCTL, MSR_IA32_SYSENTER_CS,
+                                        MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, MSR_IA32_FS_BASE,
+                                        MSR_IA32_GS_BASE, MSR_IA32_KERNEL_GS_BASE, MSR_IA32_TSC, MSR_IA32_APIC_BASE,
+                                        MSR_IA32_FEATURE_CONTROL, MSR_IA32_MTRR_DEF_TYPE, 0x802, 0x8b, 0x1a0,
+                                        MSR_IA32_STAR, MSR_IA32_LSTAR, MSR_IA32_TSC_AUX, 0x480, 0x174, 0x10a};
         uint8_t s = fin_u8(f);
+        if (s >= 0xc0) { /* one MSR-area entry (SDM 24.7.2): an index worth trying, a value, maybe the count */
+            gpa_t at = L1_MSR_AREA_GPA + 0x100 * (s % 3) + 16 * (fin_u8(f) % 4);
+            uint32_t e[4] = {msrs[fin_u8(f) % 22], (s & 8) ? fin_u32(f) : 0};
+            uint64_t val = fin_u64(f);
+            memcpy(&e[2], &val, 8);
+            memcpy(env_l1_ptr(at), e, sizeof e);
+            if ((s & 0x30) && v->nested.current) {
+                static const uint32_t counts[] = {VMCS_EXIT_MSR_STORE_COUNT, VMCS_EXIT_MSR_LOAD_COUNT,
+                                                  VMCS_ENTRY_MSR_LOAD_COUNT};
+                env_l1_vmwrite(counts[s % 3], (s & 0x20) ? 4 : 600);
+            }
+            break;
+        }
         gpa_t at = (bases[s % 6] + ((uint64_t)fin_u16(f) << 3)) % (L1_RAM_SIZE - 8);
         uint64_t val = fin_u64(f);
         memcpy(env_l1_ptr(at), &val, 8);
@@ -136,7 +154,7 @@ static void l1_op(uint8_t op, struct fin *f)
     }
     case 12: {
         uint8_t s = fin_u8(f);
-        env_write_good_vmcs12(s & 15, !(s & 0x10), !(s & 0x20), !(s & 0x40), !(s & 0x80));
+        env_write_good_vmcs12(s & 7, !(s & 0x10), !(s & 0x20), !(s & 0x40), !(s & 0x80), s & 8);
         break;
     }
     case 13: { /* any VMX instruction with raw instruction information, qualification and registers */
@@ -153,8 +171,9 @@ static void l1_op(uint8_t op, struct fin *f)
         static const uint32_t l1_fields[] = {VMCS_GUEST_INTERRUPTIBILITY, VMCS_GUEST_DS_BASE, VMCS_GUEST_DS_LIMIT,
                                              VMCS_GUEST_DS_AR, VMCS_GUEST_SS_AR, VMCS_GUEST_CS_AR, VMCS_GUEST_RFLAGS,
                                              VMCS_GUEST_PAT, VMCS_GUEST_EFER, VMCS_GUEST_DR7, VMCS_GUEST_DEBUGCTL,
-                                             VMCS_GUEST_CR3};
-        uint32_t fld = l1_fields[fin_u8(f) % 12];
+                                             VMCS_GUEST_CR3, VMCS_GUEST_CR0, VMCS_CR0_READ_SHADOW, VMCS_GUEST_CR4,
+                                             VMCS_CR4_READ_SHADOW, VMCS_GUEST_PDPTE0, VMCS_ENTRY_CONTROLS};
+        uint32_t fld = l1_fields[fin_u8(f) % 18];
         uint64_t val = fin_u64(f);
         fake_vmcs_set(v->vmcs, fld, val);
         break;
@@ -245,5 +264,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             l1_op(op, &f);
         env_check_l1_state();
     }
+    nested_stats_print(E.v); /* what Nestor prints at the end of a run, over whatever happened */
     return 0;
 }

@@ -731,7 +731,7 @@ uint64_t env_build_ept12(void)
     return L1_EPT12_GPA | EPTP_MEMTYPE_WB | (3 << 3);
 }
 
-void env_write_good_vmcs12(unsigned k, bool ept12, bool io_bitmaps, bool msr_bitmaps, bool long_mode_l2)
+void env_write_good_vmcs12(unsigned k, bool ept12, bool io_bitmaps, bool msr_bitmaps, bool long_mode_l2, bool pae_l2)
 {
     struct vcpu *v = E.v;
     struct nested_vmx *n = &v->nested;
@@ -789,9 +789,9 @@ void env_write_good_vmcs12(unsigned k, bool ept12, bool io_bitmaps, bool msr_bit
         {VMCS_HOST_PAT, 0x0007040600070406ull},
         {VMCS_HOST_RSP, 0x6f00},
         {VMCS_HOST_RIP, 0x7100},
-        {VMCS_GUEST_CR0, long_mode_l2 ? 0x80050033ull : 0x50033ull},
+        {VMCS_GUEST_CR0, (long_mode_l2 || pae_l2) ? 0x80050033ull : 0x50033ull},
         {VMCS_GUEST_CR3, 0x9000},
-        {VMCS_GUEST_CR4, long_mode_l2 ? CR4_PAE | CR4_VMXE : CR4_VMXE},
+        {VMCS_GUEST_CR4, (long_mode_l2 || pae_l2) ? CR4_PAE | CR4_VMXE : CR4_VMXE},
         {VMCS_GUEST_DR7, 0x400},
         {VMCS_GUEST_EFER, long_mode_l2 ? EFER_LME | EFER_LMA | EFER_SCE : 0},
         {VMCS_GUEST_PAT, 0x0007040600070406ull},
@@ -827,6 +827,12 @@ void env_write_good_vmcs12(unsigned k, bool ept12, bool io_bitmaps, bool msr_bit
     };
     for (unsigned i = 0; i < ARRAY_SIZE(fields) && !v->stopped; i++)
         env_l1_vmwrite(fields[i].f, fields[i].v);
+    /* PAE paging in L2 (SDM 26.3.2.4): PDPTEs from the VMCS with EPT12, else from L1's memory at CR3. */
+    uint64_t pdpt[4] = {0xa001, 0xb001, 0, 0};
+    memcpy(env_l1_ptr(0x9000), pdpt, sizeof pdpt);
+    if (ept12 && pae_l2 && !long_mode_l2)
+        for (unsigned i = 0; i < 4 && !v->stopped; i++)
+            env_l1_vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, pdpt[i]);
     /* L1's MSR areas: store EFER on exit, load PAT on exit, load SYSENTER_CS on entry. */
     uint32_t *area = env_l1_ptr(L1_MSR_AREA_GPA);
     area[0] = MSR_IA32_EFER;

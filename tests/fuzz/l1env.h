@@ -80,7 +80,7 @@ enum exit_action env_l2_exit(uint32_t reason, uint64_t qual, uint32_t intr_info,
 /* L1's VMWRITE with register operands (RCX = value, RDX = field). */
 void env_l1_vmwrite(uint64_t field, uint64_t value);
 /* A valid vmcs12 at L1_VMCS_GPA(k) via L1's own VMWRITEs (so the fuzzer reaches L2 quickly). */
-void env_write_good_vmcs12(unsigned k, bool ept12, bool io_bitmaps, bool msr_bitmaps, bool long_mode_l2);
+void env_write_good_vmcs12(unsigned k, bool ept12, bool io_bitmaps, bool msr_bitmaps, bool long_mode_l2, bool pae_l2);
 /* Identity EPT12 of the first 1 MiB at L1_EPT12_GPA (PML4, PDPT, PD, PT); returns the EPTP. */
 uint64_t env_build_ept12(void);
 

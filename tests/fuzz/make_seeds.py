@@ -127,7 +127,9 @@ VMPTRLD = lambda k: [0x03, k]
 VMPTRST = [0x04, 0x00, 0x01]
 VMLAUNCH = [0x07]
 VMRESUME = [0x08]
-GOOD = lambda flags: [0x0C, flags]  # k = flags & 15; bits 4-7 turn off EPT12, I/O bitmaps, MSR bitmaps, 64-bit L2
+GOOD = lambda flags: [0x0C, flags]  # k = flags & 7; bit 3 PAE L2; bits 4-7 turn off EPT12, I/O bitmaps, MSR bitmaps, 64-bit L2
+# One MSR-area entry (op 11, selector >= 0xc0): s % 3 picks exit-store / exit-load / entry-load, s & 0x20 sets count 4.
+MSR_ENTRY = lambda s, slot, msr_idx, value: [0x0B, s, slot, msr_idx] + list(struct.pack("<Q", value))
 VMREAD = lambda idx: [0x05, 0x01, idx]
 VMWRITE_BIT = lambda idx, bit: [0x06, 0x01, idx, 0x40 + bit]
 INVEPT_SINGLE = [0x09, 0x21]
@@ -157,6 +159,12 @@ def nested_seeds():
     s["vmclear-vmptrld-many"] = seq(0, VMXON, *[VMCLEAR(k) for k in range(6)], *[VMPTRLD(k) for k in range(6)],
                                     VMPTRST, VMXOFF)
     s["bad-modes"] = seq(0x0C, VMXON, VMXOFF)
+    s["pae-l2-ept12"] = seq(0, VMXON, GOOD(0x8C), VMLAUNCH, L2_CPUID, VMRESUME, L2_EPT_VIOL(0x01, 0x200), L2_HLT)
+    s["pae-l2-no-ept12"] = seq(0, VMXON, GOOD(0x9D), VMLAUNCH, L2_CPUID, VMRESUME, L2_HLT)
+    s["msr-areas"] = seq(0, VMXON, GOOD(0x06), MSR_ENTRY(0xE0, 1, 1, 0x0007040600070406),
+                         MSR_ENTRY(0xE0, 2, 4, 0xffff800000001000), MSR_ENTRY(0xE1, 1, 6, 0),
+                         MSR_ENTRY(0xE1, 2, 10, 0), MSR_ENTRY(0xE2, 1, 2, 0x1), MSR_ENTRY(0xE2, 2, 0, 0xd01),
+                         VMLAUNCH, L2_CPUID, VMRESUME, L2_HLT)
     s["no-vpid-no-ept"] = seq(0xC0, VMXON, GOOD(0x07), VMLAUNCH, L2_CPUID, VMRESUME, L2_IO(0x3FD))
     return s
 
