@@ -178,7 +178,14 @@ static void l1_op(uint8_t op, struct fin *f)
         fake_vmcs_set(v->vmcs, fld, val);
         break;
     }
-    case 15: force_fail_next = true; break;
+    case 15: {
+        uint8_t b = fin_u8(f);
+        if (b & 0x80)
+            env_set_paging(b % 5); /* L1 moves to another paging mode */
+        else
+            force_fail_next = true; /* the CPU refuses the next vmcs02 */
+        break;
+    }
     }
 }
 

@@ -256,6 +256,60 @@ void env_reset(uint8_t cfg)
         memcpy(env_l1_ptr(L1_VMCS_GPA(k)), &rev, 4);
 }
 
+/*
+ * L1 switches paging mode (as MOV to CR0/CR4 would leave vmcs01): 0 none, 1 32-bit paging with
+ * 4 KiB pages, 2 32-bit paging with a 4 MiB page (PSE), 3 PAE, 4 4-level. Page tables at
+ * L1_PT_GPA identity-map the first 2 MiB (L1_PT_GPA..+0x3fff are rewritten).
+ */
+void env_set_paging(unsigned mode)
+{
+    struct vcpu *v = E.v;
+    memset(env_l1_ptr(L1_PT_GPA), 0, 3 * PAGE_SIZE);
+    uint64_t cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_MP | (mode ? CR0_PG | CR0_WP : 0);
+    uint64_t cr4 = (E.cfg & CFG_NO_VMXE) ? 0 : CR4_VMXE, efer = 0, pdpte[4] = {0};
+    uint32_t *pd32 = env_l1_ptr(L1_PT_GPA), *pt32 = env_l1_ptr(L1_PT_GPA + PAGE_SIZE);
+    uint64_t *t0 = env_l1_ptr(L1_PT_GPA), *t1 = env_l1_ptr(L1_PT_GPA + PAGE_SIZE), *t2 = env_l1_ptr(L1_PT_GPA + 2 * PAGE_SIZE);
+    switch (mode) {
+    case 1:
+        pd32[0] = (uint32_t)(L1_PT_GPA + PAGE_SIZE) | 3;
+        for (unsigned i = 0; i < 512; i++)
+            pt32[i] = (uint32_t)(i * PAGE_SIZE) | 3;
+        break;
+    case 2:
+        cr4 |= BIT(4); /* PSE */
+        pd32[0] = 0x83;
+        break;
+    case 3:
+        cr4 |= CR4_PAE;
+        t0[0] = (L1_PT_GPA + PAGE_SIZE) | 1;
+        t1[0] = 0x83;
+        pdpte[0] = t0[0];
+        break;
+    case 4:
+        cr4 |= CR4_PAE;
+        efer = EFER_LME | EFER_LMA | EFER_NXE;
+        t0[0] = (L1_PT_GPA + PAGE_SIZE) | 3;
+        t1[0] = (L1_PT_GPA + 2 * PAGE_SIZE) | 3;
+        t2[0] = 0x83;
+        break;
+    }
+    w(VMCS_CR0_READ_SHADOW, cr0);
+    w(VMCS_CR4_READ_SHADOW, cr4);
+    w(VMCS_GUEST_CR0, (cr0 | v->cr0_fixed0) & v->cr0_fixed1);
+    w(VMCS_GUEST_CR4, (cr4 | v->cr4_fixed0) & v->cr4_fixed1);
+    w(VMCS_GUEST_CR3, L1_PT_GPA);
+    w(VMCS_GUEST_EFER, efer);
+    for (unsigned i = 0; i < 4; i++)
+        w(VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
+    v->entry_ctls = mode == 4 ? v->entry_ctls | ENTRY_IA32E_MODE_GUEST : v->entry_ctls & ~ENTRY_IA32E_MODE_GUEST;
+    w(VMCS_ENTRY_CONTROLS, v->entry_ctls);
+    uint32_t cs_ar = mode == 4 ? AR_CODE64 : AR_CODE32;
+    if (E.cfg & CFG_CPL3)
+        cs_ar |= 3u << 5;
+    w(VMCS_GUEST_CS_AR, cs_ar);
+    E.cfg = (uint8_t)((E.cfg & ~CFG_MODE_MASK) | (mode == 4 ? 0 : 1));
+}
+
 /* ------------------------------------------------------------------ operands */
 
 uint32_t env_mem_operand(uint64_t lo, uint64_t hi, unsigned off)

@@ -60,6 +60,8 @@ extern struct l1env E;
 void env_reset(uint8_t cfg);
 void *env_l1_ptr(gpa_t gpa); /* host pointer of L1 RAM (gpa must be in RAM) */
 bool env_long_mode(void);
+/* L1 changes paging mode: 0 none, 1 32-bit, 2 32-bit with PSE, 3 PAE, 4 4-level (64-bit code). */
+void env_set_paging(unsigned mode);
 
 /*
  * L1 executes a VMX instruction: vmcs01 gets the exit information (reason, instruction

@@ -165,6 +165,9 @@ def nested_seeds():
                          MSR_ENTRY(0xE0, 2, 4, 0xffff800000001000), MSR_ENTRY(0xE1, 1, 6, 0),
                          MSR_ENTRY(0xE1, 2, 10, 0), MSR_ENTRY(0xE2, 1, 2, 0x1), MSR_ENTRY(0xE2, 2, 0, 0xd01),
                          VMLAUNCH, L2_CPUID, VMRESUME, L2_HLT)
+    for mode in range(5):  # op 15 with bit 7: L1 paging mode; then operands through those page tables
+        s["l1-paging-mode-%d" % mode] = seq(0, [0x0F, 0x80 + (mode - 3) % 5], VMXON, GOOD(0x02),
+                                            VMPTRST, VMREAD(3), [0x06, 0x00, 7, 0x41], VMLAUNCH, L2_CPUID)
     s["no-vpid-no-ept"] = seq(0xC0, VMXON, GOOD(0x07), VMLAUNCH, L2_CPUID, VMRESUME, L2_IO(0x3FD))
     return s
 
