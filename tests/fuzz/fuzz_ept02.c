@@ -32,7 +32,10 @@ static uint64_t pick_entry(struct fin *f)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fin f = {data, size};
-    env_reset(fin_u8(&f) & (CFG_SHADOWING | CFG_NO_VPID));
+    uint8_t cfg = fin_u8(&f);
+    env_reset(cfg & (CFG_SHADOWING | CFG_NO_VPID));
+    if (!(cfg & 1))
+        env_add_high_ram(); /* 2 MiB EPT01 pages: shadows of 2 MiB EPT12 pages can be large too */
     struct vcpu *v = E.v;
     struct nested_vmx *n = &v->nested;
     env_l1_vmx_exit(EXIT_VMXON, env_mem_operand(L1_VMXON_GPA, 0, 0), 0);
@@ -48,6 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t how = fin_u8(&f);
     if (how & 1) /* another EPTP: memory type, walk length, A/D, a different root */
         env_l1_vmwrite(VMCS_EPT_POINTER, (L1_EPT12_GPA + PAGE_SIZE * ((how >> 1) % EPT12_PAGES)) | fin_u8(&f));
+    if (cfg & 2) /* Nestor's memory runs low: shadows are dropped and refilled (EPT02_MIN_FREE_PAGES) */
+        env_squeeze_memory(EPT02_MIN_FREE_PAGES + fin_u8(&f) % 16);
     env_l1_vmx_exit(EXIT_VMLAUNCH, 0, 0);
     if (!n->in_l2)
         return 0;
@@ -64,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 0:
         case 1: { /* an EPT violation: read, write or fetch at an L2 address */
             uint8_t q = fin_u8(&f);
-            uint64_t gpa2 = (op & 0x80) ? fin_u64(&f) & ((1ull << 40) - 1) : ((uint64_t)fin_u16(&f) << 7);
+            uint64_t gpa2 = (op & 0x80) ? fin_u64(&f) & ((1ull << 40) - 1) : ((uint64_t)fin_u16(&f) << 8);
             env_l2_exit(EXIT_EPT_VIOLATION, (q & 0x87) | ((q & 0x40) ? BIT(12) : 0), 0,
                         (q & 0x20) ? (INTR_INFO_VALID | 0x30e) : 0, gpa2);
             break;

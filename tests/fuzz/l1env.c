@@ -310,6 +310,29 @@ void env_set_paging(unsigned mode)
     E.cfg = (uint8_t)((E.cfg & ~CFG_MODE_MASK) | (mode == 4 ? 0 : 1));
 }
 
+/* 4 MiB more RAM at L1_HIGH_GPA, 2 MiB aligned in host memory too: EPT01 maps it with 2 MiB pages. */
+void env_add_high_ram(void)
+{
+    E.high_hpa = palloc_alloc(&g_palloc, L1_HIGH_SIZE / PAGE_SIZE, (2 * MiB) / PAGE_SIZE);
+    if (!E.high_hpa)
+        env_fail("harness: no 2 MiB-aligned memory for the high RAM");
+    memset(phys_to_virt(E.high_hpa), 0, L1_HIGH_SIZE);
+    if (!ept_map(&E.vm->ept, L1_HIGH_GPA, E.high_hpa, L1_HIGH_SIZE, EPT_R | EPT_W | EPT_X, MEMTYPE_WB))
+        env_fail("harness: EPT01 high RAM");
+}
+
+/* Takes Nestor's free memory down to keep_pages (shadow EPT02 tables then run short). */
+void env_squeeze_memory(uint64_t keep_pages)
+{
+    uint64_t free_pages = palloc_free_pages(&g_palloc);
+    while (free_pages > keep_pages) {
+        uint64_t take = free_pages - keep_pages;
+        if (!palloc_alloc(&g_palloc, take, 1) && !palloc_alloc(&g_palloc, take = 1, 1))
+            break;
+        free_pages -= take;
+    }
+}
+
 /* ------------------------------------------------------------------ operands */
 
 uint32_t env_mem_operand(uint64_t lo, uint64_t hi, unsigned off)
@@ -735,7 +758,8 @@ static void walk_table(paddr_t table, unsigned level, gpa_t base)
         if (mt == 2 || mt == 3 || mt == 7)
             env_fail("EPT02 leaf 0x%llx has a reserved memory type (28.3.3.1)", (unsigned long long)e);
         addr &= ~(span - 1);
-        bool in_ram = addr >= E.ram_hpa && addr + span <= E.ram_hpa + L1_RAM_SIZE;
+        bool in_ram = (addr >= E.ram_hpa && addr + span <= E.ram_hpa + L1_RAM_SIZE) ||
+                      (E.high_hpa && addr >= E.high_hpa && addr + span <= E.high_hpa + L1_HIGH_SIZE);
         bool rom = addr == E.rom_hpa && span == PAGE_SIZE && !(e & EPT_W);
         if (!in_ram && !rom)
             env_fail("EPT02 leaf for L2 0x%llx maps host 0x%llx (+0x%llx, perms %llx): not L1's memory",
@@ -782,6 +806,8 @@ uint64_t env_build_ept12(void)
         pt[i] = (i * PAGE_SIZE) | 7 | (MEMTYPE_WB << 3);
     pt[256] = L1_ROM_GPA | 5 | (MEMTYPE_WB << 3);
     pd[1] = 0x200000 | 7 | BIT(7) | (MEMTYPE_WB << 3); /* a 2 MiB page over the hole */
+    pd[2] = L1_HIGH_GPA | 7 | BIT(7) | (MEMTYPE_WB << 3); /* 2 MiB pages over the high RAM (when there is some) */
+    pd[3] = (L1_HIGH_GPA + 2 * MiB) | 3 | BIT(7) | (MEMTYPE_WB << 3);
     return L1_EPT12_GPA | EPTP_MEMTYPE_WB | (3 << 3);
 }
 

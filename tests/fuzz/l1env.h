@@ -6,6 +6,7 @@
  * L1-physical layout:
  *   [0, 1 MiB)             RAM, read/write/execute
  *   [1 MiB, 1 MiB + 4 KiB) a read-only page (ROM-like)
+ *   [4 MiB, 8 MiB)         RAM too, only after env_add_high_ram()
  *   everything else        not L1's memory (EPT01 maps nothing)
  * Fixed places in RAM: L1's page tables at 0x1000-0x3fff (64-bit mode), the
  * operand scratch at 0x5000, the VMXON region at 0x8000, vmcs12 candidates at
@@ -27,6 +28,8 @@
 #define L1_EPT12_GPA 0x40000ull
 #define L1_MSR_AREA_GPA 0x30000ull
 #define L1_BITMAP_GPA 0x34000ull /* I/O A, I/O B, MSR bitmap pages */
+#define L1_HIGH_GPA ((uint64_t)4 << 20) /* optional (env_add_high_ram): 4 MiB in 2 MiB EPT01 pages */
+#define L1_HIGH_SIZE ((uint64_t)4 << 20)
 
 /* Fuzz input as a byte stream; reads past the end give zeros. */
 struct fin {
@@ -51,13 +54,15 @@ static inline bool fin_empty(const struct fin *f) { return f->n == 0; }
 struct l1env {
     struct vcpu *v;
     struct l1_vm *vm;
-    paddr_t ram_hpa, rom_hpa;
+    paddr_t ram_hpa, rom_hpa, high_hpa;
     uint8_t cfg;
 };
 extern struct l1env E;
 
 /* Rebuilds everything from scratch (memory, fake CPU, vmcs01, nested state). */
 void env_reset(uint8_t cfg);
+void env_add_high_ram(void);
+void env_squeeze_memory(uint64_t keep_pages);
 void *env_l1_ptr(gpa_t gpa); /* host pointer of L1 RAM (gpa must be in RAM) */
 bool env_long_mode(void);
 /* L1 changes paging mode: 0 none, 1 32-bit, 2 32-bit with PSE, 3 PAE, 4 4-level (64-bit code). */
