@@ -637,6 +637,8 @@ enum exit_action env_l2_exit(uint32_t reason, uint64_t qual, uint32_t intr_info,
     if (!n->in_l2 || v->stopped)
         abort();
     paddr_t c = n->vmcs02;
+    if (EXIT_REASON_BASIC(reason) == EXIT_EPT_VIOLATION && !(qual & 7))
+        qual |= 1; /* 27.2.1 (Table 27-7): an EPT violation is a read, a write or a fetch, at least one of them */
     if (EXIT_REASON_BASIC(reason) == EXIT_EPT_VIOLATION && !cpu_would_fault(gpa2, qual))
         return EXIT_RESUME; /* the CPU does not fault on what the shadow allows, once stale translations are flushed */
     fake_vmcs_set(c, VMCS_EXIT_REASON, reason);
