@@ -76,12 +76,15 @@ def fuzz(build, target, seconds):
     os.makedirs(arts, exist_ok=True)
     log = os.path.join(build, "logs", target + ".fuzz.log")
     os.makedirs(os.path.dirname(log), exist_ok=True)
+    def found():
+        return set(glob.glob(os.path.join(arts, "crash-*")) + glob.glob(os.path.join(arts, "leak-*")) +
+                   glob.glob(os.path.join(arts, "timeout-*")))
+    before = found()
     args = ["-max_total_time=%d" % seconds, "-print_final_stats=1", "-artifact_prefix=" + arts + "/",
             "-max_len=%d" % MAX_LEN.get(target, 1024)] + dict_of(target) + [work] + dirs_of(target)
     rc, text, took = run(binary, args, log)
     st = parse(text)
-    crashes = len(glob.glob(os.path.join(arts, "crash-*")) + glob.glob(os.path.join(arts, "leak-*")) +
-                  glob.glob(os.path.join(arts, "timeout-*")))
+    crashes = len(found() - before)  # this run's (libFuzzer stops at the first)
     execs = st.get("number_of_executed_units", 0)
     print("fuzz %s: %d executions in %.0f s (%d/s), %d crashes, coverage: %d edges, %d features, %d inputs%s" %
           (target, execs, took, st.get("average_exec_per_sec", 0), crashes, st.get("cov", 0), st.get("ft", 0),
