@@ -25,7 +25,7 @@ struct vmx_caps g_vmx_caps;
 
 static struct vcpu vcpu_s;
 static struct l1_vm vm_s;
-static uint64_t stale_marker; /* see cpu_would_fault() */
+static uint64_t stale_page, stale_epoch; /* see cpu_would_fault() */
 
 /* ------------------------------------------------------------------ input */
 
@@ -152,7 +152,7 @@ static void setup_l1_mode(struct vcpu *v, uint8_t cfg)
 
 void env_reset(uint8_t cfg)
 {
-    stale_marker = ~0ull;
+    stale_page = stale_epoch = ~0ull;
     fake_mem_init();
     bochs_caps(&g_vmx_caps);
     fake_cpu_reset(g_vmx_caps.basic, g_vmx_caps.misc & VMX_MISC_VMWRITE_ANY_FIELD);
@@ -607,10 +607,10 @@ void env_enter_l2(bool force_fail)
 
 /*
  * An EPT violation on an access the current EPT02 allows comes only from a stale translation
- * (SDM 28.4.1). The CPU can hold one only if the shadow changed since the last such violation
- * (Nestor flushes on each): the harness lets one through per change of the shadow.
+ * (SDM 28.4.1), which Nestor then flushes with INVEPT: the CPU cannot fault that way on the
+ * same page again until the next VM entry from L1 or INVEPT (the fill epoch). The harness lets
+ * one such violation through per page and epoch.
  */
-
 static bool cpu_would_fault(gpa_t gpa2, uint64_t qual)
 {
     struct nested_vmx *n = &E.v->nested;
@@ -621,10 +621,10 @@ static bool cpu_would_fault(gpa_t gpa2, uint64_t qual)
             continue;
         if (!ept_walk(&n->ept02[i].ept, gpa2, &w) || (w.perms & need) != need)
             return true;
-        uint64_t marker = n->stats.ept02_fills * 1000003 + n->fill_epoch;
-        if (marker == stale_marker)
+        if (stale_page == gpa2 >> PAGE_SHIFT && stale_epoch == n->fill_epoch)
             return false;
-        stale_marker = marker;
+        stale_page = gpa2 >> PAGE_SHIFT;
+        stale_epoch = n->fill_epoch;
         return true;
     }
     return true;
