@@ -107,7 +107,6 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
     if (V12(v12, VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
         v->injected = true;
     n->entry_was_launch = launch;
-    n->vmcs02_entry_was_launch = !n->vmcs02_launched;
     n->stats.entries++;
     n->fill_epoch++;
     ept02_prefill(v, v12);
@@ -116,8 +115,10 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
 }
 
 /*
- * The CPU answered the entry into vmcs02 with an entry-failure exit (bit 31): neither
- * vmcs12 (if this was L1's VMLAUNCH) nor vmcs02 (if never entered before) is launched.
+ * The CPU answered the entry into vmcs02 with an entry-failure exit (bit 31): vmcs12 is not
+ * launched if this was L1's VMLAUNCH. vmcs02's own launch state is the CPU's (SDM 26.8: only a
+ * failed VMLAUNCH leaves it clear), which vcpu_run already tracks: the entry that failed may be
+ * a VMRESUME after exits L0 handled, with vmcs02 launched long before.
  */
 void nested_entry_failed_in_hw(struct vcpu *v)
 {
@@ -125,8 +126,6 @@ void nested_entry_failed_in_hw(struct vcpu *v)
     vmcs02_forget(n);
     if (n->entry_was_launch)
         n->current->v.launch_state = 0;
-    if (n->vmcs02_entry_was_launch)
-        n->vmcs02_launched = false;
 }
 
 enum exit_action nested_handle_vmlaunch(struct vcpu *v) { return vmentry(v, true); }
