@@ -458,6 +458,7 @@ void console_write(const char *s, size_t n)
 }
 void console_lock(void) {}
 void console_unlock(void) {}
+void console_break_line(void) {}
 
 const char *fake_log_tail(void)
 {

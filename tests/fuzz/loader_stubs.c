@@ -8,6 +8,7 @@
 void console_write(const char *s, size_t n) { (void)s; (void)n; }
 void console_lock(void) {}
 void console_unlock(void) {}
+void console_break_line(void) {}
 
 void panic(const char *fmt, ...)
 {
