@@ -732,7 +732,12 @@ enum exit_action env_l2_exit(uint32_t reason, uint64_t qual, uint32_t intr_info,
     if (V12(v12, VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
         env_fail("L2 exit %u reflected with vmcs12's entry interruption still valid (24.8.3)", basic);
     unsigned r12 = EXIT_REASON_BASIC(V12(v12, VMCS_EXIT_REASON));
-    if (r12 != basic && !(basic == EXIT_EPT_VIOLATION && r12 == EXIT_EPT_MISCONFIG))
+    /* An RDMSR/WRMSR L1 lets through that faults is L2's #GP: an exception exit when L1 intercepts #GP (25.2). */
+    uint32_t info12 = (uint32_t)V12(v12, VMCS_EXIT_INTR_INFO);
+    bool msr_gp = (basic == EXIT_RDMSR || basic == EXIT_WRMSR) && r12 == EXIT_EXCEPTION_NMI &&
+                  INTR_INFO_VECTOR(info12) == VEC_GP && INTR_INFO_TYPE(info12) == INTR_TYPE_HW_EXCEPTION &&
+                  ((V12(v12, VMCS_EXCEPTION_BITMAP) >> VEC_GP) & 1);
+    if (r12 != basic && !(basic == EXIT_EPT_VIOLATION && r12 == EXIT_EPT_MISCONFIG) && !msr_gp)
         env_fail("L2 exit %u reflected as %u", basic, r12);
     if (vmread(VMCS_GUEST_RFLAGS) != 0x2)
         env_fail("L1's RFLAGS after a VM exit are 0x%llx, not 2 (27.5.3)", (unsigned long long)vmread(VMCS_GUEST_RFLAGS));
