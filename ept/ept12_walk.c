@@ -33,13 +33,18 @@ enum ept12_result ept12_walk(uint64_t eptp, gpa_t gpa, const struct ept12_caps *
     gpa_t table = eptp & c->maxphyaddr_mask & ~0xfffull;
     w->perms = 0;
     w->level = 4;
+    w->ad = false;
+    w->dirty = true;
     /* The 4-level EPT Nestor offers translates 48 bits: beyond that nothing is mapped (an EPT violation). */
     if (gpa >= (1ull << 48))
         return EPT12_NOT_PRESENT;
     for (unsigned level = 4; level >= 1; level--) {
         w->level = level;
         unsigned shift = 12 + 9 * (level - 1);
-        uint64_t e = read(ctx, table + ((gpa >> shift) & 511) * 8);
+        gpa_t pa = table + ((gpa >> shift) & 511) * 8;
+        uint64_t e = read(ctx, pa);
+        w->entry_pa[level] = pa;
+        w->entry[level] = e;
         if (!(e & EPT_RWX)) {
             w->perms = 0; /* the AND includes this entry, which grants nothing */
             return EPT12_NOT_PRESENT;

@@ -26,6 +26,13 @@ struct ept12_walk {
     unsigned memtype;   /* leaf memory type */
     bool ignore_pat;
     unsigned level;     /* level where the walk ended: 4 PML4 ... 1 PT */
+    /* Every entry the walk read, by level (4 ... w->level): where it is in L1-physical memory and
+     * what it held, so A/D flags can be set on exactly these values (ept/ept12_ad.c). */
+    gpa_t entry_pa[5];
+    uint64_t entry[5];
+    /* Set by ept12_access (ept12_ad.h): A/D flags enabled in the EPTP, and the leaf's D flag is
+     * set once the access is done (always true without A/D). */
+    bool ad, dirty;
 };
 
 /* Reads the 8-byte entry at L1-physical address pa (all ones when there is no memory). */

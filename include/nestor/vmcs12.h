@@ -26,6 +26,7 @@
 #define V12F_VPID BIT(0)
 #define V12F_EPT BIT(1)
 #define V12F_PREEMPT BIT(2)
+#define V12F_PML BIT(3)
 
 #define VMCS12_FIELDS(X)                                                                          \
     X(VMCS_VPID, V12F_VPID)                                                                       \
@@ -92,7 +93,8 @@
     X(VMCS_HOST_FS_BASE, V12F_ALWAYS) X(VMCS_HOST_GS_BASE, V12F_ALWAYS)                           \
     X(VMCS_HOST_TR_BASE, V12F_ALWAYS) X(VMCS_HOST_GDTR_BASE, V12F_ALWAYS)                         \
     X(VMCS_HOST_IDTR_BASE, V12F_ALWAYS) X(VMCS_HOST_SYSENTER_ESP, V12F_ALWAYS)                    \
-    X(VMCS_HOST_SYSENTER_EIP, V12F_ALWAYS) X(VMCS_HOST_RSP, V12F_ALWAYS) X(VMCS_HOST_RIP, V12F_ALWAYS)
+    X(VMCS_HOST_SYSENTER_EIP, V12F_ALWAYS) X(VMCS_HOST_RSP, V12F_ALWAYS) X(VMCS_HOST_RIP, V12F_ALWAYS) \
+    X(VMCS_PML_ADDR, V12F_PML) X(VMCS_GUEST_PML_INDEX, V12F_PML)
 
 #define VMCS12_SLOT_ENUM(enc, feat) SLOT_##enc,
 enum vmcs12_slot { VMCS12_FIELDS(VMCS12_SLOT_ENUM) VMCS12_NFIELDS };
