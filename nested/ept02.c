@@ -12,6 +12,12 @@
  * L1 widens permissions without INVEPT, the next violation re-walks EPT12 and
  * picks the new permissions up, as the SDM requires. Nestor is stricter in
  * one way: INVEPT single-context drops the whole shadow of that EPTP.
+ *
+ * EPT A/D flags (docs/NESTED.md, "EPT A/D and PML"): when the EPTP12 has bit 6, every shadow
+ * entry must come from nested_ept12_access() for that very access, which set A in the EPT12
+ * entries (and D, logged to PML, for a write), and a leaf is writable only if w.dirty. Any
+ * other path that installs shadow entries (prefetch) must do the same or stay off for such
+ * roots (root->eptp12 & EPTP_AD_ENABLE).
  */
 #include "nested_internal.h"
 #include "nestor/ept.h"

@@ -23,9 +23,17 @@ def test_ept_ad_flags_and_pml_match_the_hardware():
     bare.expect(r"^ghv: eptad ok$")
     nested.expect(r"^L1> ghv: eptad ok$")
     ref, got = lines(bare), lines(nested, "L1> ")
-    assert len(ref) >= 30
+    no_ad, no_pml = "ghv: eptad skipped ept-ad" in ref, "ghv: eptad skipped pml" in ref
+    assert len(ref) >= (2 if no_ad else 20 if no_pml else 30)
     assert got == ref, "\n".join("bare:   %s\nnested: %s" % (r, g) for r, g in zip(ref, got) if r != g) or \
         "%d vs %d lines" % (len(ref), len(got))
-    nested.expect(r"^L1> ghv: eptad exits=3$")
-    nested.expect(r"^nestor:   L2->L1 page-modification log full\s+1$")
+    # On CPUs without EPT A/D (sandy_bridge) or PML (haswell) ghv skips what is not offered, as
+    # it does on bare Bochs of the same model (NESTOR_CPU_MODEL): fewer exits, same comparison.
+    if no_ad:
+        nested.expect(r"^L1> ghv: eptad exits=0$")
+    elif no_pml:
+        nested.expect(r"^L1> ghv: eptad exits=1$")
+    else:
+        nested.expect(r"^L1> ghv: eptad exits=3$")
+        nested.expect(r"^nestor:   L2->L1 page-modification log full\s+1$")
     assert nested.status() == 0

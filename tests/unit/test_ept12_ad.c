@@ -275,6 +275,18 @@ TEST(ad_entry_that_never_stops_changing_is_busy)
     assert_int_equal(pml_index, 511);
 }
 
+/* The CPU running L2 on EPT02 with A/D on reports a guest paging-structure access as a write
+ * (SDM 27.2.1: bits 0 and 1; Bochs 2.7: bit 1 only); L1 gets those bits as they are, with bits
+ * 5:3 from EPT12 and bit 8 clear (an access to a paging structure, not the translated address). */
+TEST(ad_violation_qualification_of_a_paging_structure_access)
+{
+    uint64_t hw = EPTQUAL_READ | EPTQUAL_WRITE | EPTQUAL_LINEAR_VALID | EPTQUAL_READABLE | EPTQUAL_WRITABLE;
+    assert_int_equal(ept12_violation_qual(hw, R | X),
+                     EPTQUAL_READ | EPTQUAL_WRITE | EPTQUAL_LINEAR_VALID | EPTQUAL_READABLE | EPTQUAL_EXECUTABLE);
+    hw = EPTQUAL_WRITE | EPTQUAL_LINEAR_VALID;
+    assert_int_equal(ept12_violation_qual(hw, R), EPTQUAL_WRITE | EPTQUAL_LINEAR_VALID | EPTQUAL_READABLE);
+}
+
 /* ------------------------------------------------------------ PML */
 
 TEST(pml_logs_each_dirty_flag_set_once_page_aligned_index_down)
@@ -371,6 +383,7 @@ int main(void)
         T(ad_entry_changed_between_walk_and_set_is_walked_again),
         T(ad_entry_made_read_only_under_the_walk_gives_a_violation),
         T(ad_entry_that_never_stops_changing_is_busy),
+        T(ad_violation_qualification_of_a_paging_structure_access),
         T(pml_logs_each_dirty_flag_set_once_page_aligned_index_down),
         T(pml_index_zero_logs_then_wraps_to_ffff),
         T(pml_full_before_any_flag_is_set),
