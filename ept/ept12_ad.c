@@ -54,6 +54,8 @@ enum ept12_access_result ept12_access(uint64_t eptp, gpa_t gpa, uint64_t need, c
         if (ept12_ad_set(w, write, cmpxchg, ctx, &dirtied) == EPT12_AD_CHANGED)
             continue;
         w->dirty |= write;
+        w->ad_written = true;
+        w->dirtied = dirtied;
         if (dirtied && log)
             log->dirtied(log->ctx, gpa);
         return EPT12_ACCESS_OK;

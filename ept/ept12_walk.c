@@ -35,6 +35,7 @@ enum ept12_result ept12_walk(uint64_t eptp, gpa_t gpa, const struct ept12_caps *
     w->level = 4;
     w->ad = false;
     w->dirty = true;
+    w->ad_written = w->dirtied = false;
     /* The 4-level EPT Nestor offers translates 48 bits: beyond that nothing is mapped (an EPT violation). */
     if (gpa >= (1ull << 48))
         return EPT12_NOT_PRESENT;

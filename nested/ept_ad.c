@@ -44,7 +44,13 @@ enum ept12_access_result nested_ept12_access(struct vcpu *v, gpa_t gpa2, uint64_
     struct ept12_ad_log log = {log_full, log_dirtied, &pml};
     enum ept12_access_result r = ept12_access(V12(v12, VMCS_EPT_POINTER), gpa2, need, caps, read_l1_entry, l1_cmpxchg,
                                               v, pml_on ? &log : NULL, w);
+    struct nested_stats *s = &v->nested.stats;
     if (r == EPT12_ACCESS_LOG_FULL)
-        v->nested.stats.l2_to_l1[EXIT_PML_FULL]++;
+        s->l2_to_l1[EXIT_PML_FULL]++;
+    if (r == EPT12_ACCESS_OK) {
+        s->ept12_ad_writes += w->ad_written;
+        s->ept12_dirtied += w->dirtied;
+        s->pml_logged += w->dirtied && pml_on;
+    }
     return r;
 }

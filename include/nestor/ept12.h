@@ -33,6 +33,8 @@ struct ept12_walk {
     /* Set by ept12_access (ept12_ad.h): A/D flags enabled in the EPTP, and the leaf's D flag is
      * set once the access is done (always true without A/D). */
     bool ad, dirty;
+    /* Set by ept12_access: this access wrote flags into EPT12 / turned the leaf's D from 0 to 1. */
+    bool ad_written, dirtied;
 };
 
 /* Reads the 8-byte entry at L1-physical address pa (all ones when there is no memory). */

@@ -36,4 +36,7 @@ def test_ept_ad_flags_and_pml_match_the_hardware():
     else:
         nested.expect(r"^L1> ghv: eptad exits=3$")
         nested.expect(r"^nestor:   L2->L1 page-modification log full\s+1$")
+        # D set on W1, W2, RW, P1-P4 and L2's PML4, PDPT and PD0 pages; P1-P4 logged.
+        nested.expect(r"^nestor: nested: EPT A/D: flags written into EPT12 for [1-9]\d* L2 accesses, 10 D flags set, "
+                      r"4 pages logged to PML$")
     assert nested.status() == 0
