@@ -25,7 +25,7 @@ MODULES    ?= tests/guests/demo-module.txt:demo-module
 NESTOR_ARGS ?= loglevel=info
 ISO        ?= $(BUILD)/nestor.iso
 
-.PHONY: all iso run run-nested run-linux run-turtles run-gdb run-qemu test test-reference test-models unit boot-test deps clean bench bench-kvm
+.PHONY: all iso run run-nested run-linux run-turtles run-gdb run-qemu test test-reference test-models test-long unit boot-test deps clean bench bench-kvm
 all: $(BUILD)/nestor $(ISO)
 
 include tests/guests/l1test/l1test.mk
@@ -67,7 +67,7 @@ run-nested: deps all $(GHV_ELF)
 run-linux: deps all $(KVMTEST_BIN)
 	$(PYTHON) tools/linux_kit.py build
 	tools/mkiso.sh --out $(BUILD)/linux-demo.iso --nestor $(BUILD)/nestor --nestor-args "loglevel=info" \
-	    --l1 $(BUILD)/linux/vmlinuz --l1-args "console=ttyS0,115200 panic=-1 mitigations=off nokaslr cryptomgr.notests=1 idle=halt" \
+	    --l1 $(BUILD)/linux/vmlinuz --l1-args "console=ttyS0,115200 panic=-1 mitigations=off nokaslr cryptomgr.notests=1 idle=halt shell=1" \
 	    --module $(BUILD)/linux/initramfs.cpio:initrd
 	$(PYTHON) tools/nestor_run.py bochs --iso $(BUILD)/linux-demo.iso --megs 512 --cpus 2 --live
 
@@ -117,6 +117,10 @@ test-models: deps all $(L1TEST_MB2) $(GHV_ELF)
 	@status=0; for m in $(MODELS); do echo "== NESTOR_CPU_MODEL=$$m"; \
 	    NESTOR_CPU_MODEL=$$m $(PYTHON) -m pytest -p no:cacheprovider -q $(MODELS_TESTS) || status=1; done; \
 	$(PYTHON) -m pytest -p no:cacheprovider -q tests/boot/test_cpu_models.py || status=1; exit $$status
+
+# Boots too long for make test (the interactive Linux shell through the console, issue 10).
+test-long: deps all $(L1TEST_MB2) $(KVMTEST_BIN)
+	$(PYTHON) tools/run_tests.py -m long
 
 bench: deps all $(GHV_ELF) $(PFBENCH_ELF)
 	$(PYTHON) tools/bench.py

@@ -44,6 +44,7 @@ static struct vcpu *vcpu_create(unsigned l1_index, bool ap)
     bool ok = vmcs01_setup(v, g_vm, ap);
     if (ok)
         nested_init(v, g_opt.nested, g_opt.vmcs_shadowing, g_opt.nested_ept);
+    v->nested.prefetch = g_opt.ept02_prefetch;
     spin_unlock(&setup_lock);
     return ok ? v : NULL;
 }
@@ -86,6 +87,8 @@ unsigned l1_cpus_start(struct l1_vm *vm, const struct l1_cpu_options *opt, unsig
     g_l1_cpus = n;
     return n;
 }
+
+unsigned l1_cpu_count(void) { return g_l1_cpus; }
 
 static int cpu_tag(void) { return g_cpus_online > 1 ? (int)this_cpu()->index : -1; }
 

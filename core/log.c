@@ -45,6 +45,7 @@ static void emit(enum log_level level, const char *fmt, va_list ap)
     size_t len = strlen(line);
     line[len++] = '\n';
     console_lock();
+    console_break_line();
     console_write(line, len);
     console_unlock();
 }

@@ -67,6 +67,7 @@ static void apply_options(const char *cmdline)
     }
     if (cmdline_get(cmdline, "e9", val, sizeof val))
         console_enable_e9(strcmp(val, "1") == 0);
+    console_input_options(cmdline);
 }
 
 static void memory_init(const struct boot_info *bi)
@@ -190,11 +191,13 @@ static void lapic_map(uint64_t max_cpus)
 /* cpus=N: L1's CPU count; the rest stay parked in VMX root and are hidden from L1's MADT and MP table. */
 static void cpus_start_l1(const struct boot_info *bi, uint64_t max)
 {
-    struct l1_cpu_options opt = {true, true, true};
-    uint64_t nested = 1, shadowing = 1, nested_ept = 1;
+    struct l1_cpu_options opt = {true, true, true, true};
+    uint64_t nested = 1, shadowing = 1, nested_ept = 1, prefetch = 1;
     cmdline_get_u64(bi->cmdline, "nested", &nested);
     cmdline_get_u64(bi->cmdline, "vmcs_shadowing", &shadowing);
     cmdline_get_u64(bi->cmdline, "nested_ept", &nested_ept);
+    cmdline_get_u64(bi->cmdline, "ept02_prefetch", &prefetch);
+    opt.ept02_prefetch = prefetch != 0;
     opt.nested = nested != 0;
     opt.vmcs_shadowing = shadowing != 0;
     opt.nested_ept = nested_ept != 0;

@@ -203,6 +203,14 @@ uint64_t palloc_free_pages(const struct palloc *pa)
     return n;
 }
 
+bool palloc_has_free(const struct palloc *pa, uint64_t pages)
+{
+    uint64_t n = pa->spare_count;
+    for (unsigned i = 0; i < pa->count && n < pages; i++)
+        n += (pa->r[i].end - pa->r[i].base) / PAGE_SIZE;
+    return n >= pages;
+}
+
 uint64_t palloc_largest_run(const struct palloc *pa, uint64_t align_pages)
 {
     uint64_t best = 0, align = align_pages * PAGE_SIZE;

@@ -197,7 +197,7 @@ enum vmsr_result vmsr_write(struct vmsr_state *s, uint32_t msr, uint64_t v)
     return VMSR_GP;
 }
 
-bool msr_bitmap_set(uint8_t bitmap[4096], uint32_t msr, bool write)
+static bool msr_bitmap_locate(uint32_t msr, bool write, unsigned *byte, uint8_t *mask)
 {
     unsigned base;
     if (msr <= 0x1fff)
@@ -208,7 +208,28 @@ bool msr_bitmap_set(uint8_t bitmap[4096], uint32_t msr, bool write)
         return false;
     base += write ? 2048 : 0;
     uint32_t bit = msr & 0x1fff;
-    bitmap[base + bit / 8] |= (uint8_t)(1u << (bit % 8));
+    *byte = base + bit / 8;
+    *mask = (uint8_t)(1u << (bit % 8));
+    return true;
+}
+
+bool msr_bitmap_set(uint8_t bitmap[4096], uint32_t msr, bool write)
+{
+    unsigned byte;
+    uint8_t mask;
+    if (!msr_bitmap_locate(msr, write, &byte, &mask))
+        return false;
+    bitmap[byte] |= mask;
+    return true;
+}
+
+bool msr_bitmap_clear(uint8_t bitmap[4096], uint32_t msr, bool write)
+{
+    unsigned byte;
+    uint8_t mask;
+    if (!msr_bitmap_locate(msr, write, &byte, &mask))
+        return false;
+    bitmap[byte] &= (uint8_t)~mask;
     return true;
 }
 

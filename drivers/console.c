@@ -6,6 +6,7 @@
 #include "nestor/uart16550.h"
 
 static bool use_e9;
+static bool mid_line; /* the last byte written was not a line end (L1's prompt shown early) */
 static struct spinlock console_spin;
 
 /*
@@ -28,8 +29,20 @@ void console_init(void) { uart16550_init(COM1_BASE, 115200); }
 
 void console_enable_e9(bool on) { use_e9 = on; }
 
+bool console_trylock(void) { return spin_trylock(&console_spin); }
+
+bool console_at_line_start(void) { return !mid_line; }
+
+void console_break_line(void)
+{
+    if (mid_line)
+        console_write("\n", 1);
+}
+
 void console_write(const char *s, size_t n)
 {
+    if (n)
+        mid_line = s[n - 1] != '\n';
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n')
             uart16550_putc(COM1_BASE, '\r');
@@ -39,6 +52,12 @@ void console_write(const char *s, size_t n)
     }
 }
 
-int console_poll_char(void) { return uart16550_getc_nonblock(COM1_BASE); }
+size_t console_read(uint8_t *buf, size_t max)
+{
+    size_t n = 0;
+    for (int c; n < max && (c = uart16550_getc_nonblock(COM1_BASE)) >= 0;)
+        buf[n++] = (uint8_t)c;
+    return n;
+}
 
 void console_drain(void) { uart16550_drain(COM1_BASE); }

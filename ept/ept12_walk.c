@@ -26,6 +26,34 @@ static bool misconfigured(uint64_t e, unsigned level, bool leaf, const struct ep
     return (e & rsvd) != 0;
 }
 
+/* One entry at level, under upper-level permissions upper: misconfigured, not present, a leaf, or a table. */
+static enum ept12_result entry_at(uint64_t e, unsigned level, gpa_t gpa, uint64_t upper, const struct ept12_caps *c,
+                                  struct ept12_walk *w, bool *leaf)
+{
+    w->level = level;
+    *leaf = false;
+    if (!(e & EPT_RWX)) {
+        w->perms = 0; /* the AND includes this entry, which grants nothing */
+        return EPT12_NOT_PRESENT;
+    }
+    bool large = level > 1 && (e & EPT_LARGE);
+    if (large && ((level == 3 && !c->large_1g) || (level == 2 && !c->large_2m) || level == 4))
+        return EPT12_MISCONFIG; /* a page size not offered: bit 7 is reserved there */
+    *leaf = level == 1 || large;
+    if (misconfigured(e, level, *leaf, c))
+        return EPT12_MISCONFIG;
+    w->perms = upper & e & EPT_RWX;
+    if (*leaf) {
+        uint64_t size = 1ull << (12 + 9 * (level - 1));
+        w->page_size = size;
+        w->memtype = (unsigned)((e >> EPT_MEMTYPE_SHIFT) & 7);
+        w->ignore_pat = e & EPT_IGNORE_PAT;
+        w->l1pa = (e & c->maxphyaddr_mask & ~(size - 1)) | (gpa & (size - 1));
+        w->upper_perms = upper;
+    }
+    return EPT12_OK;
+}
+
 enum ept12_result ept12_walk(uint64_t eptp, gpa_t gpa, const struct ept12_caps *c, ept12_read_fn read, void *ctx,
                              struct ept12_walk *w)
 {
@@ -40,36 +68,42 @@ enum ept12_result ept12_walk(uint64_t eptp, gpa_t gpa, const struct ept12_caps *
     if (gpa >= (1ull << 48))
         return EPT12_NOT_PRESENT;
     for (unsigned level = 4; level >= 1; level--) {
-        w->level = level;
         unsigned shift = 12 + 9 * (level - 1);
         gpa_t pa = table + ((gpa >> shift) & 511) * 8;
         uint64_t e = read(ctx, pa);
         w->entry_pa[level] = pa;
         w->entry[level] = e;
-        if (!(e & EPT_RWX)) {
-            w->perms = 0; /* the AND includes this entry, which grants nothing */
-            return EPT12_NOT_PRESENT;
-        }
-        bool large = level > 1 && (e & EPT_LARGE);
-        if (large && ((level == 3 && !c->large_1g) || (level == 2 && !c->large_2m) || level == 4))
-            return EPT12_MISCONFIG; /* a page size not offered: bit 7 is reserved there */
-        bool leaf = level == 1 || large;
-        if (misconfigured(e, level, leaf, c))
-            return EPT12_MISCONFIG;
-        perms &= e & EPT_RWX;
+        bool leaf;
+        enum ept12_result r = entry_at(e, level, gpa, perms, c, w, &leaf);
+        if (r != EPT12_OK)
+            return r;
         if (leaf) {
-            uint64_t size = 1ull << shift;
-            w->page_size = size;
-            w->perms = perms;
-            w->memtype = (unsigned)((e >> EPT_MEMTYPE_SHIFT) & 7);
-            w->ignore_pat = e & EPT_IGNORE_PAT;
-            w->l1pa = (e & c->maxphyaddr_mask & ~(size - 1)) | (gpa & (size - 1));
+            w->leaf_table = table;
             return EPT12_OK;
         }
-        w->perms = perms;
+        perms = w->perms;
         table = e & c->maxphyaddr_mask & ~0xfffull;
     }
     return EPT12_MISCONFIG; /* not reached: level 1 is always a leaf */
+}
+
+enum ept12_result ept12_sibling(const struct ept12_walk *leaf, uint64_t entry, gpa_t gpa, const struct ept12_caps *c,
+                                struct ept12_walk *w)
+{
+    bool is_leaf;
+    w->perms = 0;
+    w->ad = false;
+    w->dirty = true;
+    w->ad_written = w->dirtied = false;
+    w->entry_pa[leaf->level] = leaf->leaf_table + ((gpa >> (12 + 9 * (leaf->level - 1))) & 511) * 8;
+    w->entry[leaf->level] = entry;
+    enum ept12_result r = entry_at(entry, leaf->level, gpa, leaf->upper_perms, c, w, &is_leaf);
+    if (r != EPT12_OK)
+        return r;
+    if (!is_leaf)
+        return EPT12_NOT_PRESENT; /* a table where the leaf's neighbour would be: not a translation of one step */
+    w->leaf_table = leaf->leaf_table;
+    return EPT12_OK;
 }
 
 const char *ept12_check_eptp(uint64_t eptp, bool uc_ok, bool wb_ok, bool ad_ok, uint64_t maxphy)

@@ -13,15 +13,16 @@
  * picks the new permissions up, as the SDM requires. Nestor is stricter in
  * one way: INVEPT single-context drops the whole shadow of that EPTP.
  *
- * EPT A/D flags (docs/NESTED.md, "EPT A/D and PML"): when the EPTP12 has bit 6, every shadow
- * entry must come from nested_ept12_access() for that very access, which set A in the EPT12
- * entries (and D, logged to PML, for a write), and a leaf is writable only if w.dirty. Any
- * other path that installs shadow entries (prefetch) must do the same or stay off for such
- * roots (root->eptp12 & EPTP_AD_ENABLE).
+ * EPT A/D flags (docs/NESTED.md, "EPT A/D and PML"): when the EPTP12 has bit 6, a shadow entry
+ * is installed either by a fill through nested_ept12_access() for that very access (which set
+ * A in the EPT12 entries, and D, logged to PML, for a write) or ahead of an access that would
+ * set no flag at all (pre-fill, prefetch: ept/ept02_prefetch.c, nested/ept02_prefill.c); in
+ * every case a leaf is writable only if EPT12's D is set (w.dirty).
  */
 #include "nested_internal.h"
 #include "nestor/ept.h"
 #include "nestor/ept12.h"
+#include "nestor/lib.h"
 #include "nestor/log.h"
 #include "nestor/palloc.h"
 #include "nestor/platform.h"
@@ -54,6 +55,7 @@ static void drop(struct ept02_root *r)
 
 void ept02_drop_all(struct vcpu *v)
 {
+    memset(&v->nested.l1_tlb, 0, sizeof v->nested.l1_tlb);
     v->nested.fill_epoch++;
     for (unsigned i = 0; i < EPT02_ROOTS; i++)
         drop(&v->nested.ept02[i]);
@@ -166,6 +168,7 @@ enum exit_action ept02_violation(struct vcpu *v)
     }
     if (r == EPT12_ACCESS_VIOLATION) {
         n->stats.l2_to_l1[EXIT_EPT_VIOLATION]++;
+        ept02_note_reflected(v, gpa2, V12(v12, VMCS_EPT_POINTER), need);
         nested_reflect(v, EXIT_EPT_VIOLATION, ept12_violation_qual(qual, w.perms), false);
         return EXIT_RESUME;
     }
@@ -189,7 +192,7 @@ enum exit_action ept02_violation(struct vcpu *v)
     bool uc = ((w01.leaf >> EPT_MEMTYPE_SHIFT) & 7) == MEMTYPE_UC;
     unsigned memtype = uc ? MEMTYPE_UC : w.memtype;
     /* Shadows are a cache: whatever L1 maps, they never take Nestor's last pages. */
-    if (palloc_free_pages(&g_palloc) < EPT02_MIN_FREE_PAGES) {
+    if (!palloc_has_free(&g_palloc, EPT02_MIN_FREE_PAGES)) {
         ept02_drop_all(v);
         n->stats.ept02_flushes++;
     }
@@ -219,6 +222,7 @@ enum exit_action ept02_violation(struct vcpu *v)
     if (replaced)
         invalidate_hw(&root->ept);
     n->stats.ept02_fills++;
+    ept02_prefetch_near(v, root, gpa2, &w);
     n->stats.l2_by_l0[EXIT_EPT_VIOLATION]++;
     reblock_nmis(qual);
     log_trace("EPT02: L2 0x%lx -> L1 0x%lx -> host 0x%lx, %lu KiB, perms %lx", gpa2, w.l1pa, w01.hpa, size / KiB,

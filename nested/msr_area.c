@@ -134,7 +134,14 @@ uint32_t nested_store_msr_area(struct vcpu *v, gpa_t addr, uint32_t count)
                 return refuse(i, e.index, "27.4 L1's RDMSR of this MSR gets #GP");
             break;
         case MSR_PATH_CPU:
-            if (rdmsr_safe(e.index, &value) != 0)
+            /*
+             * IA32_TSC: the value at the VM exit, which the trampoline read right after it
+             * (L1 runs with TSC offset 0), not the later one of this store: what L1 measures
+             * as its exit latency is the CPU's, not Nestor's path to here.
+             */
+            if (e.index == MSR_IA32_TSC)
+                value = v->regs.exit_tsc;
+            else if (rdmsr_safe(e.index, &value) != 0)
                 return refuse(i, e.index, "27.4 RDMSR of this MSR faults");
             break;
         }

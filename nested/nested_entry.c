@@ -17,6 +17,7 @@ static enum exit_action entry_failure(struct vcpu *v, bool launch, uint32_t reas
 {
     log_info("L1 %s of vmcs12 0x%lx: VM-entry failure (exit reason %u, qualification %u): %s", insn_name(launch),
              v->nested.current_ptr, reason, qual, why);
+    vmcs02_forget(&v->nested);
     nested_reflect(v, reason | EXIT_REASON_ENTRY_FAILURE, qual, true);
     return EXIT_RESUME;
 }
@@ -48,20 +49,29 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
 
     struct entry_check_ctx ctx = {&n->caps, nested_maxphy_mask(), (vmread(VMCS_GUEST_EFER) & EFER_LMA) != 0,
                                   n->rtm};
-    const char *rule = entry_check_controls(v12, &ctx);
+    /* Checks over fields that have not changed since they passed give the same answer. */
+    bool recheck = !vmcs02_checks_still_hold(n, ctx.l1_ia32e), unchanged = vmcs02_unchanged(n, ctx.l1_ia32e);
+    const char *rule = recheck ? entry_check_controls(v12, &ctx) : NULL;
     if (rule) {
         log_info("L1 %s of vmcs12 0x%lx: VMfailValid(7): %s", insn_name(launch), n->current_ptr, rule);
         nested_vmfail_valid(v, VMERR_ENTRY_INVALID_CONTROLS);
         return EXIT_RESUME;
     }
-    rule = entry_check_host_state(v12, &ctx);
+    rule = recheck ? entry_check_host_state(v12, &ctx) : NULL;
     if (rule) {
         log_info("L1 %s of vmcs12 0x%lx: VMfailValid(8): %s", insn_name(launch), n->current_ptr, rule);
         nested_vmfail_valid(v, VMERR_ENTRY_INVALID_HOST_STATE);
         return EXIT_RESUME;
     }
+    n->checked_l1_ia32e = ctx.l1_ia32e;
     uint32_t qual = 0;
-    rule = entry_check_guest_state(v12, &ctx, &qual);
+    /*
+     * L2's state as the CPU saved it at the last exit from vmcs02, which passed these checks
+     * at the entry before, with nothing L1 changed since: not checked again (KVM does the
+     * same). The CPU still checks vmcs02; were it to refuse it, L1 gets that VM-entry
+     * failure (nested_l2_exit), never an L2 running on state L1 could not give it.
+     */
+    rule = unchanged ? NULL : entry_check_guest_state(v12, &ctx, &qual);
     uint64_t link = V12(v12, VMCS_LINK_POINTER);
     if (!rule && link != ~0ull && vmcs12_peek_revision(v, link) != VMCS12_REVISION) {
         rule = "26.3.1.5 VMCS link pointer must reference a region with the VMCS revision identifier and bit 31 clear";
@@ -97,6 +107,7 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
     n->vmcs02_entry_was_launch = !n->vmcs02_launched;
     n->stats.entries++;
     n->fill_epoch++;
+    ept02_prefill(v, v12);
     log_trace("entering L2 at 0x%lx (vmcs12 0x%lx)", V12(v12, VMCS_GUEST_RIP), n->current_ptr);
     return EXIT_RESUME;
 }
@@ -108,6 +119,7 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
 void nested_entry_failed_in_hw(struct vcpu *v)
 {
     struct nested_vmx *n = &v->nested;
+    vmcs02_forget(n);
     if (n->entry_was_launch)
         n->current->v.launch_state = 0;
     if (n->vmcs02_entry_was_launch)
@@ -127,6 +139,7 @@ void nested_hw_entry_failed(struct vcpu *v, int r, unsigned err)
     struct nested_vmx *n = &v->nested;
     log_warn("the CPU refused vmcs02 (%s, VM-instruction error %u: %s) although vmcs12 0x%lx passed Nestor's checks",
              r == VMX_FAIL_VALID ? "VMfailValid" : "VMfailInvalid", err, vm_instruction_error_name(err), n->current_ptr);
+    vmcs02_forget(n);
     vmptrld(v->vmcs);
     n->in_l2 = false;
     v->vmcs_switched = true;

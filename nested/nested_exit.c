@@ -19,9 +19,11 @@ static const uint32_t exit_info_fields[] = {
     VMCS_IO_RDI, VMCS_IO_RIP, VMCS_GUEST_PHYSICAL_ADDR,
 };
 
-static void put12(struct vmcs12 *v12, uint32_t enc, uint64_t value) { vmcs12_write(v12, enc, ~0u, true, value); }
+/* Their vmcs12 slots, looked up once: this copy runs at every reflected exit. */
+static uint8_t exit_info_slots[ARRAY_SIZE(exit_info_fields)];
+static bool exit_info_indexed;
 
-static void save_l2_state(struct vmcs12 *v12)
+static void save_l2_state(struct nested_vmx *n, struct vmcs12 *v12)
 {
     uint32_t exit12 = (uint32_t)V12(v12, VMCS_EXIT_CONTROLS);
     /* VMREAD zero-extends to the field's width, which is how vmcs12 stores every field. */
@@ -30,7 +32,10 @@ static void save_l2_state(struct vmcs12 *v12)
         v12->f[slots[i]] = vmread(vmcs12_guest_fields[i]);
     /* 27.3.1: the exit stores EFER.LMA into the IA-32e mode guest entry control. */
     uint64_t entry12 = V12(v12, VMCS_ENTRY_CONTROLS) & ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
-    V12(v12, VMCS_ENTRY_CONTROLS) = entry12 | (vmread(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST);
+    entry12 |= vmread(VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST;
+    if (entry12 != V12(v12, VMCS_ENTRY_CONTROLS))
+        vmcs12_mark_dirty(n, SLOT_VMCS_ENTRY_CONTROLS); /* vmcs02 has it, but the entry checks read it */
+    V12(v12, VMCS_ENTRY_CONTROLS) = entry12;
     if (exit12 & EXIT_SAVE_DEBUG_CONTROLS) {
         V12(v12, VMCS_GUEST_DR7) = vmread(VMCS_GUEST_DR7);
         V12(v12, VMCS_GUEST_DEBUGCTL) = vmread(VMCS_GUEST_DEBUGCTL);
@@ -92,13 +97,13 @@ static bool load_l1_host_state(struct vcpu *v, const struct vmcs12 *v12, bool nm
     uint32_t data_ar = 0x3 | VMX_AR_S | VMX_AR_P | VMX_AR_DB | VMX_AR_G;
     set_segment(VMCS_GUEST_CS_SEL, V12(v12, VMCS_HOST_CS_SEL), 0, 0xffffffff, cs_ar);
     static const struct {
-        uint32_t guest, host;
-    } data[] = {{VMCS_GUEST_SS_SEL, VMCS_HOST_SS_SEL}, {VMCS_GUEST_DS_SEL, VMCS_HOST_DS_SEL},
-                {VMCS_GUEST_ES_SEL, VMCS_HOST_ES_SEL}, {VMCS_GUEST_FS_SEL, VMCS_HOST_FS_SEL},
-                {VMCS_GUEST_GS_SEL, VMCS_HOST_GS_SEL}};
+        uint32_t guest;
+        unsigned host_slot;
+    } data[] = {{VMCS_GUEST_SS_SEL, SLOT_VMCS_HOST_SS_SEL}, {VMCS_GUEST_DS_SEL, SLOT_VMCS_HOST_DS_SEL},
+                {VMCS_GUEST_ES_SEL, SLOT_VMCS_HOST_ES_SEL}, {VMCS_GUEST_FS_SEL, SLOT_VMCS_HOST_FS_SEL},
+                {VMCS_GUEST_GS_SEL, SLOT_VMCS_HOST_GS_SEL}};
     for (unsigned i = 0; i < ARRAY_SIZE(data); i++) {
-        uint64_t sel = 0;
-        vmcs12_read(v12, data[i].host, ~0u, &sel);
+        uint64_t sel = v12->f[data[i].host_slot];
         uint64_t base = data[i].guest == VMCS_GUEST_FS_SEL   ? V12(v12, VMCS_HOST_FS_BASE)
                         : data[i].guest == VMCS_GUEST_GS_SEL ? V12(v12, VMCS_HOST_GS_BASE)
                                                              : 0;
@@ -156,13 +161,20 @@ void nested_reflect(struct vcpu *v, uint32_t reason, uint64_t qual, bool entry_f
     V12(v12, VMCS_EXIT_REASON) = reason;
     V12(v12, VMCS_EXIT_QUALIFICATION) = qual;
     if (!entry_failure) {
-        save_l2_state(v12);
+        save_l2_state(n, v12);
+        if (!exit_info_indexed) {
+            vmcs12_slots(exit_info_fields, ARRAY_SIZE(exit_info_fields), exit_info_slots);
+            exit_info_indexed = true;
+        }
+        /* VMREAD zero-extends to the field's width, which is how vmcs12 stores every field. */
         for (unsigned i = 0; i < ARRAY_SIZE(exit_info_fields); i++)
-            put12(v12, exit_info_fields[i], vmread(exit_info_fields[i]));
+            v12->f[exit_info_slots[i]] = vmread(exit_info_fields[i]);
         uint32_t intr = (uint32_t)V12(v12, VMCS_EXIT_INTR_INFO);
         nmi_exit = EXIT_REASON_BASIC(reason) == EXIT_EXCEPTION_NMI && (intr & INTR_INFO_VALID) &&
                    INTR_INFO_TYPE(intr) == INTR_TYPE_NMI;
         /* 24.8.3: a VM exit clears the valid bit of the VM-entry interruption-information field. */
+        if (V12(v12, VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
+            vmcs12_mark_dirty(n, SLOT_VMCS_ENTRY_INTR_INFO); /* read by the entry checks */
         V12(v12, VMCS_ENTRY_INTR_INFO) &= ~(uint64_t)INTR_INFO_VALID;
         uint32_t bad = nested_store_msr_area(v, V12(v12, VMCS_EXIT_MSR_STORE_ADDR),
                                              (uint32_t)V12(v12, VMCS_EXIT_MSR_STORE_COUNT));
@@ -174,6 +186,7 @@ void nested_reflect(struct vcpu *v, uint32_t reason, uint64_t qual, bool entry_f
             return;
         }
     } else {
+        vmcs02_forget(n); /* vmcs02 was built but never entered (or refused by the CPU) */
         V12(v12, VMCS_EXIT_INTR_INFO) = 0;
         V12(v12, VMCS_IDT_VECTORING_INFO) = 0;
     }
@@ -189,7 +202,7 @@ void nested_reflect(struct vcpu *v, uint32_t reason, uint64_t qual, bool entry_f
         vmx_abort(v, e, VMX_ABORT_LOADING_MSRS);
         return;
     }
-    vmcs_shadow_fill(v);
+    vmcs_shadow_refresh(v);
     log_trace("L2 exit %u reflected to L1 (qualification 0x%lx)", EXIT_REASON_BASIC(reason), qual);
 }
 

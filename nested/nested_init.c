@@ -34,8 +34,8 @@ void nested_init(struct vcpu *v, bool offer, bool vmcs_shadowing, bool nested_ep
     n->io_bitmap02[0] = page_alloc_zeroed();
     n->io_bitmap02[1] = page_alloc_zeroed();
     n->vpid02 = v->vpid ? L2_VPID : 0;
-    sparse_page_index(&n->io_bitmap01_words[0], v->io_bitmap[0], false);
-    sparse_page_index(&n->io_bitmap01_words[1], v->io_bitmap[1], false);
+    sparse_page_index(&n->io_bitmap01_words[0], v->io_bitmap[0]);
+    sparse_page_index(&n->io_bitmap01_words[1], v->io_bitmap[1]);
     /* Host state never changes: write it once into vmcs02, then make vmcs01 current again. */
     vmclear(n->vmcs02);
     vmptrld(n->vmcs02);

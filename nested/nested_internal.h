@@ -24,6 +24,8 @@ bool vmx_operand_mem_write(struct vcpu *v, uint32_t info, uint64_t qual, const v
 /* L1-physical memory: unmapped reads give all ones and writes vanish, as on a bus with nothing there. */
 void l1_phys_read(struct vcpu *v, gpa_t gpa, void *buf, size_t n);
 void l1_phys_write(struct vcpu *v, gpa_t gpa, const void *buf, size_t n);
+/* One aligned 8-byte entry of L1's (an EPT12 entry): the same answer as l1_phys_read, on the shadow-fill path. */
+uint64_t l1_phys_read_u64(struct vcpu *v, gpa_t gpa);
 
 /* vmcs12_cache.c */
 struct vmcs12_cache_entry *vmcs12_cache_load(struct vcpu *v, gpa_t gpa);
@@ -34,6 +36,8 @@ uint32_t vmcs12_peek_revision(struct vcpu *v, gpa_t gpa);
 /* vmcs_shadow.c: VMCS shadowing of vmcs12 for L1's VMREAD/VMWRITE. */
 bool vmcs_shadow_init(struct vcpu *v, bool want);
 void vmcs_shadow_fill(struct vcpu *v);
+/* After a reflected exit: writes only what changed since the shadow was last filled or drained. */
+void vmcs_shadow_refresh(struct vcpu *v);
 void vmcs_shadow_drain(struct vcpu *v);
 void vmcs_shadow_activate(struct vcpu *v, bool on);
 /* An exiting VMREAD/VMWRITE of the HIGH half of a shadowed 64-bit field: shadow -> vmcs12 before, vmcs12 -> shadow after a write. */
@@ -50,6 +54,20 @@ enum exit_action ept02_violation(struct vcpu *v);
 #include "nestor/ept12_ad.h"
 enum ept12_access_result nested_ept12_access(struct vcpu *v, gpa_t gpa2, uint64_t need, const struct ept12_caps *caps,
                                              struct ept12_walk *w);
+/* ept02_prefill.c: shadow entries installed ahead of L2's faults. */
+struct ept12_walk;
+void ept02_note_reflected(struct vcpu *v, gpa_t gpa2, uint64_t eptp12, uint64_t need);
+void ept02_prefill(struct vcpu *v, const struct vmcs12 *v12);
+void ept02_prefetch_near(struct vcpu *v, struct ept02_root *root, gpa_t gpa2, const struct ept12_walk *w);
+
+/* vmcs02.c: a vmcs12 field changed that vmcs02 does not have yet (see struct nested_vmx). */
+static inline void vmcs12_mark_dirty(struct nested_vmx *n, unsigned slot) { n->dirty[slot / 64] |= 1ull << (slot % 64); }
+/* vmcs02 no longer matches any vmcs12: built in full at the next entry. */
+static inline void vmcs02_forget(struct nested_vmx *n) { n->vmcs02_of = NULL; }
+/* The controls and host state of the current vmcs12 passed the entry checks and none of them changed since. */
+bool vmcs02_checks_still_hold(const struct nested_vmx *n, bool l1_ia32e);
+/* Nothing in the current vmcs12 changed since vmcs02 was built from it but what L2 did itself. */
+bool vmcs02_unchanged(const struct nested_vmx *n, bool l1_ia32e);
 
 /* vmcs02.c: the guest-state fields vmcs12 and vmcs02 exchange as they are. */
 extern const uint32_t vmcs12_guest_fields[];
@@ -58,7 +76,7 @@ extern const unsigned vmcs12_guest_field_count;
 const uint8_t *vmcs12_guest_slots(void);
 /* vmcs02.c: indexes one of Nestor's bitmap pages (at init; they never change). */
 /* msr_bitmap: leave out what vmcs02 never needs (nested/vmcs02.c says what). */
-void sparse_page_index(struct sparse_page *sp, paddr_t page, bool msr_bitmap);
+void sparse_page_index(struct sparse_page *sp, paddr_t page);
 /*
  * vmcs02.c: builds vmcs02 (made current) from vmcs12 and Nestor's needs. false (vmcs01 still
  * current, nothing changed): no memory for the shadow EPT02 vmcs12's EPTP needs.

@@ -13,6 +13,7 @@
 #include "nestor/l1.h"
 #include "nestor/lib.h"
 #include "nestor/operand_addr.h"
+#include "nestor/physmem.h"
 #include "nestor/vmx_ops.h"
 
 
@@ -20,6 +21,24 @@ void l1_phys_read(struct vcpu *v, gpa_t gpa, void *buf, size_t n)
 {
     if (!gmem_read(&v->vm->ept, gpa, buf, n))
         memset(buf, 0xff, n);
+}
+
+uint64_t l1_phys_read_u64(struct vcpu *v, gpa_t gpa)
+{
+    struct nested_vmx *n = &v->nested;
+    uint64_t page = gpa >> PAGE_SHIFT;
+    unsigned i = (unsigned)page % ARRAY_SIZE(n->l1_tlb.page);
+    if (!(gpa & 7) && n->l1_tlb.page[i] == page + 1)
+        return *(const uint64_t *)phys_to_virt(n->l1_tlb.hpa[i] | (gpa & (PAGE_SIZE - 1)));
+    struct ept_walk w;
+    if ((gpa & 7) || !ept_walk(&v->vm->ept, gpa, &w) || !(w.perms & EPT_R)) {
+        uint64_t e;
+        l1_phys_read(v, gpa, &e, sizeof e); /* unaligned, or not L1's: the general path decides */
+        return e;
+    }
+    n->l1_tlb.page[i] = page + 1;
+    n->l1_tlb.hpa[i] = w.hpa & ~(paddr_t)(PAGE_SIZE - 1);
+    return *(const uint64_t *)phys_to_virt(w.hpa);
 }
 
 void l1_phys_write(struct vcpu *v, gpa_t gpa, const void *buf, size_t n)

@@ -48,6 +48,39 @@ static void w(uint32_t field, uint64_t value)
 /* Slots of the field lists, looked up once: this copy runs at every emulated VM entry. */
 static uint8_t guest_slots[ARRAY_SIZE(vmcs12_guest_fields)], control_slots[ARRAY_SIZE(plain_control_fields)];
 
+#define SLOT_WORDS ((VMCS12_NFIELDS + 63) / 64)
+typedef uint64_t slot_set[SLOT_WORDS];
+/*
+ * Which changed vmcs12 fields cost what at the next entry:
+ *  - guest: the guest-state fields copied as they are: each changed one is written again;
+ *  - controls: the fields vmcs02's controls are made of: any change rebuilds all of them;
+ *  - not_checked: what the control and host-state entry checks (26.2) never read: when only
+ *    these changed, those checks still hold (the guest-state checks run at every entry).
+ * Everything else vmcs02 takes from vmcs12 (EFER, PAT, DEBUGCTL, DR7, PDPTEs, the timer, event
+ * injection, EPTP) is written at every entry.
+ */
+static slot_set guest_set, control_set, not_checked_set;
+
+static void set_slot(slot_set s, unsigned slot) { s[slot / 64] |= 1ull << (slot % 64); }
+
+static const uint32_t control_fields[] = {
+    VMCS_PIN_CONTROLS, VMCS_PROC_CONTROLS, VMCS_PROC_CONTROLS2, VMCS_EXIT_CONTROLS, VMCS_ENTRY_CONTROLS,
+    VMCS_IO_BITMAP_A, VMCS_IO_BITMAP_B, VMCS_MSR_BITMAP, VMCS_TSC_OFFSET, VMCS_VPID,
+};
+static const uint32_t unchecked_guest_extra[] = {
+    VMCS_GUEST_EFER, VMCS_GUEST_PAT, VMCS_GUEST_DEBUGCTL, VMCS_GUEST_DR7, VMCS_GUEST_PDPTE0, VMCS_GUEST_PDPTE1,
+    VMCS_GUEST_PDPTE2, VMCS_GUEST_PDPTE3, VMCS_PREEMPTION_TIMER_VALUE,
+};
+
+static void add_slots(slot_set s, const uint32_t *fields, unsigned count)
+{
+    for (unsigned i = 0; i < count; i++) {
+        int slot = vmcs12_slot_of(fields[i], ~0u);
+        if (slot >= 0)
+            set_slot(s, (unsigned)slot);
+    }
+}
+
 static void index_fields(void)
 {
     static bool done;
@@ -55,7 +88,47 @@ static void index_fields(void)
         return;
     vmcs12_slots(vmcs12_guest_fields, vmcs12_guest_field_count, guest_slots);
     vmcs12_slots(plain_control_fields, ARRAY_SIZE(plain_control_fields), control_slots);
+    add_slots(guest_set, vmcs12_guest_fields, vmcs12_guest_field_count);
+    add_slots(control_set, control_fields, ARRAY_SIZE(control_fields));
+    add_slots(control_set, plain_control_fields, ARRAY_SIZE(plain_control_fields));
+    /* Event injection is written at every entry anyway: L1 injecting an event rebuilds no control. */
+    static const unsigned event_slots[] = {SLOT_VMCS_ENTRY_INTR_INFO, SLOT_VMCS_ENTRY_EXCEPTION_ERROR_CODE,
+                                           SLOT_VMCS_ENTRY_INSTRUCTION_LEN};
+    for (unsigned i = 0; i < ARRAY_SIZE(event_slots); i++)
+        control_set[event_slots[i] / 64] &= ~(1ull << (event_slots[i] % 64));
+    add_slots(not_checked_set, vmcs12_guest_fields, vmcs12_guest_field_count);
+    add_slots(not_checked_set, unchecked_guest_extra, ARRAY_SIZE(unchecked_guest_extra));
+    not_checked_set[SLOT_VMCS_GUEST_CR0 / 64] &= ~(1ull << (SLOT_VMCS_GUEST_CR0 % 64)); /* event injection checks read it */
     done = true;
+}
+
+static bool any_in(const uint64_t *dirty, const slot_set s)
+{
+    for (unsigned i = 0; i < SLOT_WORDS; i++)
+        if (dirty[i] & s[i])
+            return true;
+    return false;
+}
+
+bool vmcs02_unchanged(const struct nested_vmx *n, bool l1_ia32e)
+{
+    if (n->vmcs02_of != n->current || n->checked_l1_ia32e != l1_ia32e)
+        return false;
+    for (unsigned i = 0; i < SLOT_WORDS; i++)
+        if (n->dirty[i])
+            return false;
+    return true;
+}
+
+bool vmcs02_checks_still_hold(const struct nested_vmx *n, bool l1_ia32e)
+{
+    index_fields();
+    if (n->vmcs02_of != n->current || n->checked_l1_ia32e != l1_ia32e)
+        return false;
+    for (unsigned i = 0; i < SLOT_WORDS; i++)
+        if (n->dirty[i] & ~not_checked_set[i])
+            return false;
+    return true;
 }
 
 const uint8_t *vmcs12_guest_slots(void)
@@ -96,20 +169,12 @@ static void merge_page(struct vcpu *v, paddr_t dst, paddr_t l0, const struct spa
         d[i] |= own[i];
 }
 
-void sparse_page_index(struct sparse_page *sp, paddr_t page, bool msr_bitmap)
+void sparse_page_index(struct sparse_page *sp, paddr_t page)
 {
     const uint64_t *w = phys_to_virt(page);
     sp->count = 0;
     sp->complete = true;
     for (uint16_t i = 0; i < PAGE_SIZE / 8; i++) {
-        /*
-         * MSR bitmap: the high halves (0xC0000000-0xC0001FFF, read at words 128-255, write at 384-511)
-         * trap for L1 only what does not exist on an Intel CPU (core/vmsr.c passes the architectural ones
-         * through): L2 gets #GP for those from the CPU itself, so vmcs02 needs none of them, and leaving
-         * them out keeps this merge sparse (it runs at every emulated VM entry).
-         */
-        if (msr_bitmap && ((i >= 128 && i < 256) || i >= 384))
-            continue;
         if (!w[i])
             continue;
         if (sp->count == SPARSE_PAGE_MAX) {
@@ -177,6 +242,10 @@ bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
     vmptrld(n->vmcs02);
 
     uint32_t exit12 = (uint32_t)V12(v12, VMCS_EXIT_CONTROLS), entry12 = (uint32_t)V12(v12, VMCS_ENTRY_CONTROLS);
+    index_fields();
+    bool full = n->vmcs02_of != n->current;
+    /* After a string-I/O snapshot (l2_passthrough.c) vmcs02's I/O controls differ from what this entry wants. */
+    bool controls = full || any_in(n->dirty, control_set) || n->io_snapshot;
 
     uint32_t proc02 = (proc12 & ~(uint32_t)(PROC_USE_IO_BITMAPS | PROC_UNCOND_IO_EXITING | PROC_USE_MSR_BITMAPS)) |
                       PROC_SECONDARY_CONTROLS | vmcs02_io_msr_exiting(v, v12, proc12, false);
@@ -192,31 +261,47 @@ bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
 
     /* Nestor's own timer, when it needs exits from an L2 that L1 lets run untimed (vcpu.h, l0_timer_in_l2). */
     bool l0_timer = v->l0_timer_in_l2 && !(pin12 & PIN_PREEMPTION_TIMER);
-    w(VMCS_PIN_CONTROLS, fit("pin-based", hw->pin, pin12 | (l0_timer ? PIN_PREEMPTION_TIMER : 0)));
-    w(VMCS_PROC_CONTROLS, fit("processor-based", hw->proc, proc02));
-    w(VMCS_PROC_CONTROLS2, fit("secondary", hw->proc2, proc2_02));
-    w(VMCS_EXIT_CONTROLS, fit("VM-exit", hw->exit, exit02));
-    w(VMCS_ENTRY_CONTROLS, fit("VM-entry", hw->entry, entry02));
-    index_fields();
-    for (unsigned i = 0; i < ARRAY_SIZE(plain_control_fields); i++)
-        w(plain_control_fields[i], v12->f[control_slots[i]]);
-    /* L2 must not wedge the CPU either: Nestor's #DB/#AC exits, delivered to L2 when L1 did not ask (exit_route). */
-    w(VMCS_EXCEPTION_BITMAP, V12(v12, VMCS_EXCEPTION_BITMAP) | L0_EXCEPTION_BITMAP);
-    w(VMCS_TSC_OFFSET, (proc12 & PROC_TSC_OFFSETTING) ? V12(v12, VMCS_TSC_OFFSET) : 0);
-    w(VMCS_EXIT_MSR_STORE_COUNT, 0); /* MSR areas are emulated by nested/msr_area.c */
-    w(VMCS_EXIT_MSR_LOAD_COUNT, 0);
-    w(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
-    w(VMCS_EPT_POINTER, eptp02);
-    if (n->vpid02)
-        w(VMCS_VPID, n->vpid02);
+    /* A control-field VMWRITE also makes the next entry check them again: only when they changed. */
+    if (controls) {
+        w(VMCS_PIN_CONTROLS, fit("pin-based", hw->pin, pin12 | (l0_timer ? PIN_PREEMPTION_TIMER : 0)));
+        w(VMCS_PROC_CONTROLS, fit("processor-based", hw->proc, proc02));
+        w(VMCS_PROC_CONTROLS2, fit("secondary", hw->proc2, proc2_02));
+        w(VMCS_EXIT_CONTROLS, fit("VM-exit", hw->exit, exit02));
+        w(VMCS_ENTRY_CONTROLS, fit("VM-entry", hw->entry, entry02));
+        for (unsigned i = 0; i < ARRAY_SIZE(plain_control_fields); i++)
+            w(plain_control_fields[i], v12->f[control_slots[i]]);
+        /* L2 must not wedge the CPU either: Nestor's #DB/#AC exits, delivered to L2 when L1 did not ask (exit_route). */
+        w(VMCS_EXCEPTION_BITMAP, V12(v12, VMCS_EXCEPTION_BITMAP) | L0_EXCEPTION_BITMAP);
+        w(VMCS_TSC_OFFSET, (proc12 & PROC_TSC_OFFSETTING) ? V12(v12, VMCS_TSC_OFFSET) : 0);
+        w(VMCS_EXIT_MSR_STORE_COUNT, 0); /* MSR areas are emulated by nested/msr_area.c */
+        w(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+        w(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+        if (n->vpid02)
+            w(VMCS_VPID, n->vpid02);
+        w(VMCS_LINK_POINTER, ~0ull);
+    } else {
+        /* L1's event injection, and Nestor's own re-injection into L2 may have left its values in these. */
+        w(VMCS_ENTRY_INTR_INFO, V12(v12, VMCS_ENTRY_INTR_INFO));
+        w(VMCS_ENTRY_EXCEPTION_ERROR_CODE, V12(v12, VMCS_ENTRY_EXCEPTION_ERROR_CODE));
+        w(VMCS_ENTRY_INSTRUCTION_LEN, V12(v12, VMCS_ENTRY_INSTRUCTION_LEN));
+    }
+    w(VMCS_EPT_POINTER, eptp02); /* a shadow may have been dropped and made anew */
     if (pin12 & PIN_PREEMPTION_TIMER)
-        w(VMCS_PREEMPTION_TIMER_VALUE, V12(v12, VMCS_PREEMPTION_TIMER_VALUE));
+        w(VMCS_PREEMPTION_TIMER_VALUE, V12(v12, VMCS_PREEMPTION_TIMER_VALUE)); /* counted down in vmcs02 */
     else if (l0_timer)
         w(VMCS_PREEMPTION_TIMER_VALUE, v->l0_timer_in_l2);
-    w(VMCS_LINK_POINTER, ~0ull);
 
-    for (unsigned i = 0; i < vmcs12_guest_field_count; i++)
-        w(vmcs12_guest_fields[i], v12->f[guest_slots[i]]);
+    if (full) {
+        for (unsigned i = 0; i < vmcs12_guest_field_count; i++)
+            w(vmcs12_guest_fields[i], v12->f[guest_slots[i]]);
+    } else {
+        /* vmcs02 holds L2's state as the last exit left it, which is vmcs12's but for what L1 changed since. */
+        for (unsigned i = 0; i < SLOT_WORDS; i++)
+            for (uint64_t bits = n->dirty[i] & guest_set[i]; bits; bits &= bits - 1) {
+                unsigned slot = i * 64 + (unsigned)__builtin_ctzll(bits);
+                w(vmcs12_encoding_of(slot), v12->f[slot]);
+            }
+    }
     /* SDM 26.3.2.1: what the entry loads only when vmcs12 asks; otherwise L1's values carry over. */
     uint64_t efer = (entry12 & ENTRY_LOAD_EFER) ? V12(v12, VMCS_GUEST_EFER)
                     : (entry12 & ENTRY_IA32E_MODE_GUEST) ? l1.efer | EFER_LMA | EFER_LME
@@ -236,6 +321,8 @@ bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
         n->last_vpid12 = vpid12;
         n->vpid12_seen = vpid12 != 0;
     }
+    n->vmcs02_of = n->current;
+    memset(n->dirty, 0, sizeof n->dirty);
     return true;
 }
 

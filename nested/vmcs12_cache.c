@@ -50,6 +50,8 @@ struct vmcs12_cache_entry *vmcs12_cache_load(struct vcpu *v, gpa_t gpa)
         }
         e->gpa = gpa;
         l1_phys_read(v, gpa, &e->v, sizeof e->v);
+        if (n->vmcs02_of == e)
+            vmcs02_forget(n); /* this slot now holds another region, or a fresh copy of it */
     }
     e->last_used = ++n->lru_clock;
     return e;
@@ -59,6 +61,8 @@ void vmcs12_cache_clear(struct vcpu *v, gpa_t gpa)
 {
     struct vmcs12_cache_entry *e = find(&v->nested, gpa);
     if (e) {
+        if (v->nested.vmcs02_of == e)
+            vmcs02_forget(&v->nested);
         e->v.launch_state = 0;
         write_back(v, e);
         e->gpa = VMCS12_NONE;
@@ -72,6 +76,7 @@ void vmcs12_cache_clear(struct vcpu *v, gpa_t gpa)
 void vmcs12_cache_flush_all(struct vcpu *v)
 {
     struct nested_vmx *n = &v->nested;
+    vmcs02_forget(n);
     for (unsigned i = 0; i < VMCS12_CACHE_SIZE; i++)
         if (n->cache[i].gpa != VMCS12_NONE) {
             write_back(v, &n->cache[i]);

@@ -13,6 +13,10 @@ static const uint32_t encoding_by_slot[VMCS12_NFIELDS] = {VMCS12_FIELDS(ENCODING
 #define FEATURE_ENTRY(enc, feat) feat,
 static const uint8_t feature_by_slot[VMCS12_NFIELDS] = {VMCS12_FIELDS(FEATURE_ENTRY)};
 
+/* Names as the SDM's Appendix B lists them, from the encoding constants ("VMCS_GUEST_RIP" -> "GUEST_RIP"). */
+#define NAME_ENTRY(enc, feat) #enc,
+static const char *const name_by_slot[VMCS12_NFIELDS] = {VMCS12_FIELDS(NAME_ENTRY)};
+
 _Static_assert(VMCS12_NFIELDS < 255, "slot numbers must fit the lookup table");
 
 void vmcs12_slots(const uint32_t *encodings, unsigned count, uint8_t *slots)
@@ -24,6 +28,8 @@ void vmcs12_slots(const uint32_t *encodings, unsigned count, uint8_t *slots)
 }
 
 uint32_t vmcs12_encoding_of(unsigned slot) { return slot < VMCS12_NFIELDS ? encoding_by_slot[slot] : 0; }
+
+const char *vmcs12_name_of(unsigned slot) { return slot < VMCS12_NFIELDS ? name_by_slot[slot] + 5 : "?"; }
 
 int vmcs12_slot_of(uint64_t e, unsigned features)
 {

@@ -33,6 +33,9 @@ static const uint32_t shadow_ro[] = {
     VMCS_GUEST_LINEAR_ADDR, VMCS_GUEST_PHYSICAL_ADDR, /* read by KVM on every EPT violation */
 };
 
+_Static_assert(ARRAY_SIZE(shadow_rw) <= ARRAY_SIZE(((struct nested_vmx *)0)->shadow_rw_vals),
+               "struct nested_vmx keeps a copy of every read/write shadow field");
+
 /* vmcs12 slots of the two lists (filled by vmcs_shadow_init): the copies run on every exit. */
 static uint8_t rw_slots[ARRAY_SIZE(shadow_rw)], ro_slots[ARRAY_SIZE(shadow_ro)];
 
@@ -90,6 +93,37 @@ void vmcs_shadow_fill(struct vcpu *v)
         return;
     vmptrld(n->shadow_vmcs);
     copy_to_shadow(v, shadow_rw, rw_slots, ARRAY_SIZE(shadow_rw));
+    for (unsigned i = 0; i < ARRAY_SIZE(shadow_rw); i++)
+        n->shadow_rw_vals[i] = n->current->v.f[rw_slots[i]];
+    n->shadow_known = true;
+    if (n->shadow_ro)
+        copy_to_shadow(v, shadow_ro, ro_slots, ARRAY_SIZE(shadow_ro));
+    vmptrld(v->vmcs);
+}
+
+/*
+ * After an exit reflected to L1: the shadow holds what the drain at L1's VM entry read, and
+ * since then only the exit changed vmcs12 (L2's state, the exit information). Only the
+ * read/write fields that differ are written; the exit information always is.
+ */
+void vmcs_shadow_refresh(struct vcpu *v)
+{
+    struct nested_vmx *n = &v->nested;
+    if (!n->shadowing || !n->current)
+        return;
+    if (!n->shadow_known) {
+        vmcs_shadow_fill(v);
+        return;
+    }
+    const struct vmcs12 *v12 = &n->current->v;
+    vmptrld(n->shadow_vmcs);
+    for (unsigned i = 0; i < ARRAY_SIZE(shadow_rw); i++) {
+        uint64_t value = v12->f[rw_slots[i]];
+        if (value != n->shadow_rw_vals[i]) {
+            vmwrite(shadow_rw[i], value);
+            n->shadow_rw_vals[i] = value;
+        }
+    }
     if (n->shadow_ro)
         copy_to_shadow(v, shadow_ro, ro_slots, ARRAY_SIZE(shadow_ro));
     vmptrld(v->vmcs);
@@ -103,8 +137,14 @@ void vmcs_shadow_drain(struct vcpu *v)
         return;
     struct vmcs12 *v12 = &n->current->v;
     vmptrld(n->shadow_vmcs);
-    for (unsigned i = 0; i < ARRAY_SIZE(shadow_rw); i++)
-        v12->f[rw_slots[i]] = vmread(shadow_rw[i]); /* VMREAD zero-extends to the field's width */
+    for (unsigned i = 0; i < ARRAY_SIZE(shadow_rw); i++) {
+        uint64_t value = vmread(shadow_rw[i]); /* VMREAD zero-extends to the field's width */
+        n->shadow_rw_vals[i] = value;
+        if (value != v12->f[rw_slots[i]]) {
+            v12->f[rw_slots[i]] = value;
+            vmcs12_mark_dirty(n, rw_slots[i]);
+        }
+    }
     vmptrld(v->vmcs);
 }
 
@@ -132,7 +172,12 @@ void vmcs_shadow_sync_before(struct vcpu *v, uint64_t field)
     if (i < 0 || !n->shadowing || !n->shadow_active || !n->current)
         return;
     vmptrld(n->shadow_vmcs);
-    n->current->v.f[rw_slots[i]] = vmread(shadow_rw[i]);
+    uint64_t value = vmread(shadow_rw[i]);
+    n->shadow_rw_vals[i] = value;
+    if (value != n->current->v.f[rw_slots[i]]) {
+        n->current->v.f[rw_slots[i]] = value;
+        vmcs12_mark_dirty(n, rw_slots[i]);
+    }
     vmptrld(v->vmcs);
 }
 
@@ -144,6 +189,7 @@ void vmcs_shadow_sync_after_write(struct vcpu *v, uint64_t field)
         return;
     vmptrld(n->shadow_vmcs);
     vmwrite(shadow_rw[i], n->current->v.f[rw_slots[i]]);
+    n->shadow_rw_vals[i] = n->current->v.f[rw_slots[i]];
     vmptrld(v->vmcs);
 }
 
@@ -153,6 +199,7 @@ void vmcs_shadow_activate(struct vcpu *v, bool on)
     struct nested_vmx *n = &v->nested;
     if (!n->shadowing || n->shadow_active == on)
         return;
+    n->shadow_known = false;
     if (on)
         vmcs_shadow_fill(v);
     v->proc2 = on ? v->proc2 | PROC2_VMCS_SHADOWING : v->proc2 & ~(uint32_t)PROC2_VMCS_SHADOWING;

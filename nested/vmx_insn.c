@@ -225,6 +225,9 @@ enum exit_action nested_handle_vmwrite(struct vcpu *v)
     log_trace("L1 VMWRITE field 0x%lx = 0x%lx", field, value);
     bool write_any = n->caps.misc & VMX_MISC_VMWRITE_ANY_FIELD;
     vmcs_shadow_sync_before(v, field);
+    int slot = vmcs12_slot_of(field, n->caps.v12_features);
+    if (slot >= 0)
+        vmcs12_mark_dirty(n, (unsigned)slot);
     switch (vmcs12_write(&n->current->v, field, n->caps.v12_features, write_any, value)) {
     case V12_UNSUPPORTED:
         nested_vmfail_valid(v, VMERR_UNSUPPORTED_FIELD);

@@ -38,12 +38,14 @@ def main():
              "(L0, L1 and L2) while the workload ran." % a.args, "",
              "Total = all rounds; steady = the rounds after the first, which also warms ghv's EPT12 and "
              "Nestor's EPT02.", "",
-             "| run | cycles | ratio to L1 | steady cycles | steady ratio | page faults | CR3 switches | page touches | EPT02 fills | checksum |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+             "| run | cycles | ratio to L1 | steady cycles | steady ratio | page faults | CR3 switches | page touches | EPT02 fills | checksum | EPT02 prefetched | L0 share |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |"]
     for name, r in rows:
-        lines.append("| %s | %d | %.3f | %d | %.3f | %d | %d | %d | %d | %s |" % (
+        w = r["window"]  # Nestor's split of the window pfbench marks (vmx/level_stats.c)
+        lines.append("| %s | %d | %.3f | %d | %.3f | %d | %d | %d | %d | %s | %s | %s |" % (
             name, r["cycles"], r["cycles"] / l1["cycles"], r["steady"], r["steady"] / max(l1["steady"], 1),
-            r["faults"], r["cr3"], r["touches"], r["fills"], r["checksum"]))
+            r["faults"], r["cr3"], r["touches"], r["fills"], r["checksum"], w.get("prefetched", "-"),
+            "%.3f" % (w["l0"] / l1["cycles"]) if "l0" in w else "-"))
     for name, r in rows[1:]:
         lines += ["", "L0 exits per 1000 L2 page touches, %s:" % name, "",
                   "| exit | path | per 1000 touches | count |", "| --- | --- | ---: | ---: |"]

@@ -3,6 +3,11 @@
 
 Used by `make run`, `make run-qemu` and the boot tests (tests/boot/).
   nestor_run.py bochs --iso build/nestor.iso [--live] [--cpu MODEL] [--timeout S] [--com2-port PORT]
+--live (Bochs) connects the terminal to the guest's COM1 both ways: Bochs' COM1 is a TCP socket
+on 127.0.0.1 (a free port, nothing listens elsewhere), the serial output goes to stdout (and to
+serial.txt) and stdin is forwarded to it, from a terminal (raw mode: every key, Ctrl-C included,
+goes to the guest; Ctrl-] leaves) or from a pipe (sent as it comes; at its end the run goes on).
+Input is held until Nestor's first line, so the firmware and GRUB never read it.
 --com2-port gives Bochs a COM2 that is a TCP server on 127.0.0.1:PORT (Nestor's gdb=com2 stub); Bochs waits
 for a client (the debugger) to connect before it starts the machine.
   nestor_run.py qemu --iso build/nestor.iso [--kvm] [--uefi] [--cpus N] [--timeout S]
@@ -10,7 +15,9 @@ for a client (the debugger) to connect before it starts the machine.
 """
 import argparse
 import os
+import select
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -85,16 +92,112 @@ def _follow(path, proc, out):
         time.sleep(0.1)
 
 
-def run_bochs(iso, workdir=None, cpu="corei7_skylake_x", megs=256, timeout=300, live=False, cpus=1, com2_port=None):
+CTRL_RIGHT_BRACKET = 0x1d  # leaves a --live session from a terminal, as in telnet
+INPUT_GATE = b"nestor:"    # Nestor's first line: from then on, what is typed is Nestor's to read
+
+
+def free_loopback_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _connect(port, proc, limit=30.0):
+    """Bochs listens once its devices are set up and waits there for this connection."""
+    deadline = time.time() + limit
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            return socket.create_connection(("127.0.0.1", port), timeout=1.0)
+        except OSError:
+            time.sleep(0.05)
+    return None
+
+
+class _RawTerminal:
+    """Raw mode on a terminal stdin for the session (every key to the guest), restored after."""
+
+    def __init__(self, fd):
+        self.fd, self.saved = fd, None
+
+    def __enter__(self):
+        if os.isatty(self.fd):
+            import termios
+            import tty
+            self.saved = termios.tcgetattr(self.fd)
+            tty.setraw(self.fd)
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            import termios
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+
+
+def _session(sock, proc, serial, out, in_fd, deadline):
+    """Serial output to out and serial.txt, in_fd to the guest, until Bochs ends ("ended"), the user leaves with
+    Ctrl-] ("left") or the deadline passes ("timeout")."""
+    held, gate_open, tty = b"", False, in_fd is not None and os.isatty(in_fd)
+    sock.setblocking(False)
+    with open(serial, "wb") as log:
+        while True:
+            if time.time() > deadline:
+                return "timeout"
+            fds = [sock] + ([in_fd] if in_fd is not None else [])
+            ready, _, _ = select.select(fds, [], [], 0.1)
+            if sock in ready:
+                try:
+                    data = sock.recv(65536)
+                except BlockingIOError:
+                    data = None
+                if data == b"":
+                    return "ended"  # Bochs closed its end: the run is over
+                if data:
+                    log.write(data)
+                    log.flush()
+                    if out is not None:
+                        out.write(data.decode("utf-8", "replace"))
+                        out.flush()
+                    if not gate_open:
+                        with open(serial, "rb") as f:
+                            gate_open = INPUT_GATE in f.read()
+            if in_fd is not None and in_fd in ready:
+                data = os.read(in_fd, 4096)
+                if not data:
+                    # A pipe ended: the guest runs on. The socket stays open: older Bochs sources take a read at EOF
+                    # for a received byte (2.7's behaviour there was not checked), and an open socket is safe either way.
+                    in_fd = None
+                elif tty and CTRL_RIGHT_BRACKET in data:
+                    return "left"
+                else:
+                    held += data
+            if held and gate_open:
+                try:
+                    sent = sock.send(held)
+                    held = held[sent:]
+                except BlockingIOError:
+                    pass
+            if proc.poll() is not None and not ready:
+                return "ended"
+
+
+def run_bochs(iso, workdir=None, cpu="corei7_skylake_x", megs=256, timeout=300, live=False, cpus=1, stdin_fd=None, com2_port=None):
+    """live: the console both ways through a loopback socket (stdin_fd, default stdin, is the guest's input)."""
     workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="nestor-bochs-"))
     os.makedirs(workdir, exist_ok=True)
     serial = os.path.join(workdir, "serial.txt")
     if os.path.exists(serial):
         os.unlink(serial)
     rc_path = os.path.join(workdir, "bochsrc")
+    rc = BOCHSRC
+    port = free_loopback_port() if live else None
+    if live:  # the runner writes serial.txt itself, from the socket
+        rc = rc.replace("com1: enabled=1, mode=file, dev={serial}",
+                        "com1: enabled=1, mode=socket-server, dev=127.0.0.1:%d" % port)
     with open(rc_path, "w") as f:
-        f.write(BOCHSRC.format(megs=megs, cpu=cpu, cpus=cpus, iso=os.path.abspath(iso), serial=serial,
-                               log=os.path.join(workdir, "bochs.log")))
+        f.write(rc.format(megs=megs, cpu=cpu, cpus=cpus, iso=os.path.abspath(iso), serial=serial,
+                          log=os.path.join(workdir, "bochs.log")))
         if com2_port:
             f.write("com2: enabled=1, mode=socket-server, dev=127.0.0.1:%d\n" % com2_port)
     script = os.path.join(workdir, "ci.rc")
@@ -107,8 +210,19 @@ def run_bochs(iso, workdir=None, cpu="corei7_skylake_x", megs=256, timeout=300, 
     timed_out = False
     try:
         if live:
-            _follow(serial, proc, sys.stdout)
-        proc.wait(timeout=timeout)
+            sock = _connect(port, proc)
+            if sock is None:
+                raise RuntimeError("Bochs did not accept the COM1 connection on 127.0.0.1:%d (see %s/bochs.out)"
+                                   % (port, workdir))
+            in_fd = sys.stdin.fileno() if stdin_fd is None else stdin_fd
+            with _RawTerminal(in_fd), sock:
+                how = _session(sock, proc, serial, sys.stdout, in_fd, time.time() + timeout)
+            if how == "timeout":
+                raise subprocess.TimeoutExpired("bochs", timeout)
+            if how == "left":
+                print("\nnestor_run: left with Ctrl-]: Bochs stopped", file=sys.stderr)
+                proc.kill()
+        proc.wait(timeout=30 if live else timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
         proc.kill()

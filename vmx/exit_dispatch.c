@@ -5,6 +5,7 @@
  * stopped with its full state, never silently resumed.
  */
 #include "exit_handlers.h"
+#include "nestor/arch.h"
 #include "nestor/log.h"
 #include "nestor/platform.h"
 #include "nestor/vmx_ops.h"
@@ -55,6 +56,9 @@ enum exit_action exit_dispatch(struct vcpu *v)
     bool vmx_insn = (reason >= EXIT_VMCLEAR && reason <= EXIT_VMXON) || reason == EXIT_INVEPT || reason == EXIT_INVVPID;
     if (vmx_insn && v->nested.stats.entries)
         v->nested.stats.l1_vmx_exits_nested++;
+    /* KVM as L1 reads IA32_DEBUGCTL before every VMRESUME: answered before anything else. */
+    if (reason == EXIT_RDMSR && (uint32_t)v->regs.gpr[GPR_RCX] == MSR_IA32_DEBUGCTL)
+        return handle_debugctl_read(v);
     log_trace("exit %u (%s) qual 0x%lx rip 0x%lx", reason, exit_reason_name(reason), v->exit_qual,
               vmread(VMCS_GUEST_RIP));
     if (reason < EXIT_REASON_COUNT && exit_table[reason])
@@ -92,4 +96,5 @@ void exit_stats_print(const struct vcpu *v)
         if (v->exit_count[r])
             log_always("  L1->L0 %-28s %10lu", exit_reason_name(r), v->exit_count[r]);
     nested_stats_print(v);
+    level_stats_print(v);
 }

@@ -9,6 +9,7 @@
 #include "pci_filter.h"
 #include "nestor/arch.h"
 #include "nestor/gdb_stub.h"
+#include "nestor/console.h"
 #include "nestor/log.h"
 #include "nestor/physmem.h"
 #include "nestor/platform.h"
@@ -236,12 +237,18 @@ void vcpu_io_fill_bitmaps(uint8_t *bitmap_a, uint8_t *bitmap_b)
             bm[p >> 15][(p & 0x7fff) / 8] |= (uint8_t)(1u << (p % 8));
 }
 
-static void emit_l1_line(const char *line, size_t len)
+/*
+ * L1's text on the console: each line marked "L1> ". A partial line shown early (a prompt) is
+ * continued in place, unless a line of Nestor's broke it: then the rest starts a marked line.
+ */
+static void emit_l1_text(const char *text, size_t len, bool line_end)
 {
     console_lock();
-    console_write("L1> ", 4);
-    console_write(line, len);
-    console_write("\n", 1);
+    if (console_at_line_start())
+        console_write("L1> ", 4);
+    console_write(text, len);
+    if (line_end)
+        console_write("\n", 1);
     console_unlock();
 }
 
@@ -263,7 +270,7 @@ static void find_acpi_ports(void)
 void vcpu_io_init(struct vcpu *v)
 {
     if (!com1.emit) {
-        vuart_init(&com1, emit_l1_line);
+        vuart_init(&com1, emit_l1_text);
         pci_filter_init();
         find_acpi_ports();
     }
@@ -276,6 +283,30 @@ bool vcpu_com1_take_irq(void)
     bool irq = vuart_take_irq(&com1);
     spin_unlock(&com1_lock);
     return irq;
+}
+
+size_t vcpu_com1_receive_room(void)
+{
+    spin_lock(&com1_lock);
+    size_t room = vuart_backlog_room(&com1);
+    spin_unlock(&com1_lock);
+    return room;
+}
+
+void vcpu_com1_receive(const uint8_t *bytes, size_t n)
+{
+    spin_lock(&com1_lock);
+    size_t taken = vuart_receive(&com1, bytes, n);
+    spin_unlock(&com1_lock);
+    if (taken < n) /* the caller asked for the room first: only another reader could have filled it */
+        log_warn("console input: %lu bytes for L1's COM1 did not fit its backlog", (unsigned long)(n - taken));
+}
+
+void vcpu_com1_tick(void)
+{
+    spin_lock(&com1_lock);
+    vuart_show_partial(&com1);
+    spin_unlock(&com1_lock);
 }
 
 void vcpu_com1_flush(void)

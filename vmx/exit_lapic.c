@@ -169,5 +169,5 @@ void vcpu_take_ipis(struct vcpu *v)
 enum exit_action handle_preemption_timer(struct vcpu *v)
 {
     (void)v;
-    return EXIT_RESUME; /* only a chance to take posted requests (vcpu_run) */
+    return EXIT_RESUME; /* only a chance to take posted requests and console input (vcpu_run) */
 }

@@ -61,7 +61,7 @@ uint32_t vcpu_run(struct vcpu *v)
         log_info("entering L1 at 0x%lx (eax=0x%lx ebx=0x%lx)", vmread(VMCS_GUEST_RIP), v->regs.gpr[GPR_RAX],
                  v->regs.gpr[GPR_RBX]);
     uint64_t left_guest = 0;
-    for (unsigned n = 0;; n++) {
+    for (;;) {
         if (left_guest)
             v->l0_cycles += read_tsc() - left_guest; /* time Nestor spent on the last exit */
         bool l2 = v->nested.in_l2;
@@ -83,6 +83,7 @@ uint32_t vcpu_run(struct vcpu *v)
         }
         left_guest = read_tsc();
         v->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+        level_stats_exit(v, l2);
         /* Only a successful entry makes a VMCS launched (SDM 26.8: entry failures leave it clear). */
         if (!(v->exit_reason & EXIT_REASON_ENTRY_FAILURE))
             *launched = true;
@@ -96,6 +97,7 @@ uint32_t vcpu_run(struct vcpu *v)
         enum exit_action a = l2 ? nested_l2_exit(v) : exit_dispatch(v);
         if (a == EXIT_L0_HANDLES)
             a = exit_dispatch_l2_for_l0(v);
+        level_stats_handled(v, l2);
         a = gdb_stub_after_exit(v, a); /* gdb=com2: Ctrl-C, ended steps, L1's end (vmx/gdb_stub.c) */
         if (a == EXIT_STOP)
             return v->status;
@@ -105,7 +107,7 @@ uint32_t vcpu_run(struct vcpu *v)
             vcpu_take_ipis(v);
         if (v->init_pending)
             vcpu_take_pending_init(v);
-        if ((n & 1023) == 0 && console_poll_char() == 's')
-            exit_stats_print(v);
+        if (left_guest >= v->console_deadline && console_input_tick(v, left_guest) == EXIT_STOP)
+            return v->status;
     }
 }

@@ -19,8 +19,6 @@
 #include "nestor/vmx_ops.h"
 
 #define L1_VPID 1
-/* TSC ticks between preemption-timer exits (~0.35 ms at 3 GHz; 1 M instructions under Bochs sync=none). */
-#define KICK_TIMER_TSC (1ull << 20)
 #define PAT_POWER_ON 0x0007040600070406ull
 #define AR_CODE32 (0xb | VMX_AR_S | VMX_AR_P | VMX_AR_DB | VMX_AR_G)
 #define AR_DATA32 (0x3 | VMX_AR_S | VMX_AR_P | VMX_AR_DB | VMX_AR_G)
@@ -50,9 +48,11 @@ static bool derive(const char *name, struct vmx_ctl_cap cap, uint32_t required, 
 static bool choose_controls(struct vcpu *v)
 {
     const struct vmx_caps *c = &g_vmx_caps;
-    /* With L1's APIC writes trapped, the preemption timer bounds how long a vCPU runs without seeing an INIT
-     * another CPU posted for it (vmx/exit_lapic.c); with the GDB stub on, how long a Ctrl-C waits (vmx/gdb_stub.c). */
-    uint32_t pin_optional = g_lapic_trap.on || gdb_stub_enabled() ? PIN_PREEMPTION_TIMER : 0;
+    /* The preemption timer bounds how long a vCPU runs without an exit: with L1's APIC writes trapped, each
+     * vCPU then sees the INITs other CPUs post for it (vmx/exit_lapic.c); L1's CPU 0 owns the console and
+     * looks for input (vmx/console_input.c); with the GDB stub on, it bounds how long a Ctrl-C waits
+     * (vmx/gdb_stub.c). Without save-on-exit, every entry restarts it at the full tick. */
+    uint32_t pin_optional = g_lapic_trap.on || v->l1_index == 0 || gdb_stub_enabled() ? PIN_PREEMPTION_TIMER : 0;
     bool ok = derive("pin-based", c->pin, 0, pin_optional, &v->pin) &&
               derive("processor-based", c->proc,
                      PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_SECONDARY_CONTROLS, 0,
@@ -196,9 +196,9 @@ bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm, bool wait_for_sipi)
 
     w(VMCS_PIN_CONTROLS, v->pin);
     if (v->pin & PIN_PREEMPTION_TIMER) {
-        w(VMCS_PREEMPTION_TIMER_VALUE, KICK_TIMER_TSC >> VMX_MISC_PREEMPTION_RATE(c->misc));
+        w(VMCS_PREEMPTION_TIMER_VALUE, g_vcpu_tick_tsc >> VMX_MISC_PREEMPTION_RATE(c->misc));
         if (gdb_stub_enabled())
-            v->l0_timer_in_l2 = (uint32_t)(KICK_TIMER_TSC >> VMX_MISC_PREEMPTION_RATE(c->misc));
+            v->l0_timer_in_l2 = (uint32_t)(g_vcpu_tick_tsc >> VMX_MISC_PREEMPTION_RATE(c->misc));
     }
     v->lapic_dfr = 0xffffffffu; /* the xAPIC's DFR after reset: flat model (SDM vol. 3A 10.6.2.2) */
     w(VMCS_PROC_CONTROLS, v->proc);
@@ -224,6 +224,7 @@ bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm, bool wait_for_sipi)
 
     v->msr_bitmap = page_alloc_zeroed();
     vmsr_fill_bitmap(phys_to_virt(v->msr_bitmap));
+    debugctl_bitmap(phys_to_virt(v->msr_bitmap));
     w(VMCS_MSR_BITMAP, v->msr_bitmap);
     setup_io_bitmaps(v);
 

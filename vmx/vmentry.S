@@ -7,6 +7,8 @@
  */
 #define REG(n) (8 * (n))
 #define REG_CR2 128
+#define REG_ENTRY_TSC 136
+#define REG_EXIT_TSC 144
 #define VMCS_HOST_RSP 0x6c14
 
     .text
@@ -27,6 +29,11 @@ vmx_enter:
 
     mov REG_CR2(%rdi), %rax
     mov %rax, %cr2
+    /* Nestor's time ends here (vmx/level_stats.c): RAX and RDX are loaded below. */
+    rdtsc
+    shl $32, %rdx
+    or %rdx, %rax
+    mov %rax, REG_ENTRY_TSC(%rdi)
 
     /* Decide launch vs resume before the flags are needed no more: movs keep them. */
     test %esi, %esi
@@ -80,6 +87,10 @@ vmx_exit_entry:
     mov %r13, REG(13)(%rdi)
     mov %r14, REG(14)(%rdi)
     mov %r15, REG(15)(%rdi)
+    rdtsc                        /* the guest's time ends here; RAX and RDX are saved above */
+    shl $32, %rdx
+    or %rdx, %rax
+    mov %rax, REG_EXIT_TSC(%rdi)
     pop %rax
     mov %rax, REG(7)(%rdi)
     mov %cr2, %rax

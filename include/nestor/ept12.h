@@ -26,6 +26,8 @@ struct ept12_walk {
     unsigned memtype;   /* leaf memory type */
     bool ignore_pat;
     unsigned level;     /* level where the walk ended: 4 PML4 ... 1 PT */
+    gpa_t leaf_table;   /* L1-physical address of the table holding the leaf (valid for EPT12_OK) */
+    uint64_t upper_perms; /* EPT_R|W|X ANDed over the non-leaf entries used (valid for EPT12_OK) */
     /* Every entry the walk read, by level (4 ... w->level): where it is in L1-physical memory and
      * what it held, so A/D flags can be set on exactly these values (ept/ept12_ad.c). */
     gpa_t entry_pa[5];
@@ -42,6 +44,14 @@ typedef uint64_t (*ept12_read_fn)(void *ctx, gpa_t pa);
 
 enum ept12_result ept12_walk(uint64_t eptp, gpa_t gpa, const struct ept12_caps *caps, ept12_read_fn read, void *ctx,
                              struct ept12_walk *w);
+
+/*
+ * Another entry of the table that holds a walk's leaf, at the same level: the translation it
+ * gives gpa (which must index that entry), with the same checks as a full walk. Lets a
+ * caller look at neighbouring entries without walking the upper levels again.
+ */
+enum ept12_result ept12_sibling(const struct ept12_walk *leaf, uint64_t entry, gpa_t gpa, const struct ept12_caps *caps,
+                                struct ept12_walk *w);
 
 /* EPTP checks of SDM 26.2.1.1 for the capabilities offered: NULL if valid, else the rule. */
 const char *ept12_check_eptp(uint64_t eptp, bool memtype_uc_ok, bool memtype_wb_ok, bool ad_ok,

@@ -23,14 +23,25 @@ const char *log_level_name(enum log_level level);
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
-#define log_trace(...) log_msg(LOG_TRACE, __VA_ARGS__)
+/* The level is tested first: their arguments (VMREADs, names) cost nothing on the exit path when off. */
+#define log_debug(...)                         \
+    do {                                       \
+        if (log_enabled(LOG_DEBUG))            \
+            log_msg(LOG_DEBUG, __VA_ARGS__);   \
+    } while (0)
+#define log_trace(...)                         \
+    do {                                       \
+        if (log_enabled(LOG_TRACE))            \
+            log_msg(LOG_TRACE, __VA_ARGS__);   \
+    } while (0)
 
 /* Where log lines go: the serial console in Nestor, a capture buffer in unit tests. */
 void console_write(const char *s, size_t n);
 /* Held around each whole line, so lines from different CPUs never interleave. */
 void console_lock(void);
 void console_unlock(void);
+/* Under the lock: ends a partial line (L1's prompt) so the next line starts at the left margin. */
+void console_break_line(void);
 /* With more than one CPU, each line names its CPU: fn returns the CPU's number, or -1 for no tag. */
 void log_set_cpu_tag(int (*fn)(void));
 

@@ -42,6 +42,8 @@ struct nested_stats {
     uint64_t invepts;                      /* INVEPTs emulated */
     uint64_t ept02_flushes;                /* all shadows dropped because memory ran low */
     uint64_t l2_reinjected;                /* events re-delivered to L2 after an exit L0 handled */
+    uint64_t ept02_prefills;               /* shadow entries installed at entry for the violation just reflected */
+    uint64_t ept02_prefetched;             /* shadow entries installed ahead of a fault from neighbouring EPT12 entries */
     uint64_t ept12_ad_writes;              /* L2 accesses for which Nestor wrote A/D flags into EPT12 */
     uint64_t ept12_dirtied;                /* EPT12 D flags Nestor set (0 -> 1) */
     uint64_t pml_logged;                   /* of those, logged into L1's PML */
@@ -79,6 +81,16 @@ struct nested_vmx {
     bool io_snapshot; /* vmcs02 uses a merged I/O bitmap until the next entry (a string I/O L0 lets run) */
 
     bool ept;            /* nested EPT offered (nested_ept=1) */
+    /*
+     * Host addresses of L1 pages that EPT12 tables were read from (nested/operand.c). EPT01
+     * never changes after boot; were it to, ept02_drop_all empties this too. page[i] is the
+     * L1 page number + 1 (0: empty).
+     */
+    struct {
+        uint64_t page[16];
+        paddr_t hpa[16];
+    } l1_tlb;
+    bool prefetch;       /* shadow EPT02 prefetch on a shadow miss (ept02_prefetch=1, the default) */
     struct ept02_root ept02[EPT02_ROOTS];
     /* Livelock guard (ept02.c): violations on a page the shadow already allows, same EPTP, same epoch. */
     gpa_t last_fill_gpa;
@@ -86,10 +98,31 @@ struct nested_vmx {
     uint64_t fill_epoch, last_fill_epoch; /* moves at every emulated VM entry and INVEPT */
     unsigned same_fill_count;
 
+    /* The EPT violation last reflected to L1, pre-filled when L1 resumes L2 (nested/ept02_prefill.c). */
+    struct {
+        bool pending;
+        gpa_t gpa2;
+        uint64_t eptp12, need;
+    } prefill;
+
+    /*
+     * vmcs02 as a copy of one vmcs12 (nested/vmcs02.c): built in full when another vmcs12
+     * (or a fresh copy of one) is entered, then only what changed since. dirty has a bit per
+     * vmcs12 slot that L1 wrote (VMWRITE, or a shadowed write seen when the shadow is drained)
+     * or that Nestor changed without vmcs02 changing alike; what Nestor saves from vmcs02 at
+     * an exit is the same in both and is not marked.
+     */
+    const struct vmcs12_cache_entry *vmcs02_of; /* NULL: full build at the next entry */
+    uint64_t dirty[(VMCS12_NFIELDS + 63) / 64];
+    bool checked_l1_ia32e; /* the L1 mode vmcs02_of's controls and host state were checked in */
+
     bool shadowing;      /* VMCS shadowing in use for L1 (vmcs_shadowing=1 and the CPU has it) */
     bool shadow_ro;      /* the exit-information fields are shadowed too (CPU has VMWRITE to any field) */
     bool shadow_active;  /* vmcs01 currently links the shadow VMCS */
     paddr_t shadow_vmcs;
+    /* What the shadow VMCS holds of the read/write fields (vmcs_shadow.c), valid after a fill or drain. */
+    bool shadow_known;
+    uint64_t shadow_rw_vals[48];
 
     struct nested_stats stats;
 };
@@ -115,5 +148,8 @@ enum exit_action nested_l2_exit(struct vcpu *v);
 /* The CPU refused vmcs02 at VMLAUNCH/VMRESUME (r = VMX_FAIL_*): tell L1 and go back to it. */
 void nested_hw_entry_failed(struct vcpu *v, int r, unsigned err);
 void nested_stats_print(const struct vcpu *v);
+/* nested/nested_debug.c: the console's views (Ctrl-A v and e) of L1's current vmcs12/vmcs02 and of EPT02. */
+void nested_debug_dump_vmcs(struct vcpu *v);
+void nested_debug_ept02(struct vcpu *v, gpa_t gpa);
 
 #endif

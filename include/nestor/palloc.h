@@ -41,6 +41,8 @@ paddr_t palloc_alloc(struct palloc *pa, uint64_t pages, uint64_t align_pages);
  * of room (see above): the caller's pages are free again when it returns true.
  */
 bool palloc_free(struct palloc *pa, paddr_t base, uint64_t pages);
+/* palloc_free_pages() >= pages, without counting every range (on the shadow-fill paths). */
+bool palloc_has_free(const struct palloc *pa, uint64_t pages);
 uint64_t palloc_free_pages(const struct palloc *pa);
 /* The largest run of free pages starting at an align_pages boundary. */
 uint64_t palloc_largest_run(const struct palloc *pa, uint64_t align_pages);

@@ -18,6 +18,7 @@ enum platform_exit_mode { EXIT_MODE_AUTO, EXIT_MODE_QEMU, EXIT_MODE_BOCHS, EXIT_
 #define STATUS_BAD_BOOT 0xfcu
 #define STATUS_L1_RESET 0xfbu    /* L1 asked the chipset to reset the machine */
 #define STATUS_L1_POWEROFF 0xfau /* L1 asked ACPI to power the machine off (sleep state) */
+#define STATUS_CONSOLE_QUIT 0xf9u /* the user typed Ctrl-A q on the console */
 
 /*
  * What L1 asked the machine to do at the end of its run. platform_exit first

@@ -18,10 +18,13 @@ NORETURN void smp_park_this_cpu(void);
 /* core/l1_cpus.c */
 struct l1_cpu_options {
     bool nested, vmcs_shadowing, nested_ept;
+    bool ept02_prefetch; /* ept02_prefetch=0 turns the shadow EPT02 prefetch off (nested/ept02_prefill.c) */
 };
 /* Gives L1 up to max_cpus of the CPUs whose VMX is on (the BSP first), parks the rest, starts the APs' vCPUs
  * in wait-for-SIPI and returns the number of L1 CPUs. */
 unsigned l1_cpus_start(struct l1_vm *vm, const struct l1_cpu_options *opt, unsigned max_cpus);
+/* How many CPUs L1 got (1 until l1_cpus_start has run). */
+unsigned l1_cpu_count(void);
 /* From now on, with more than one CPU online, each log line names its CPU. */
 void l1_cpus_init_logging(void);
 /* Runs L1's BSP on this CPU; never returns (the run ends through run_end). */

@@ -5,6 +5,7 @@
 #include "guest_walk.h"
 #include "l1.h"
 #include "lapic_emul.h"
+#include "level_stats.h"
 #include "nested.h"
 #include "types.h"
 #include "vmx_arch.h"
@@ -17,10 +18,15 @@ enum gpr {
     GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
 };
 
-/* Layout shared with vmx/vmentry.S: gpr[i] at 8*i, cr2 at 128. gpr[GPR_RSP] is unused (RSP lives in the VMCS). */
+/*
+ * Layout shared with vmx/vmentry.S: gpr[i] at 8*i, cr2 at 128, entry_tsc at 136, exit_tsc at 144.
+ * gpr[GPR_RSP] is unused (RSP lives in the VMCS). The two TSCs are read by the trampoline right
+ * before VMLAUNCH/VMRESUME and right after the exit: the edges of the guest's time (vmx/level_stats.c).
+ */
 struct guest_regs {
     uint64_t gpr[16];
     uint64_t cr2;
+    uint64_t entry_tsc, exit_tsc;
 };
 
 /* EXIT_L0_HANDLES: nested_l2_exit leaves an L2 exit to L0's own handler (exit_dispatch_l2_for_l0). */
@@ -31,6 +37,15 @@ struct guest_regs {
 #define L0_EXCEPTION_BITMAP (BIT(VEC_DB) | BIT(VEC_AC))
 
 enum exit_action { EXIT_RESUME, EXIT_STOP, EXIT_L0_HANDLES };
+
+/*
+ * The tick: 1 ms of TSC, measured against the PIT at boot (vmx/console_input.c). The longest
+ * L1 runs without an exit when the VMX-preemption timer is on (vmx/vmcs01.c sets it from this
+ * one value), and how often the console's owner looks for input. Under Bochs' sync=none the
+ * TSC counts instructions and 1 ms is ~2^16 of them; on a 3 GHz machine it is 3M cycles, so
+ * an L1 that never exits pays about 1,000 timer exits a second per CPU.
+ */
+extern uint64_t g_vcpu_tick_tsc;
 
 struct vcpu {
     struct guest_regs regs;
@@ -78,7 +93,9 @@ struct vcpu {
 
     uint64_t exit_count[EXIT_REASON_COUNT];
     uint64_t exit_total;
+    uint64_t console_deadline; /* TSC of the next console tick (vmx/console_input.c) */
     uint64_t l0_cycles; /* TSC spent in Nestor between exits and entries (instructions under Bochs sync=none) */
+    struct level_stats levels; /* the same split by level and exit path (vmx/level_stats.c) */
 };
 
 /* core/vcpu_paging.c: the current VMCS's guest paging state (CRs, EFER, PDPTEs, CPL, AC). */
@@ -97,6 +114,8 @@ bool vmcs_write_pdptes(const uint64_t pdpte[4], uint64_t maxphyaddr_mask);
 /* The same, read from the page-directory-pointer table at cr3 in L1's memory. */
 bool vcpu_load_pdptes(struct vcpu *v, uint64_t cr3);
 
+/* vmx/console_input.c: console options from Nestor's command line (stats=N), before L1 runs. */
+void console_input_options(const char *cmdline);
 /* vmx/vmcs01.c: VMCS01 for this CPU; L1's BSP starts at its kernel's entry, an AP waits for SIPI. */
 bool vmcs01_setup(struct vcpu *v, struct l1_vm *vm, bool wait_for_sipi);
 /* vmx/exit_init_sipi.c: the architectural INIT state (SDM vol. 3A 9.1.1), waiting for SIPI. */

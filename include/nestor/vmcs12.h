@@ -138,5 +138,7 @@ unsigned vmcs12_max_index(unsigned features);
 void vmcs12_slots(const uint32_t *encodings, unsigned count, uint8_t *slots);
 /* Encoding of a slot (for iterating over all fields). */
 uint32_t vmcs12_encoding_of(unsigned slot);
+/* Name of a slot's field without the "VMCS_" prefix ("GUEST_RIP"), for dumps. */
+const char *vmcs12_name_of(unsigned slot);
 
 #endif

@@ -44,5 +44,6 @@ enum vmsr_result vmsr_write(struct vmsr_state *s, uint32_t msr, uint64_t value);
 void vmsr_fill_bitmap(uint8_t bitmap[4096]);
 /* Sets one MSR's read or write bit; false for MSRs outside the two bitmap ranges (those always exit). */
 bool msr_bitmap_set(uint8_t bitmap[4096], uint32_t msr, bool write);
+bool msr_bitmap_clear(uint8_t bitmap[4096], uint32_t msr, bool write);
 
 #endif

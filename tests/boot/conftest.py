@@ -22,6 +22,7 @@ L1_MB2 = os.path.join(ROOT, "build", "tests", "l1test-mb2.elf")
 def pytest_configure(config):
     config.addinivalue_line("markers", "reference: a long run on bare Bochs that checks a test guest, not Nestor "
                                        "(make test-reference; left out of make test)")
+    config.addinivalue_line("markers", "long: a boot too long for make test (make test-long)")
 
 
 class Boot:

@@ -212,8 +212,15 @@ def test_nested_ept_matches_the_hardware(test):
         nested.expect(r"^nestor: nested: EPT02: [1-9]\d* shadow entries filled, [1-9]\d* shadow EPTs created, [1-9]\d* INVEPTs, 0 low-memory flushes$")
         nested.expect(r"^nestor:   L2->L1 EPT violation\s+[1-9]")
         nested.expect(r"^nestor:   L2->L1 EPT misconfiguration\s+1$")
-        # Shadow fills that interrupted event delivery in L2 (IDT, handler stack): the event went back to L2.
-        nested.expect(r"^nestor: nested: .* [1-9]\d* events re-injected into L2$")
+        nested.expect(r"^nestor: ept02 ahead of faults: \d+ pre-filled at entry, [1-9]\d* prefetched on shadow misses$")
+        # Without the prefetch (which installs the IDT and handler stack pages with their neighbours),
+        # shadow fills interrupt event delivery in L2: the event goes back to L2, and L1 still sees the hardware.
+        noprefetch = boot("ghv-nested-ept-noprefetch", l1=GHV, l1_args="test=ept", nestor_args="loglevel=info ept02_prefetch=0")
+        noprefetch.expect(r"^L1> ghv: ept ok$")
+        assert [l[4:] for l in noprefetch.lines if l.startswith(tuple("L1> " + p for p in prefixes))] == ref
+        noprefetch.expect(r"^nestor: nested: .* [1-9]\d* events re-injected into L2$")
+        noprefetch.expect(r"^nestor: ept02 ahead of faults: \d+ pre-filled at entry, 0 prefetched on shadow misses$")
+        assert noprefetch.status() == 0
     assert nested.status() == 0
 
 

@@ -35,6 +35,9 @@ void console_unlock(void)
     console_lock_depth--;
     capture_lock_pairs++;
 }
+/* The capture has no partial lines of L1 to end. */
+void console_break_line(void) {}
+
 int capture_lock_depth(void) { return console_lock_depth; }
 
 void capture_reset(void)

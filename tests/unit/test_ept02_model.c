@@ -21,6 +21,7 @@
 #include "harness.h"
 #include "nestor/ept.h"
 #include "nestor/ept12.h"
+#include "nestor/ept02_prefetch.h"
 
 #define R EPT_R
 #define W EPT_W
@@ -769,6 +770,204 @@ TEST(model_cycling_two_eptps_returns_all_memory)
     }
 }
 
+
+/* ------------------------------------------------------------ entries installed ahead of a fault (ept/ept02_prefetch.c) */
+
+/* What nested/ept02_prefill.c does for the violation just reflected, when L1 resumes L2. */
+static enum ept02_compose_result prefill_model(gpa_t gpa2, uint64_t need)
+{
+    struct ept12_walk w;
+    uint64_t size;
+    if (ept12_walk(eptp12, gpa2, &caps12, l1_read_entry, &ept01, &w) != EPT12_OK || (w.perms & need) != need)
+        return EPT02_L1_MAY_NOT;
+    return ept02_compose(&shadow, &ept01, gpa2, &w, need, &size);
+}
+
+/* A fill on a fault at gpa2 (a shadow miss), then the prefetch of its neighbours; returns how many. */
+static unsigned fill_and_prefetch(gpa_t gpa2, gpa_t *got)
+{
+    assert_int_equal(model_violation(gpa2, EPTQUAL_READ | HW_LINEAR).out, FILLED);
+    struct ept12_walk w;
+    assert_int_equal(ept12_walk(eptp12, gpa2, &caps12, l1_read_entry, &ept01, &w), EPT12_OK);
+    return ept02_prefetch(&shadow, &ept01, gpa2, &w, &caps12, l1_read_entry, &ept01, got);
+}
+
+static bool shadow_has(gpa_t gpa2)
+{
+    struct ept_walk sw;
+    return ept_walk(&shadow, gpa2, &sw);
+}
+
+TEST(model_prefill_installs_what_l1_just_mapped)
+{
+    gpa_t g = 40 * MiB;
+    struct access a = l2_access(g, W);
+    assert_int_equal(a.out, TO_L1_VIOLATION); /* reflected: L1 maps it, then resumes L2 */
+    map12(g, 1, RAM4K + 3 * PAGE_SIZE, RWX | MT(MEMTYPE_WB));
+    unsigned f = fills;
+    assert_int_equal(prefill_model(g, W), EPT02_INSTALLED);
+    ASSERT_ACCESS(g + 8, W, host_of(RAM4K + 3 * PAGE_SIZE) + 8);
+    assert_int_equal(fills, f); /* no second fault */
+    assert_int_equal(check_shadow(true), 1);
+}
+
+TEST(model_prefill_installs_nothing_l1_did_not_map_or_may_not_use)
+{
+    build_l2_view();
+    unsigned pages = shadow.table_pages;
+    assert_int_equal(prefill_model(44 * MiB, R), EPT02_L1_MAY_NOT);         /* L1 did not map it after all */
+    assert_int_equal(prefill_model(G_NOT_L1, R), EPT02_NOT_L1_MEMORY);      /* EPT12 points outside L1 */
+    assert_int_equal(prefill_model(G_ROM, W), EPT02_L1_MAY_NOT);            /* EPT01 gives L1 no write */
+    map12(45 * MiB, 1, 4 * MiB, W | MT(MEMTYPE_WB));                        /* misconfigured */
+    assert_int_equal(prefill_model(45 * MiB, R), EPT02_L1_MAY_NOT);
+    assert_int_equal(shadow.table_pages, pages);
+    assert_int_equal(check_shadow(true), 0);
+}
+
+TEST(model_prefill_never_replaces_a_shadow_entry)
+{
+    gpa_t g = 46 * MiB;
+    map12(g, 1, 4 * MiB, R | MT(MEMTYPE_WB));
+    ASSERT_ACCESS(g, R, host_of(4 * MiB));
+    /* L1 widens and repoints the entry without INVEPT: the pre-fill leaves the shadow alone... */
+    map12(g, 1, 5 * MiB, RWX | MT(MEMTYPE_WB));
+    assert_int_equal(prefill_model(g, W), EPT02_PRESENT);
+    struct ept_walk sw;
+    assert_true(ept_walk(&shadow, g, &sw));
+    assert_int_equal(sw.hpa, host_of(4 * MiB));
+    assert_int_equal(sw.perms, R);
+    /* ... and the write faults and re-walks EPT12, as before (28.3.3.4). */
+    ASSERT_ACCESS(g, W, host_of(5 * MiB));
+}
+
+TEST(model_prefetch_takes_valid_neighbours_only)
+{
+    build_l2_view();
+    gpa_t g = 48 * MiB; /* index 0 of its EPT12 page table: the group is entries 0-7 */
+    map12(g, 1, RAM4K, RWX | MT(MEMTYPE_WB));
+    map12(g + 1 * PAGE_SIZE, 1, RAM4K + 5 * PAGE_SIZE, R | W | MT(MEMTYPE_WB)); /* valid */
+    map12(g + 2 * PAGE_SIZE, 1, ROM, RWX | MT(MEMTYPE_WB));                   /* valid, EPT01 R-X */
+    map12(g + 3 * PAGE_SIZE, 1, NOT_L1, RWX | MT(MEMTYPE_WB));                /* not L1's memory */
+    map12(g + 4 * PAGE_SIZE, 1, RAM4K + PAGE_SIZE, W | MT(MEMTYPE_WB));       /* misconfigured */
+    map12(g + 5 * PAGE_SIZE, 1, MMIO, R | W | MT(MEMTYPE_WB));                /* valid, UC wins */
+    map12(g + 6 * PAGE_SIZE, 1, RAM4K + 2 * PAGE_SIZE, 0);                    /* not present */
+    map12(g + 7 * PAGE_SIZE, 1, 6 * MiB, X | MT(MEMTYPE_WB));                 /* valid, execute-only */
+    map12(g + 8 * PAGE_SIZE, 1, RAM4K + 9 * PAGE_SIZE, RWX | MT(MEMTYPE_WB)); /* outside the group */
+    gpa_t got[EPT02_PREFETCH_GROUP];
+    assert_int_equal(fill_and_prefetch(g, got), 4);
+    assert_int_equal(got[0], g + 1 * PAGE_SIZE);
+    assert_int_equal(got[1], g + 2 * PAGE_SIZE);
+    assert_int_equal(got[2], g + 5 * PAGE_SIZE);
+    assert_int_equal(got[3], g + 7 * PAGE_SIZE);
+    assert_false(shadow_has(g + 3 * PAGE_SIZE));
+    assert_false(shadow_has(g + 4 * PAGE_SIZE));
+    assert_false(shadow_has(g + 6 * PAGE_SIZE));
+    assert_false(shadow_has(g + 8 * PAGE_SIZE));
+    /* Every entry, prefetched or filled, within EPT12 ∩ EPT01 and the smaller leaf, UC where EPT01 says UC. */
+    assert_int_equal(check_shadow(true), 5);
+    unsigned f = fills;
+    ASSERT_ACCESS(g + PAGE_SIZE + 8, W, host_of(RAM4K + 5 * PAGE_SIZE) + 8);
+    ASSERT_ACCESS(g + 2 * PAGE_SIZE, X, host_of(ROM));
+    assert_int_equal(fills, f); /* no faults on them */
+    assert_int_equal(l2_access(g + 2 * PAGE_SIZE, W).out, L1_STOPPED); /* EPT01 still forbids the write */
+}
+
+TEST(model_prefetched_entry_changed_in_ept12_before_use)
+{
+    gpa_t g = 52 * MiB + 16 * PAGE_SIZE; /* index 16: group 16-23 */
+    for (unsigned i = 0; i < 8; i++)
+        map12(g + i * PAGE_SIZE, 1, RAM4K + i * PAGE_SIZE, RWX | MT(MEMTYPE_WB));
+    gpa_t got[EPT02_PREFETCH_GROUP];
+    assert_int_equal(fill_and_prefetch(g + 3 * PAGE_SIZE, got), 7);
+    /* Before L2 uses them, L1 repoints one, narrows one and removes one, then does not INVEPT: */
+    map12(g + 1 * PAGE_SIZE, 1, RAM4K + 100 * PAGE_SIZE, RWX | MT(MEMTYPE_WB));
+    map12(g + 2 * PAGE_SIZE, 1, RAM4K + 2 * PAGE_SIZE, R | MT(MEMTYPE_WB));
+    map12(g + 4 * PAGE_SIZE, 1, 0, 0);
+    /* the prefetched entries are cached translations like any other (SDM 28.3.3.4): still the old ones. */
+    ASSERT_ACCESS(g + 1 * PAGE_SIZE, R, host_of(RAM4K + 1 * PAGE_SIZE));
+    ASSERT_ACCESS(g + 2 * PAGE_SIZE, W, host_of(RAM4K + 2 * PAGE_SIZE));
+    ASSERT_ACCESS(g + 4 * PAGE_SIZE, R, host_of(RAM4K + 4 * PAGE_SIZE));
+    assert_int_equal(check_shadow(false), 8);
+    /* INVEPT: none of them survives; L2 sees exactly what EPT12 says now. */
+    invept_model();
+    for (unsigned i = 0; i < 8; i++)
+        assert_false(shadow_has(g + i * PAGE_SIZE));
+    ASSERT_ACCESS(g + 1 * PAGE_SIZE, R, host_of(RAM4K + 100 * PAGE_SIZE));
+    assert_int_equal(l2_access(g + 2 * PAGE_SIZE, W).out, TO_L1_VIOLATION);
+    assert_int_equal(l2_access(g + 4 * PAGE_SIZE, R).out, TO_L1_VIOLATION);
+    /* A prefetch after the change takes the entries as they are now. */
+    assert_int_equal(fill_and_prefetch(g, got), 5); /* 1 is in the shadow already, 4 is gone; 2 (now R) 3 5 6 7 */
+    ASSERT_ACCESS(g + 2 * PAGE_SIZE, R, host_of(RAM4K + 2 * PAGE_SIZE));
+    assert_int_equal(check_shadow(true), 7);
+}
+
+/* EPT A/D on (the fill's walk came from ept12_access, w.ad): a neighbour goes in only if using it
+ * sets no flag (A set), and writable only with D; the first write still faults (nested/ept_ad.c). */
+TEST(model_prefetch_with_ept_ad_takes_accessed_neighbours_read_only_until_dirty)
+{
+    gpa_t g = 56 * MiB; /* group 0-7 */
+    uint64_t rw = R | W | MT(MEMTYPE_WB);
+    map12(g, 1, RAM4K, rw | EPT_ACCESSED);
+    map12(g + 1 * PAGE_SIZE, 1, RAM4K + 1 * PAGE_SIZE, rw | EPT_ACCESSED | EPT_DIRTY); /* writable */
+    map12(g + 2 * PAGE_SIZE, 1, RAM4K + 2 * PAGE_SIZE, rw | EPT_ACCESSED);             /* read-only */
+    map12(g + 3 * PAGE_SIZE, 1, RAM4K + 3 * PAGE_SIZE, rw);                            /* no A: left */
+    map12(g + 4 * PAGE_SIZE, 1, RAM4K + 4 * PAGE_SIZE, rw | EPT_DIRTY);                /* D without A: left */
+    assert_int_equal(model_violation(g, EPTQUAL_READ | HW_LINEAR).out, FILLED);
+    struct ept12_walk w;
+    assert_int_equal(ept12_walk(eptp12, g, &caps12, l1_read_entry, &ept01, &w), EPT12_OK);
+    w.ad = true;
+    w.dirty = false;
+    gpa_t got[EPT02_PREFETCH_GROUP];
+    assert_int_equal(ept02_prefetch(&shadow, &ept01, g, &w, &caps12, l1_read_entry, &ept01, got), 2);
+    assert_int_equal(got[0], g + 1 * PAGE_SIZE);
+    assert_int_equal(got[1], g + 2 * PAGE_SIZE);
+    struct ept_walk sw;
+    assert_true(ept_walk(&shadow, g + 1 * PAGE_SIZE, &sw));
+    assert_int_equal(sw.perms, R | W);
+    assert_true(ept_walk(&shadow, g + 2 * PAGE_SIZE, &sw));
+    assert_int_equal(sw.perms, R);
+    assert_false(shadow_has(g + 3 * PAGE_SIZE));
+    assert_false(shadow_has(g + 4 * PAGE_SIZE));
+}
+
+/* The composition itself (fill, pre-fill, prefetch): no write permission while D is clear. */
+TEST(model_compose_with_ept_ad_is_read_only_until_dirty)
+{
+    gpa_t g = 60 * MiB;
+    map12(g, 1, RAM4K + 7 * PAGE_SIZE, RWX | MT(MEMTYPE_WB) | EPT_ACCESSED);
+    struct ept12_walk w;
+    uint64_t size;
+    assert_int_equal(ept12_walk(eptp12, g, &caps12, l1_read_entry, &ept01, &w), EPT12_OK);
+    w.ad = true;
+    w.dirty = false;
+    assert_int_equal(ept02_compose(&shadow, &ept01, g, &w, W, &size), EPT02_L1_MAY_NOT); /* a write must fault */
+    assert_int_equal(ept02_compose(&shadow, &ept01, g, &w, R, &size), EPT02_INSTALLED);
+    struct ept_walk sw;
+    assert_true(ept_walk(&shadow, g, &sw));
+    assert_int_equal(sw.perms, R | X);
+}
+
+TEST(model_prefetch_skips_large_leaves_and_taken_slots)
+{
+    build_l2_view();
+    gpa_t got[EPT02_PREFETCH_GROUP];
+    /* A 2 MiB EPT12 leaf has no 4 KiB neighbours to take. */
+    assert_int_equal(model_violation(G_2M_OVER_2M, EPTQUAL_READ | HW_LINEAR).out, FILLED);
+    struct ept12_walk w;
+    assert_int_equal(ept12_walk(eptp12, G_2M_OVER_2M, &caps12, l1_read_entry, &ept01, &w), EPT12_OK);
+    assert_int_equal(ept02_prefetch(&shadow, &ept01, G_2M_OVER_2M, &w, &caps12, l1_read_entry, &ept01, got), 0);
+    /* A neighbour whose slot the shadow fills already is left as it is. */
+    gpa_t g = 56 * MiB;
+    for (unsigned i = 0; i < 8; i++)
+        map12(g + i * PAGE_SIZE, 1, RAM4K + i * PAGE_SIZE, R | MT(MEMTYPE_WB));
+    ASSERT_ACCESS(g + 5 * PAGE_SIZE, R, host_of(RAM4K + 5 * PAGE_SIZE));
+    map12(g + 5 * PAGE_SIZE, 1, RAM4K + 50 * PAGE_SIZE, RWX | MT(MEMTYPE_WB));
+    assert_int_equal(fill_and_prefetch(g, got), 6);
+    struct ept_walk sw;
+    assert_true(ept_walk(&shadow, g + 5 * PAGE_SIZE, &sw));
+    assert_int_equal(sw.hpa, host_of(RAM4K + 5 * PAGE_SIZE));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup(f, setup)
@@ -784,6 +983,14 @@ int main(void)
         T(model_violation_for_a_missing_ept12_entry_reports_no_permissions),
         T(model_ept12_tables_are_read_through_ept01),
         T(model_cycling_two_eptps_returns_all_memory),
+        T(model_prefill_installs_what_l1_just_mapped),
+        T(model_prefill_installs_nothing_l1_did_not_map_or_may_not_use),
+        T(model_prefill_never_replaces_a_shadow_entry),
+        T(model_prefetch_takes_valid_neighbours_only),
+        T(model_prefetched_entry_changed_in_ept12_before_use),
+        T(model_prefetch_with_ept_ad_takes_accessed_neighbours_read_only_until_dirty),
+        T(model_compose_with_ept_ad_is_read_only_until_dirty),
+        T(model_prefetch_skips_large_leaves_and_taken_slots),
     };
 #undef T
     return RUN_GROUP("ept02_model", tests, fakemem_group_setup, fakemem_group_teardown);

@@ -290,6 +290,15 @@ TEST(vmcs12_encoding_bit_macros)
     assert_int_equal(VMCS_ENC_INDEX(VMCS_PREEMPTION_TIMER_VALUE), 0x17);
 }
 
+TEST(vmcs12_field_names)
+{
+    assert_string_equal(vmcs12_name_of(SLOT_VMCS_GUEST_RIP), "GUEST_RIP");
+    assert_string_equal(vmcs12_name_of(SLOT_VMCS_EPT_POINTER), "EPT_POINTER");
+    assert_string_equal(vmcs12_name_of(VMCS12_NFIELDS), "?");
+    for (unsigned s = 0; s < VMCS12_NFIELDS; s++)
+        assert_true(strlen(vmcs12_name_of(s)) > 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +315,7 @@ int main(void)
         cmocka_unit_test(vmcs12_max_index_is_highest_present),
         cmocka_unit_test(vmcs12_region_layout),
         cmocka_unit_test(vmcs12_encoding_bit_macros),
+        cmocka_unit_test(vmcs12_field_names),
     };
     return RUN_GROUP("vmcs12", tests, NULL, NULL);
 }

@@ -321,6 +321,22 @@ TEST(msr_bitmap_outside_ranges_refused)
         assert_int_equal(bm[i], 0);
 }
 
+/* vmx/debugctl.c lets L1 read IA32_DEBUGCTL natively on CPUs that have it: only that bit goes. */
+TEST(msr_bitmap_clear_takes_one_bit_only)
+{
+    vmsr_fill_bitmap(bm);
+    assert_true(bit_set(MSR_IA32_DEBUGCTL / 8, MSR_IA32_DEBUGCTL % 8));
+    uint8_t before[sizeof bm];
+    memcpy(before, bm, sizeof bm);
+    assert_true(msr_bitmap_clear(bm, MSR_IA32_DEBUGCTL, false));
+    assert_false(bit_set(MSR_IA32_DEBUGCTL / 8, MSR_IA32_DEBUGCTL % 8));
+    assert_true(bit_set(2048 + MSR_IA32_DEBUGCTL / 8, MSR_IA32_DEBUGCTL % 8)); /* writes still exit */
+    before[MSR_IA32_DEBUGCTL / 8] &= (uint8_t)~(1u << (MSR_IA32_DEBUGCTL % 8));
+    assert_memory_equal(before, bm, sizeof bm);
+    assert_false(msr_bitmap_clear(bm, 0x40000000, false));
+    assert_memory_equal(before, bm, sizeof bm);
+}
+
 TEST(msr_bitmap_filled_exactly_for_intercepted_msrs)
 {
     vmsr_fill_bitmap(bm);
@@ -361,6 +377,7 @@ int main(void)
         T(vmsr_no_mtrrs_without_cpuid_mtrr),
         T(msr_bitmap_layout),
         T(msr_bitmap_outside_ranges_refused),
+        T(msr_bitmap_clear_takes_one_bit_only),
         T(msr_bitmap_filled_exactly_for_intercepted_msrs),
     };
 #undef T

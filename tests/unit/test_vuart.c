@@ -10,14 +10,26 @@ static char lines[MAX_LINES][VUART_LINE_MAX + 1];
 static size_t line_len[MAX_LINES];
 static unsigned nlines;
 
-static void record(const char *line, size_t len)
+static char partial[VUART_LINE_MAX + 1];
+static size_t partial_len;
+static unsigned partial_shows;
+
+/* Lines as the console shows them: a partial line shown early continues with the rest. */
+static void record(const char *text, size_t len, bool line_end)
 {
+    assert_true(partial_len + len <= VUART_LINE_MAX);
+    memcpy(partial + partial_len, text, len);
+    partial_len += len;
+    if (!line_end) {
+        partial_shows++;
+        return;
+    }
     assert_true(nlines < MAX_LINES);
-    assert_true(len <= VUART_LINE_MAX);
-    memcpy(lines[nlines], line, len);
-    lines[nlines][len] = 0;
-    line_len[nlines] = len;
+    memcpy(lines[nlines], partial, partial_len);
+    lines[nlines][partial_len] = 0;
+    line_len[nlines] = partial_len;
     nlines++;
+    partial_len = 0;
 }
 
 static int setup(void **state)
@@ -25,6 +37,8 @@ static int setup(void **state)
     (void)state;
     memset(lines, 0, sizeof lines);
     nlines = 0;
+    partial_len = 0;
+    partial_shows = 0;
     vuart_init(&u, record);
     return 0;
 }
@@ -162,11 +176,12 @@ TEST(vuart_lines_assembled_and_cr_dropped)
 
 TEST(vuart_non_printables_become_question_marks)
 {
-    static const uint8_t in[] = {'a', 0x01, '\t', 0x1b, '[', 'm', 0x7f, 0x80, 0xff, ' ', '~', 0, 'z', '\n'};
+    static const uint8_t in[] = {'a', 0x01, '\t', 0x1b, '[', 'm', 0x7f, 0x80, 0xff, ' ', '~', 0, 'z', 0x08, 0x07, '\n'};
     send_bytes(in, sizeof in);
     assert_int_equal(nlines, 1);
-    assert_int_equal(line_len[0], 13);
-    assert_string_equal(lines[0], "a?\t?[m??? ~?z");
+    assert_int_equal(line_len[0], 15);
+    /* Escape, backspace and bell pass (a shell's line editing); other controls and non-ASCII do not. */
+    assert_string_equal(lines[0], "a?\t\x1b[m??? ~?z\b\a");
 }
 
 TEST(vuart_flush_partial_line)
@@ -277,6 +292,153 @@ TEST(vuart_disabling_etbei_clears_the_condition)
     assert_false(vuart_take_irq(&u));
 }
 
+/* ------------------------------------------------------------ the receiver */
+
+#define MCR_DTR_RTS 0x03
+
+static size_t recv_str(const char *s) { return vuart_receive(&u, (const uint8_t *)s, strlen(s)); }
+
+static void read_all(char *out, size_t max)
+{
+    size_t n = 0;
+    while ((vuart_read(&u, UART_LSR) & UART_LSR_DR) && n + 1 < max)
+        out[n++] = (char)vuart_read(&u, UART_RBR_THR);
+    out[n] = 0;
+}
+
+TEST(vuart_rx_waits_for_rts)
+{
+    assert_int_equal(recv_str("early"), 5);
+    assert_false(vuart_read(&u, UART_LSR) & UART_LSR_DR); /* RTS off: the input waits on the cable */
+    vuart_write(&u, UART_MCR, 0x01);                      /* DTR alone does not open it */
+    assert_false(vuart_read(&u, UART_LSR) & UART_LSR_DR);
+    vuart_write(&u, UART_MCR, MCR_DTR_RTS);
+    assert_true(vuart_read(&u, UART_LSR) & UART_LSR_DR);
+    char buf[32];
+    read_all(buf, sizeof buf);
+    assert_string_equal(buf, "early");
+    assert_int_equal(u.rx_bytes, 5);
+    assert_int_equal(vuart_read(&u, UART_RBR_THR), 0); /* empty: reads 0, DR clear */
+    assert_int_equal(vuart_read(&u, UART_LSR), 0x60);
+}
+
+TEST(vuart_rx_fifo_reset_keeps_the_backlog)
+{
+    vuart_write(&u, UART_MCR, MCR_DTR_RTS);
+    recv_str("abcdefghijklmnopqrstuvwxyz"); /* 26 bytes: a 16-byte FIFO's worth is inside, the rest waits */
+    vuart_write(&u, UART_IIR_FCR, 0x01);    /* FIFOs on: the enable change clears the receiver */
+    char buf[64];
+    read_all(buf, sizeof buf);
+    /* FIFO off -> on cleared the byte inside (the "a"), as on hardware; the cable's bytes all follow. */
+    assert_string_equal(buf, "bcdefghijklmnopqrstuvwxyz");
+}
+
+TEST(vuart_rx_fifo_mode_delivers_all)
+{
+    vuart_write(&u, UART_IIR_FCR, 0xc7); /* FIFOs on and cleared, trigger 14: as Linux and Nestor set it */
+    vuart_write(&u, UART_MCR, MCR_DTR_RTS);
+    char in[100], buf[128];
+    for (int i = 0; i < 99; i++)
+        in[i] = (char)('!' + i % 90);
+    in[99] = 0;
+    recv_str(in);
+    assert_int_equal(u.fifo_count, VUART_FIFO_SIZE);
+    read_all(buf, sizeof buf);
+    assert_string_equal(buf, in); /* refilled from the backlog as L1 reads: nothing dropped, in order */
+}
+
+TEST(vuart_rx_without_fifo_holds_one_byte)
+{
+    vuart_write(&u, UART_MCR, MCR_DTR_RTS);
+    recv_str("xy");
+    assert_int_equal(u.fifo_count, 1);
+    assert_int_equal(vuart_read(&u, UART_RBR_THR), 'x');
+    assert_int_equal(vuart_read(&u, UART_RBR_THR), 'y');
+    assert_false(vuart_read(&u, UART_LSR) & UART_LSR_DR);
+}
+
+TEST(vuart_rx_backlog_full_refuses_rest)
+{
+    static uint8_t big[VUART_BACKLOG_SIZE + 10];
+    memset(big, 'b', sizeof big);
+    assert_int_equal(vuart_receive(&u, big, sizeof big), VUART_BACKLOG_SIZE);
+    assert_int_equal(vuart_backlog_room(&u), 0);
+    vuart_write(&u, UART_MCR, MCR_DTR_RTS);
+    assert_int_equal(vuart_backlog_room(&u), 1); /* one byte moved into RBR */
+}
+
+TEST(vuart_rx_interrupt_and_iir)
+{
+    vuart_write(&u, UART_MCR, MCR_DTR_RTS);
+    vuart_write(&u, UART_IER, 0x01); /* ERBFI */
+    assert_false(vuart_take_irq(&u));
+    assert_int_equal(vuart_read(&u, UART_IIR_FCR), 0x01);
+    recv_str("k");
+    assert_true(vuart_take_irq(&u));
+    assert_int_equal(vuart_read(&u, UART_IIR_FCR), 0x04); /* received data available */
+    assert_int_equal(vuart_read(&u, UART_IIR_FCR), 0x04); /* reading IIR does not clear it: reading RBR does */
+    assert_int_equal(vuart_read(&u, UART_RBR_THR), 'k');
+    assert_int_equal(vuart_read(&u, UART_IIR_FCR), 0x01);
+    recv_str("m");
+    assert_true(vuart_take_irq(&u)); /* a new rise: a new edge */
+    assert_false(vuart_take_irq(&u));
+    /* FIFO mode below the trigger level: the character-timeout indication. */
+    vuart_write(&u, UART_IIR_FCR, 0xc1); /* enable (clears), trigger 14 */
+    recv_str("abc");
+    assert_int_equal(vuart_read(&u, UART_IIR_FCR), 0xcc);
+    /* Received data outranks THRE; once read, THRE shows. */
+    vuart_write(&u, UART_IER, 0x03);
+    assert_int_equal(vuart_read(&u, UART_IIR_FCR) & 0x0f, 0x0c);
+    char buf[8];
+    read_all(buf, sizeof buf);
+    assert_string_equal(buf, "abc");
+    assert_int_equal(vuart_read(&u, UART_IIR_FCR) & 0x0f, 0x02);
+}
+
+TEST(vuart_rx_enabling_erbfi_with_data_interrupts)
+{
+    vuart_write(&u, UART_MCR, MCR_DTR_RTS);
+    recv_str("z");
+    assert_false(vuart_take_irq(&u));
+    vuart_write(&u, UART_IER, 0x01);
+    assert_true(vuart_take_irq(&u));
+}
+
+TEST(vuart_loopback_receives_what_is_sent)
+{
+    vuart_write(&u, UART_MCR, 0x10 | MCR_DTR_RTS);
+    recv_str("outside"); /* the cable is disconnected in loopback */
+    send("in");
+    char buf[16];
+    read_all(buf, sizeof buf);
+    assert_string_equal(buf, "i"); /* FIFOs off: RBR holds one byte, the second overran */
+    vuart_write(&u, UART_MCR, MCR_DTR_RTS);
+    read_all(buf, sizeof buf);
+    assert_string_equal(buf, "outside"); /* back on the cable: its bytes arrive, one RBR at a time */
+    assert_int_equal(nlines, 0);
+}
+
+TEST(vuart_partial_line_shown_when_idle)
+{
+    send("/ # ");
+    vuart_show_partial(&u); /* L1 wrote since the last tick: not yet */
+    assert_int_equal(partial_shows, 0);
+    vuart_show_partial(&u); /* a tick with nothing written: the prompt shows */
+    assert_int_equal(partial_shows, 1);
+    assert_int_equal(partial_len, 4);
+    vuart_show_partial(&u);
+    assert_int_equal(partial_shows, 1); /* nothing new */
+    send("ls\n");
+    assert_int_equal(nlines, 1);
+    assert_string_equal(lines[0], "/ # ls");
+    send("x");
+    vuart_show_partial(&u);
+    vuart_show_partial(&u);
+    vuart_flush(&u); /* the shown part is closed with a line end, not repeated */
+    assert_int_equal(nlines, 2);
+    assert_string_equal(lines[1], "x");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup(f, setup)
@@ -300,6 +462,15 @@ int main(void)
         T(vuart_enabling_etbei_with_thr_empty_interrupts_once),
         T(vuart_every_byte_raises_thre_again),
         T(vuart_disabling_etbei_clears_the_condition),
+        T(vuart_rx_waits_for_rts),
+        T(vuart_rx_fifo_reset_keeps_the_backlog),
+        T(vuart_rx_fifo_mode_delivers_all),
+        T(vuart_rx_without_fifo_holds_one_byte),
+        T(vuart_rx_backlog_full_refuses_rest),
+        T(vuart_rx_interrupt_and_iir),
+        T(vuart_rx_enabling_erbfi_with_data_interrupts),
+        T(vuart_loopback_receives_what_is_sent),
+        T(vuart_partial_line_shown_when_idle),
     };
 #undef T
     return RUN_GROUP("vuart", tests, NULL, NULL);

@@ -13,7 +13,7 @@
  *   --exit-port  after the summary, iopl(3) and a 32-bit OUT of the status
  *                (0 all ok, 1 otherwise) to port 0xf4 (isa-debug-exit).
  *
- *        kvmtest --mb2 FILE [--mem MiB] [--exit-port] [--] [CMDLINE words...]
+ *        kvmtest --mb2 FILE [--mem MiB] [--thp] [--exit-port] [--] [CMDLINE words...]
  *   runs a Multiboot2 ELF kernel as the guest instead (mb2.c); the guest's
  *   own serial lines are printed without the "kvmtest: " prefix.
  */
@@ -585,7 +585,7 @@ static int usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--smp] [--exit-port]\n"
-		"       %s --mb2 FILE [--mem MiB] [--exit-port] [--] [CMDLINE words...]\n",
+		"       %s --mb2 FILE [--mem MiB] [--thp] [--exit-port] [--] [CMDLINE words...]\n",
 		prog, prog);
 	return 2;
 }
@@ -604,6 +604,8 @@ int main(int argc, char **argv)
 			smp = 1;
 		} else if (strcmp(argv[i], "--mb2") == 0 && i + 1 < argc) {
 			mb2_file = argv[++i];
+		} else if (strcmp(argv[i], "--thp") == 0 && mb2_file) {
+			mb2_thp = 1;
 		} else if (strcmp(argv[i], "--mem") == 0 && i + 1 < argc) {
 			mem_arg = argv[++i];
 		} else if (strcmp(argv[i], "--") == 0 && mb2_file) {

@@ -53,4 +53,7 @@ int smp_main(int kvm, int run_size, const struct kvm_cpuid2 *cpuid);
 int mb2_main(const char *file, unsigned mem_mib, int exit_port,
 	     int nwords, char **words);
 
+/* --thp: back the guest's RAM as QEMU does, 2 MiB aligned with madvise(MADV_HUGEPAGE). */
+extern int mb2_thp;
+
 #endif

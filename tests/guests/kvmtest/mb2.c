@@ -78,6 +78,50 @@
 #define CR0_PE             (1ull << 0)
 #define CR0_ET             (1ull << 4)
 
+#define THP_SIZE           (2ull << 20)
+
+int mb2_thp;
+
+/*
+ * Linux turns THP off at boot on machines with less than 512 MiB (hugepage_init), as an L1
+ * in a small Bochs machine is: a host that runs QEMU has it on, so --thp turns it on for
+ * madvise()d memory (THP "madvise" mode) when it is off.
+ */
+static void thp_enable(void)
+{
+	const char *path = "/sys/kernel/mm/transparent_hugepage/enabled";
+	char cur[128] = "";
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (!fgets(cur, sizeof(cur), f))
+			cur[0] = 0;
+		fclose(f);
+	}
+	if (!strstr(cur, "[never]"))
+		return;
+	f = fopen(path, "w");
+	if (!f || fputs("madvise", f) < 0 || fclose(f) != 0)
+		say("mb2 cannot turn on transparent huge pages: %s", strerror(errno));
+	else
+		say("mb2 transparent huge pages were off: now madvise");
+}
+
+/* How much of the guest's RAM ended up on huge pages (0 kB: KVM mapped it in 4 KiB pages). */
+static void say_thp_usage(void)
+{
+	char l[256];
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+
+	while (f && fgets(l, sizeof(l), f))
+		if (strncmp(l, "AnonHugePages:", 14) == 0) {
+			l[strcspn(l, "\n")] = 0;
+			say("mb2 thp %s", l);
+		}
+	if (f)
+		fclose(f);
+}
+
 static uint64_t align_up(uint64_t v, uint64_t a)
 {
 	return (v + a - 1) & ~(a - 1);
@@ -691,7 +735,8 @@ int mb2_main(const char *file, unsigned mem_mib, int exit_port, int nwords, char
 	struct image im;
 	struct machine mach;
 	uint64_t mem_size = (uint64_t)mem_mib << 20, mbi;
-	uint8_t *mem = MAP_FAILED;
+	uint8_t *mem = MAP_FAILED, *map = MAP_FAILED;
+	uint64_t map_size = 0;
 	struct kvm_run *run = MAP_FAILED;
 	int kvm = -1, vm = -1, vcpu = -1, run_size = 0;
 	uint32_t status = ST_SETUP;
@@ -714,11 +759,22 @@ int mb2_main(const char *file, unsigned mem_mib, int exit_port, int nwords, char
 		goto setup_failed;
 	}
 
-	mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
+	if (mb2_thp)
+		thp_enable();
+	/* With --thp, THP_SIZE more so the RAM can start on a huge-page boundary. */
+	map_size = mem_size + (mb2_thp ? THP_SIZE : 0);
+	map = mmap(NULL, map_size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (mem == MAP_FAILED) {
+	if (map == MAP_FAILED) {
 		fail("mmap %u MiB of guest memory: %s", mem_mib, strerror(errno));
 		goto setup_failed;
+	}
+	mem = map;
+	if (mb2_thp) {
+		/* KVM maps 2 MiB in EPT only where guest-physical and host-virtual addresses agree modulo 2 MiB. */
+		mem = (uint8_t *)(uintptr_t)align_up((uint64_t)(uintptr_t)map, THP_SIZE);
+		if (madvise(mem, mem_size, MADV_HUGEPAGE) < 0)
+			say("mb2 madvise(MADV_HUGEPAGE): %s (small pages then)", strerror(errno));
 	}
 	if (load_segments(&im, mem, mem_size) < 0)
 		goto setup_failed;
@@ -784,8 +840,11 @@ int mb2_main(const char *file, unsigned mem_mib, int exit_port, int nwords, char
 	if (setup_vcpu(vcpu, (uint32_t)im.entry, (uint32_t)mbi) < 0)
 		goto setup_failed;
 
-	say("mb2 file=%s mem=%u entry=0x%" PRIx64 " cmdline=%s", file, mem_mib, im.entry, cmdline);
+	say("mb2 file=%s mem=%u%s entry=0x%" PRIx64 " cmdline=%s", file, mem_mib, mb2_thp ? " thp" : "",
+	    im.entry, cmdline);
 	status = run_vcpu(&mach, vcpu, run);
+	if (mb2_thp)
+		say_thp_usage();
 	say("mb2 exits io=%lu mmio=%lu hlt=%lu other=%lu",
 	    mach.n_io, mach.n_mmio, mach.n_hlt, mach.n_other);
 	report_kvm_stats(vcpu);
@@ -803,8 +862,8 @@ out:
 		close(vm);
 	if (kvm >= 0)
 		close(kvm);
-	if (mem != MAP_FAILED)
-		munmap(mem, mem_size);
+	if (map != MAP_FAILED)
+		munmap(map, map_size);
 	free(im.seg);
 	free(im.data);
 	free(cmdline);

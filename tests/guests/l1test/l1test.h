@@ -91,5 +91,6 @@ uint32_t l1_test_poweroff(struct l1_ctx *ctx);
 uint32_t l1_test_iosplit(struct l1_ctx *ctx);
 uint32_t l1_test_actrap(struct l1_ctx *ctx);
 uint32_t l1_test_gdb(struct l1_ctx *ctx);       /* tests_gdb.c */
+uint32_t l1_test_echo(struct l1_ctx *ctx);   /* tests_uart.c: console input (issue 10) */
 
 #endif

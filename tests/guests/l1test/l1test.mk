@@ -30,7 +30,7 @@ L1TEST_LDFLAGS := -m elf_i386 -nostdlib -static -z noexecstack --build-id=none \
 	-T $(L1TEST_SRC)/link.ld
 
 L1TEST_C_NAMES := main serial print mbinfo cmdline idt timer tests_cpu tests_mode tests_mem tests_hostile
-L1TEST_C_NAMES += tests_smp tests_gdb
+L1TEST_C_NAMES += tests_smp tests_gdb tests_uart
 L1TEST_S_NAMES := entry isr longmode ring3
 
 L1TEST_C_OBJS := $(L1TEST_C_NAMES:%=$(L1TEST_OBJ)/%.o)

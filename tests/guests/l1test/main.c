@@ -36,6 +36,7 @@ static const struct l1_test_entry tests[] = {
     { "iosplit",  l1_test_iosplit },
     { "actrap",   l1_test_actrap },
     { "gdb",      l1_test_gdb },
+    { "echo",     l1_test_echo },
 };
 
 /* In .bss: nothing on the stack should be big, the stack is only 16 KiB. */
