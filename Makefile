@@ -25,7 +25,8 @@ MODULES    ?= tests/guests/demo-module.txt:demo-module
 NESTOR_ARGS ?= loglevel=info
 ISO        ?= $(BUILD)/nestor.iso
 
-.PHONY: all iso run run-nested run-linux run-turtles run-gdb run-qemu test test-reference test-models test-long unit boot-test deps clean bench bench-kvm
+.PHONY: all iso run run-nested run-linux run-turtles run-gdb run-qemu test test-reference test-models test-long unit boot-test deps \
+        clean bench bench-kvm fuzz fuzz-regress coverage
 all: $(BUILD)/nestor $(ISO)
 
 include tests/guests/l1test/l1test.mk
@@ -101,6 +102,19 @@ run-qemu: deps all
 unit: deps
 	$(MAKE) --no-print-directory -C tests/unit BUILD=$(abspath $(BUILD))/unit
 
+# The nested layer, EPT code and loaders under libFuzzer on the fake CPU (tests/fuzz/README.md):
+# every target FUZZ_SECONDS long; the short CI replay (part of make test); line coverage of
+# the unit tests plus the fuzz corpora, ending "coverage nested/+ept/: NN.N % of N lines".
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(MAKE) --no-print-directory -C tests/fuzz BUILD=$(abspath $(BUILD))/fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz
+
+fuzz-regress: deps
+	$(MAKE) --no-print-directory -C tests/fuzz BUILD=$(abspath $(BUILD))/fuzz regress
+
+coverage: deps
+	$(MAKE) --no-print-directory -C tests/fuzz BUILD=$(abspath $(BUILD))/fuzz coverage
+
 test: deps all $(L1TEST_MB1) $(L1TEST_MB2) $(GHV_ELF) $(KVMTEST_BIN) $(PFBENCH_ELF)
 	$(PYTHON) tools/run_tests.py
 
@@ -112,6 +126,7 @@ test-reference: deps all $(L1TEST_MB2) $(GHV_ELF) $(KVMTEST_BIN)
 # tests/boot/test_cpu_models.py's sandy_bridge subset and the lynnfield refusal only).
 MODELS       ?= corei7_sandy_bridge_2600k corei7_haswell_4770 corei7_skylake_x
 MODELS_TESTS ?= tests/boot/test_nested_vmx.py tests/boot/test_nested_isolation.py tests/boot/test_nested_exits_more.py \
+                tests/boot/test_l1_shadow_vmcs.py \
                 tests/boot/test_nested_eptad.py
 test-models: deps all $(L1TEST_MB2) $(GHV_ELF)
 	@status=0; for m in $(MODELS); do echo "== NESTOR_CPU_MODEL=$$m"; \

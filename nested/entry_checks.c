@@ -71,6 +71,9 @@ const char *entry_check_controls(const struct vmcs12 *v, const struct entry_chec
           "26.2.1.1 I/O bitmap addresses must be 4-KByte aligned and within the physical-address width");
     CHECK(!(proc & PROC_USE_MSR_BITMAPS) || addr_ok(V12(v, VMCS_MSR_BITMAP), 4096, c),
           "26.2.1.1 MSR-bitmap address must be 4-KByte aligned and within the physical-address width");
+    CHECK(!(proc2 & PROC2_VMCS_SHADOWING) ||
+              (addr_ok(V12(v, VMCS_VMREAD_BITMAP), 4096, c) && addr_ok(V12(v, VMCS_VMWRITE_BITMAP), 4096, c)),
+          "26.2.1.1 VMREAD- and VMWRITE-bitmap addresses must be 4-KByte aligned and within the physical-address width");
     CHECK((pin & PIN_NMI_EXITING) || !(pin & PIN_VIRTUAL_NMIS),
           "26.2.1.1 virtual NMIs require NMI exiting");
     CHECK((pin & PIN_VIRTUAL_NMIS) || !(proc & PROC_NMI_WINDOW_EXITING),

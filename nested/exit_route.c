@@ -40,6 +40,19 @@ static bool l1_wants_msr(const struct route_ctx *r, uint32_t msr, bool write)
     return r->bitmap_bit(r->ctx, V12(r->v12, VMCS_MSR_BITMAP), base + (msr & 0x1fff));
 }
 
+/*
+ * SDM 30.3 (VMREAD/VMWRITE in VMX non-root operation), 24.6.15: they exit unless "VMCS shadowing"
+ * is 1, the field operand has no bit set in 63:15 and the field's bit (operand bits 14:0) is
+ * clear in L1's VMREAD or VMWRITE bitmap.
+ */
+static bool l1_wants_vmread_vmwrite(const struct route_ctx *r, uint32_t proc2, bool write)
+{
+    if (!(proc2 & PROC2_VMCS_SHADOWING) || (r->vmx_field >> 15))
+        return true;
+    gpa_t bitmap = write ? V12(r->v12, VMCS_VMWRITE_BITMAP) : V12(r->v12, VMCS_VMREAD_BITMAP);
+    return r->bitmap_bit(r->ctx, bitmap, (uint32_t)r->vmx_field & 0x7fff);
+}
+
 bool nested_l1_wants_exit(const struct route_ctx *r, unsigned reason, uint64_t qual, uint32_t msr)
 {
     const struct vmcs12 *v12 = r->v12;
@@ -53,6 +66,10 @@ bool nested_l1_wants_exit(const struct route_ctx *r, unsigned reason, uint64_t q
         return l1_wants_msr(r, msr, false);
     case EXIT_WRMSR:
         return l1_wants_msr(r, msr, true);
+    case EXIT_VMREAD:
+        return l1_wants_vmread_vmwrite(r, proc2, false);
+    case EXIT_VMWRITE:
+        return l1_wants_vmread_vmwrite(r, proc2, true);
     case EXIT_EPT_VIOLATION:
     case EXIT_EPT_MISCONFIG:
         return false; /* EPT01 under an L2 without EPT12: Nestor's own */

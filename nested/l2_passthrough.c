@@ -86,10 +86,10 @@ static bool vmcs_msr_write(uint32_t msr, uint64_t value)
 }
 
 /*
- * #GP for L2's RDMSR/WRMSR: an exception exit to L1 if its exception bitmap has #GP (25.2),
+ * #GP for L2's RDMSR/WRMSR (and VMREAD/VMWRITE at CPL > 0): an exception exit to L1 if its exception bitmap has #GP (25.2),
  * else delivered to L2 on the next entry, as the CPU would have.
  */
-static enum exit_action l2_msr_gp(struct vcpu *v)
+enum exit_action nested_l2_gp(struct vcpu *v)
 {
     struct vmcs12 *v12 = &v->nested.current->v;
     bool pe = vmread(VMCS_GUEST_CR0) & CR0_PE; /* no error code in real mode */
@@ -118,15 +118,15 @@ static enum exit_action l2_msr(struct vcpu *v, bool write)
     uint64_t value = ((v->regs.gpr[GPR_RDX] & 0xffffffffull) << 32) | (v->regs.gpr[GPR_RAX] & 0xffffffffull);
     if (path == MSR_PATH_VMCS) {
         if (write && !vmcs_msr_write(msr, value))
-            return l2_msr_gp(v);
+            return nested_l2_gp(v);
         if (!write)
             value = vmread(vmcs_field_of(msr));
     } else if (write) {
         if (wrmsr_safe(msr, value) != 0)
-            return l2_msr_gp(v);
+            return nested_l2_gp(v);
     } else {
         if (rdmsr_safe(msr, &value) != 0)
-            return l2_msr_gp(v);
+            return nested_l2_gp(v);
         /* RDMSR of IA32_TSC in VMX non-root operation adds the TSC offset (25.3). */
         if (msr == MSR_IA32_TSC && (vmread(VMCS_PROC_CONTROLS) & PROC_TSC_OFFSETTING))
             value += vmread(VMCS_TSC_OFFSET);

@@ -18,14 +18,18 @@
      PROC2_ENABLE_INVPCID | PROC2_RDRAND_EXITING | PROC2_RDSEED_EXITING)
 /* PML only with EPT A/D flags (it logs the D flags Nestor sets: nested/ept_ad.c). */
 #define EMU_PROC2_EPT (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_PML)
+/* L1's own shadow VMCSs (nested/vmcs12_shadow_l1.c): L2's VMREAD/VMWRITE exit to Nestor, which
+ * reads L1's bitmaps and the shadow vmcs12, so the CPU's control is only needed as a policy:
+ * offered where a real CPU of this model would have it. */
+#define EMU_PROC2_SHADOW PROC2_VMCS_SHADOWING
 #define EMU_EXIT                                                                                           \
     (EXIT_SAVE_DEBUG_CONTROLS | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_PAT |        \
      EXIT_LOAD_PAT | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PREEMPTION_TIMER)
 #define EMU_ENTRY (ENTRY_LOAD_DEBUG_CONTROLS | ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_PAT | ENTRY_LOAD_EFER)
 
 /* IA32_VMX_MISC bits offered: preemption-timer rate (4:0), EFER.LMA stored on exit (5),
- * HLT activity state (6), CR3-target count (24:16). Not: shutdown/wait-for-SIPI states,
- * SMM, VMWRITE to read-only fields (29), zero-length injection (30). */
+ * HLT activity state (6), CR3-target count (24:16); VMWRITE to read-only fields (29) only with
+ * VMCS shadowing (below). Not: shutdown/wait-for-SIPI states, SMM, zero-length injection (30). */
 #define MISC_KEEP (0x1full | BIT(5) | BIT(6))
 #define MISC_CR3_TARGETS(m) (((m) >> 16) & 0x1ff)
 
@@ -57,7 +61,7 @@ void nested_caps_compute(const struct vmx_caps *hw, const struct nested_options 
     memset(n, 0, sizeof *n);
     n->pin = offer(hw->pin, EMU_PIN);
     n->proc = offer(hw->proc, EMU_PROC);
-    uint32_t proc2_emu = EMU_PROC2 | (opt->ept ? EMU_PROC2_EPT : 0);
+    uint32_t proc2_emu = EMU_PROC2 | (opt->ept ? EMU_PROC2_EPT : 0) | (opt->vmcs_shadowing ? EMU_PROC2_SHADOW : 0);
     n->proc2 = hw->has_proc2 ? offer(hw->proc2, proc2_emu) : (struct vmx_ctl_cap){0, 0};
     if (!n->proc2.allowed1)
         n->proc.allowed1 &= ~(uint32_t)PROC_SECONDARY_CONTROLS;
@@ -74,6 +78,11 @@ void nested_caps_compute(const struct vmx_caps *hw, const struct nested_options 
     n->misc = (hw->misc & MISC_KEEP) | (cr3_targets << 16);
     if (!(n->pin.allowed1 & PIN_PREEMPTION_TIMER))
         n->misc &= ~0x1full;
+    /* With VMCS shadowing, VMWRITE to the exit-information fields too (A.6 bit 29): a hypervisor
+     * fills a shadow VMCS with them (KVM uses shadow VMCSs only when it can). Emulated in
+     * software (vmcs12_write's write_any), whatever the CPU's own bit 29. */
+    if (n->proc2.allowed1 & PROC2_VMCS_SHADOWING)
+        n->misc |= VMX_MISC_VMWRITE_ANY_FIELD;
 
     n->ept_vpid = 0;
     if (n->proc2.allowed1 & PROC2_ENABLE_VPID)
@@ -98,6 +107,8 @@ void nested_caps_compute(const struct vmx_caps *hw, const struct nested_options 
         n->v12_features |= V12F_EPT;
     if (n->pin.allowed1 & PIN_PREEMPTION_TIMER)
         n->v12_features |= V12F_PREEMPT;
+    if (n->proc2.allowed1 & PROC2_VMCS_SHADOWING)
+        n->v12_features |= V12F_SHADOW;
     if (n->proc2.allowed1 & PROC2_ENABLE_PML)
         n->v12_features |= V12F_PML;
 

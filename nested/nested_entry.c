@@ -31,6 +31,12 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
         nested_vmfail_invalid(v);
         return EXIT_RESUME;
     }
+    if (vmcs12_is_shadow(&n->current->v)) { /* 26.1: no VM entry with a shadow VMCS */
+        log_info("L1 %s of vmcs12 0x%lx: VMfailInvalid: 26.1 the current VMCS must not be a shadow VMCS",
+                 insn_name(launch), n->current_ptr);
+        nested_vmfail_invalid(v);
+        return EXIT_RESUME;
+    }
     if (vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_MOV_SS) {
         nested_vmfail_valid(v, VMERR_ENTRY_MOV_SS_BLOCKING);
         return EXIT_RESUME;
@@ -72,11 +78,8 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
      * failure (nested_l2_exit), never an L2 running on state L1 could not give it.
      */
     rule = unchanged ? NULL : entry_check_guest_state(v12, &ctx, &qual);
-    uint64_t link = V12(v12, VMCS_LINK_POINTER);
-    if (!rule && link != ~0ull && vmcs12_peek_revision(v, link) != VMCS12_REVISION) {
-        rule = "26.3.1.5 VMCS link pointer must reference a region with the VMCS revision identifier and bit 31 clear";
+    if (!rule && (rule = nested_link_pointer_rule(v, v12)) != NULL)
         qual = ENTRY_FAIL_QUAL_LINK_POINTER;
-    }
     if (rule)
         return entry_failure(v, launch, EXIT_INVALID_GUEST_STATE, qual, rule);
 
@@ -104,7 +107,6 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
     if (V12(v12, VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
         v->injected = true;
     n->entry_was_launch = launch;
-    n->vmcs02_entry_was_launch = !n->vmcs02_launched;
     n->stats.entries++;
     n->fill_epoch++;
     ept02_prefill(v, v12);
@@ -113,8 +115,10 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
 }
 
 /*
- * The CPU answered the entry into vmcs02 with an entry-failure exit (bit 31): neither
- * vmcs12 (if this was L1's VMLAUNCH) nor vmcs02 (if never entered before) is launched.
+ * The CPU answered the entry into vmcs02 with an entry-failure exit (bit 31): vmcs12 is not
+ * launched if this was L1's VMLAUNCH. vmcs02's own launch state is the CPU's (SDM 26.8: only a
+ * failed VMLAUNCH leaves it clear), which vcpu_run already tracks: the entry that failed may be
+ * a VMRESUME after exits L0 handled, with vmcs02 launched long before.
  */
 void nested_entry_failed_in_hw(struct vcpu *v)
 {
@@ -122,8 +126,6 @@ void nested_entry_failed_in_hw(struct vcpu *v)
     vmcs02_forget(n);
     if (n->entry_was_launch)
         n->current->v.launch_state = 0;
-    if (n->vmcs02_entry_was_launch)
-        n->vmcs02_launched = false;
 }
 
 enum exit_action nested_handle_vmlaunch(struct vcpu *v) { return vmentry(v, true); }

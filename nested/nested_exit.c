@@ -233,8 +233,10 @@ enum exit_action nested_l2_exit(struct vcpu *v)
     if (ept12 && reason == EXIT_EPT_MISCONFIG)
         return vcpu_stop(v, STATUS_NESTOR_PANIC, true, "EPT misconfiguration in a shadow EPT02: a bug in Nestor");
     struct route_ctx r = {&n->current->v, l1_bitmap_bit, v,
-                          reason == EXIT_EXCEPTION_NMI ? (uint32_t)vmread(VMCS_EXIT_INTR_INFO) : 0};
-    if (nested_l1_wants_exit(&r, reason, v->exit_qual, (uint32_t)v->regs.gpr[GPR_RCX])) {
+                          reason == EXIT_EXCEPTION_NMI ? (uint32_t)vmread(VMCS_EXIT_INTR_INFO) : 0,
+                          (reason == EXIT_VMREAD || reason == EXIT_VMWRITE) ? nested_l2_vmx_field_operand(v) : 0};
+    if (nested_l1_wants_exit(&r, reason, v->exit_qual, (uint32_t)v->regs.gpr[GPR_RCX]) ||
+        nested_l2_vmrw_needs_l1(v, reason)) {
         if (reason < EXIT_REASON_COUNT)
             n->stats.l2_to_l1[reason]++;
         nested_reflect(v, v->exit_reason, v->exit_qual, false);
@@ -249,6 +251,9 @@ enum exit_action nested_l2_exit(struct vcpu *v)
     case EXIT_RDMSR:
     case EXIT_WRMSR:
         return nested_l2_io_msr_for_l0(v, reason); /* L0's handler, or what the CPU would have done */
+    case EXIT_VMREAD:
+    case EXIT_VMWRITE: /* L1's VMREAD/VMWRITE bitmaps let it through: L1's shadow VMCS */
+        return nested_l2_shadow_vmrw(v, reason == EXIT_VMWRITE);
     case EXIT_PREEMPTION_TIMER: /* Nestor's own timer (vmcs02.c, l0_timer_in_l2): vcpu_run's after-exit work is the point */
         return EXIT_RESUME;
     case EXIT_EPT_VIOLATION:

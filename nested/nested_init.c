@@ -21,7 +21,7 @@ void nested_init(struct vcpu *v, bool offer, bool vmcs_shadowing, bool nested_ep
         log_info("nested VMX: not offered to L1 (nested=0)");
         return;
     }
-    struct nested_options opt = {.ept = nested_ept};
+    struct nested_options opt = {.ept = nested_ept, .vmcs_shadowing = vmcs_shadowing};
     nested_caps_compute(&g_vmx_caps, &opt, &n->caps);
     n->ept = n->caps.proc2.allowed1 & PROC2_ENABLE_EPT;
     n->rtm = cpuid(0, 0).eax >= 7 && (cpuid(7, 0).ebx & BIT(11));
@@ -50,6 +50,10 @@ void nested_init(struct vcpu *v, bool offer, bool vmcs_shadowing, bool nested_ep
              k->proc2.allowed1, k->exit.allowed0, k->exit.allowed1, k->entry.allowed0, k->entry.allowed1, k->misc,
              k->ept_vpid);
     log_info("nested VMX: nested EPT %s", n->ept ? "offered" : nested_ept ? "not offered (the CPU lacks it)" : "not offered (nested_ept=0)");
+    log_info("nested VMX: VMCS shadowing offered to L1 for its L2s: %s",
+             (k->proc2.allowed1 & PROC2_VMCS_SHADOWING) ? "yes"
+             : vmcs_shadowing                         ? "no (the CPU lacks it)"
+                                                      : "no (vmcs_shadowing=0)");
     log_info("nested VMX: VMCS shadowing %s", shadow ? (n->shadow_ro ? "on (with exit information)" : "on")
                                              : vmcs_shadowing ? "off (the CPU lacks it)" : "off (vmcs_shadowing=0)");
 }

@@ -44,6 +44,20 @@ void vmcs_shadow_activate(struct vcpu *v, bool on);
 void vmcs_shadow_sync_before(struct vcpu *v, uint64_t field);
 void vmcs_shadow_sync_after_write(struct vcpu *v, uint64_t field);
 
+/* vmcs12_shadow_l1.c: VMCS shadowing offered to L1 (its own shadow VMCSs for its L2s). */
+bool vmcs12_is_shadow(const struct vmcs12 *v12);
+bool nested_vmptrld_revision_ok(const struct nested_vmx *n, uint32_t rev);
+/* NULL, or the 26.3.1.5 rule the region behind vmcs12's VMCS link pointer breaks. */
+const char *nested_link_pointer_rule(struct vcpu *v, const struct vmcs12 *v12);
+uint64_t nested_l2_vmx_field_operand(struct vcpu *v);
+/* L2's VMREAD/VMWRITE that Nestor does not emulate on the shadow VMCS (memory operand): L1's. */
+bool nested_l2_vmrw_needs_l1(struct vcpu *v, unsigned reason);
+/* L2's VMREAD/VMWRITE that L1's VMREAD/VMWRITE bitmaps let through: done on L1's shadow vmcs12. */
+enum exit_action nested_l2_shadow_vmrw(struct vcpu *v, bool write);
+
+/* l2_passthrough.c: #GP for an instruction of L2: an exception exit to L1 if its bitmap has #GP, else into L2. */
+enum exit_action nested_l2_gp(struct vcpu *v);
+
 /* ept02.c: shadow EPT02 for L2s running with EPT12. */
 struct ept02_root *ept02_get(struct vcpu *v, uint64_t eptp12);
 uint64_t ept02_eptp_for(struct vcpu *v, uint64_t eptp12);

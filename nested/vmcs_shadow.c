@@ -181,11 +181,34 @@ void vmcs_shadow_sync_before(struct vcpu *v, uint64_t field)
     vmptrld(v->vmcs);
 }
 
+/*
+ * An exit-information field shadowed for reading only: L1's VMWRITE of it (offered IA32_VMX_MISC[29])
+ * exits, of its full encoding or, for the 64-bit guest-physical address, of its HIGH one.
+ */
+static int shadowed_ro_index_of(uint64_t field)
+{
+    if ((field & 1) && ((field >> 13) & 3) == 1)
+        field &= ~1ull;
+    for (unsigned i = 0; i < ARRAY_SIZE(shadow_ro); i++)
+        if (shadow_ro[i] == field)
+            return (int)i;
+    return -1;
+}
+
 void vmcs_shadow_sync_after_write(struct vcpu *v, uint64_t field)
 {
     struct nested_vmx *n = &v->nested;
+    if (!n->shadowing || !n->shadow_active || !n->current)
+        return;
+    int ro = n->shadow_ro ? shadowed_ro_index_of(field) : -1;
+    if (ro >= 0) { /* or L1's next VMREAD of it would read the old value from the shadow */
+        vmptrld(n->shadow_vmcs);
+        vmwrite(shadow_ro[ro], n->current->v.f[ro_slots[ro]]);
+        vmptrld(v->vmcs);
+        return;
+    }
     int i = shadowed_rw_index_of_high(field);
-    if (i < 0 || !n->shadowing || !n->shadow_active || !n->current)
+    if (i < 0)
         return;
     vmptrld(n->shadow_vmcs);
     vmwrite(shadow_rw[i], n->current->v.f[rw_slots[i]]);

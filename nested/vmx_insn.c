@@ -145,8 +145,8 @@ enum exit_action nested_handle_vmptrld(struct vcpu *v)
     uint64_t addr;
     if (!vmcs_address_operand(v, VMERR_VMPTRLD_INVALID_ADDR, VMERR_VMPTRLD_VMXON_PTR, &addr))
         return EXIT_RESUME;
-    /* Bit 31 (shadow VMCS) is refused: VMCS shadowing is not offered to L1. */
-    if (vmcs12_peek_revision(v, addr) != VMCS12_REVISION) {
+    /* Bit 31 (a shadow VMCS) is accepted only where VMCS shadowing is offered. */
+    if (!nested_vmptrld_revision_ok(n, vmcs12_peek_revision(v, addr))) {
         nested_vmfail(v, VMERR_VMPTRLD_BAD_REVISION);
         return EXIT_RESUME;
     }

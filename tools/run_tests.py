@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""`make test`: host unit tests (cmocka), then boot tests (pytest under Bochs and QEMU).
+"""`make test`: host unit tests (cmocka), the fuzz regression run (tests/fuzz: every seed and
+regression input replayed, then a few seconds of fuzzing per target, each target one test),
+then boot tests (pytest under Bochs and QEMU).
 
 Prints each runner's own output, then one closing line counting every test:
     summary: N passed, N failed
@@ -28,6 +30,19 @@ def run_unit():
     return passed, failed
 
 
+def run_fuzz_regress():
+    """Returns (passed, failed): one test per fuzz target."""
+    proc = subprocess.run(["make", "--no-print-directory", "-j2", "-C", os.path.join(ROOT, "tests", "fuzz"),
+                           "BUILD=" + os.path.join(BUILD, "fuzz"), "regress"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sys.stdout.write("".join(l + "\n" for l in proc.stdout.splitlines() if not l.startswith("clang ")))
+    passed = len(re.findall(r"^fuzz-regress \S+: PASS", proc.stdout, re.M))
+    failed = len(re.findall(r"^fuzz-regress \S+: FAIL", proc.stdout, re.M))
+    if proc.returncode != 0 and failed == 0:
+        failed = 1  # the targets did not build: count it, never hide it
+    return passed, failed
+
+
 def run_boot(extra):
     xml = os.path.join(BUILD, "boot-tests.xml")
     if os.path.exists(xml):
@@ -49,12 +64,14 @@ def run_boot(extra):
 
 def main():
     up, uf = run_unit()
+    fp, ff = run_fuzz_regress()
     extra = sys.argv[1:]
     if "-m" not in extra:
         extra += ["-m", "not reference and not long"]  # make test-reference, make test-long
     bp, bf, bs = run_boot(extra)
-    passed, failed = up + bp, uf + bf
-    print("unit tests: %d passed, %d failed; boot tests: %d passed, %d failed, %d skipped" % (up, uf, bp, bf, bs))
+    passed, failed = up + fp + bp, uf + ff + bf
+    print("unit tests: %d passed, %d failed; fuzz regression: %d passed, %d failed; "
+          "boot tests: %d passed, %d failed, %d skipped" % (up, uf, fp, ff, bp, bf, bs))
     line = "summary: %d passed, %d failed" % (passed, failed)
     if bs:
         line += ", %d skipped" % bs

@@ -3,7 +3,7 @@
  * debug key (core/console_escape.c sorts the bytes; vmx/debug_keys.c acts).
  *
  * One vCPU owns the console: L1's CPU 0. It looks at COM1 at the first exit
- * after each tick (g_vcpu_tick_tsc: 1 ms of TSC), and the VMX-preemption timer
+ * after each tick (g_vcpu_tick_tsc: 10 ms of TSC), and the VMX-preemption timer
  * (vmx/vmcs01.c) makes sure an exit comes within a tick even when L1 neither
  * exits nor halts, so a key acts within one exit of the tick after it
  * arrives. The UART is read under the console lock (taken only if free: a
@@ -43,13 +43,13 @@ void console_input_options(const char *cmdline)
     uint64_t t0 = read_tsc();
     pit_delay_us(CALIBRATION_US);
     uint64_t per_second = (read_tsc() - t0) * (1000000 / CALIBRATION_US);
-    uint64_t tick = per_second / 1000;
+    uint64_t tick = per_second / 100;
     if (tick >= TICK_MIN_TSC && tick <= TICK_MAX_TSC)
         g_vcpu_tick_tsc = tick;
     else
-        log_warn("TSC measured at %lu Hz against the PIT: the 1 ms tick falls back to %lu TSC ticks", per_second,
+        log_warn("TSC measured at %lu Hz against the PIT: the 10 ms tick falls back to %lu TSC ticks", per_second,
                  TICK_FALLBACK_TSC);
-    log_debug("tick: %lu TSC ticks (1 ms; TSC %lu Hz against the PIT)", g_vcpu_tick_tsc, per_second);
+    log_debug("tick: %lu TSC ticks (10 ms; TSC %lu Hz against the PIT)", g_vcpu_tick_tsc, per_second);
     uint64_t seconds;
     if (!cmdline_get_u64(cmdline, "stats", &seconds) || !seconds)
         return;

@@ -43,6 +43,16 @@ static inline void port_out(uint16_t port, unsigned size, uint32_t v)
         outb(port, (uint8_t)v);
 }
 
+struct cpuid_regs {
+    uint32_t eax, ebx, ecx, edx;
+};
+
+#ifdef NESTOR_FAKE_CPU
+/* Host builds of the nested layer (tests/fuzz): the fake CPU answers and records these (see vmx_ops.h). */
+uint64_t rdmsr(uint32_t msr);
+void wrmsr(uint32_t msr, uint64_t v);
+struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf);
+#else
 static inline uint64_t rdmsr(uint32_t msr)
 {
     uint32_t lo, hi;
@@ -54,15 +64,13 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
     __asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
 
-struct cpuid_regs {
-    uint32_t eax, ebx, ecx, edx;
-};
 static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 {
     struct cpuid_regs r;
     __asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(subleaf));
     return r;
 }
+#endif
 
 #define DEFINE_CR_ACCESS(n)                                                                       \
     static inline uint64_t read_cr##n(void)                                                       \
@@ -123,6 +131,10 @@ struct PACKED desc_ptr {
 static inline void read_gdtr(struct desc_ptr *d) { __asm__ volatile("sgdt %0" : "=m"(*d)); }
 static inline void read_idtr(struct desc_ptr *d) { __asm__ volatile("sidt %0" : "=m"(*d)); }
 
+#ifdef NESTOR_FAKE_CPU
+void xsetbv(uint32_t index, uint64_t v);
+uint64_t xgetbv(uint32_t index);
+#else
 static inline void xsetbv(uint32_t index, uint64_t v)
 {
     __asm__ volatile("xsetbv" ::"c"(index), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
@@ -133,6 +145,7 @@ static inline uint64_t xgetbv(uint32_t index)
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(index));
     return ((uint64_t)hi << 32) | lo;
 }
+#endif
 
 /* boot/msr_safe.S: 0 on success, -1 when the MSR access raised #GP. */
 int rdmsr_safe(uint32_t msr, uint64_t *value);

@@ -15,6 +15,7 @@ struct route_ctx {
     bool (*bitmap_bit)(void *ctx, gpa_t page, uint32_t bit);
     void *ctx;
     uint32_t intr_info; /* the exit's interruption information (exceptions) */
+    uint64_t vmx_field; /* VMREAD/VMWRITE: the field operand, at L2's operand size */
 };
 
 bool nested_l1_wants_exit(const struct route_ctx *r, unsigned reason, uint64_t qual, uint32_t msr_index);

@@ -72,7 +72,6 @@ struct nested_vmx {
     paddr_t vmcs02;
     bool vmcs02_launched;
     bool entry_was_launch;        /* the last emulated entry was L1's VMLAUNCH */
-    bool vmcs02_entry_was_launch; /* ... and the first entry ever into vmcs02 */
     uint16_t vpid02;
     uint16_t last_vpid12;
     bool vpid12_seen;

@@ -25,6 +25,7 @@ struct nested_caps {
 
 struct nested_options {
     bool ept; /* nested EPT offered (issue 4) */
+    bool vmcs_shadowing; /* VMCS shadowing offered to L1 where the CPU has it (issue 12) */
 };
 
 void nested_caps_compute(const struct vmx_caps *hw, const struct nested_options *opt, struct nested_caps *out);

@@ -39,11 +39,12 @@ struct guest_regs {
 enum exit_action { EXIT_RESUME, EXIT_STOP, EXIT_L0_HANDLES };
 
 /*
- * The tick: 1 ms of TSC, measured against the PIT at boot (vmx/console_input.c). The longest
+ * The tick: 10 ms of TSC, measured against the PIT at boot (vmx/console_input.c). The longest
  * L1 runs without an exit when the VMX-preemption timer is on (vmx/vmcs01.c sets it from this
  * one value), and how often the console's owner looks for input. Under Bochs' sync=none the
- * TSC counts instructions and 1 ms is ~2^16 of them; on a 3 GHz machine it is 3M cycles, so
- * an L1 that never exits pays about 1,000 timer exits a second per CPU.
+ * TSC runs at ~50 MHz of instructions (500,000 a tick); on a 3 GHz machine a tick is 30M
+ * cycles, so an L1 that never exits pays 100 timer exits a second per CPU: a key waits at
+ * most 10 ms, and a benchmark pays ~0.2 % (one exit of ~1,000 cycles per tick).
  */
 extern uint64_t g_vcpu_tick_tsc;
 

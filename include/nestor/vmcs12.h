@@ -3,7 +3,8 @@
  *
  * Layout of a vmcs12 region in L1's memory (4 KiB, what VMCLEAR writes back
  * and VMPTRLD reads; docs/NESTED.md has the table):
- *   offset 0   u32 revision identifier (Nestor's own, VMCS12_REVISION; bit 31 = 0)
+ *   offset 0   u32 revision identifier (Nestor's own, VMCS12_REVISION; bit 31 set
+ *              for a shadow VMCS, SDM 24.10)
  *   offset 4   u32 VMX-abort indicator
  *   offset 8   u32 launch state (VMCS12_LAUNCHED or anything else = clear)
  *   offset 12  u32 reserved
@@ -19,6 +20,8 @@
 #include "vmx_arch.h"
 
 #define VMCS12_REVISION 0x4e53u /* "NS" */
+/* Bit 31 of the revision identifier: a shadow VMCS (SDM 24.2, 24.10), only with VMCS shadowing offered. */
+#define VMCS12_SHADOW_INDICATOR BIT(31)
 #define VMCS12_LAUNCHED 0x4c41554eu /* "NUAL" */
 
 /* Fields exist only if the feature that uses them is offered to L1. */
@@ -26,7 +29,11 @@
 #define V12F_VPID BIT(0)
 #define V12F_EPT BIT(1)
 #define V12F_PREEMPT BIT(2)
-#define V12F_PML BIT(3)
+/* VMCS shadowing offered to L1: the VMREAD/VMWRITE bitmaps, and the TPR threshold, which every CPU
+ * with shadowing has (they all have TPR shadow) and which KVM's shadow-field list VMWRITEs
+ * unconditionally; without TPR shadow offered it is a value stored and never used. */
+#define V12F_SHADOW BIT(3)
+#define V12F_PML BIT(4)
 
 #define VMCS12_FIELDS(X)                                                                          \
     X(VMCS_VPID, V12F_VPID)                                                                       \
@@ -40,6 +47,8 @@
     X(VMCS_HOST_TR_SEL, V12F_ALWAYS)                                                              \
     X(VMCS_IO_BITMAP_A, V12F_ALWAYS) X(VMCS_IO_BITMAP_B, V12F_ALWAYS)                             \
     X(VMCS_MSR_BITMAP, V12F_ALWAYS) X(VMCS_EXIT_MSR_STORE_ADDR, V12F_ALWAYS)                      \
+    X(VMCS_VMREAD_BITMAP, V12F_SHADOW) X(VMCS_VMWRITE_BITMAP, V12F_SHADOW)                        \
+    X(VMCS_TPR_THRESHOLD, V12F_SHADOW) /* storage only (TPR shadow not offered); see V12F_SHADOW */ \
     X(VMCS_EXIT_MSR_LOAD_ADDR, V12F_ALWAYS) X(VMCS_ENTRY_MSR_LOAD_ADDR, V12F_ALWAYS)              \
     X(VMCS_TSC_OFFSET, V12F_ALWAYS) X(VMCS_EPT_POINTER, V12F_EPT)                                 \
     X(VMCS_GUEST_PHYSICAL_ADDR, V12F_EPT)                                                         \

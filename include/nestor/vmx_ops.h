@@ -11,6 +11,19 @@
 #define VMX_FAIL_INVALID 1
 #define VMX_FAIL_VALID 2
 
+#ifdef NESTOR_FAKE_CPU
+/*
+ * Host builds of the nested layer (tests/fuzz): the same instructions, executed by the
+ * fake CPU in tests/fuzz/fakecpu.c, which keeps VMCS contents per address and records
+ * what was done. The hypervisor never defines NESTOR_FAKE_CPU.
+ */
+int vmxon(paddr_t region);
+int vmclear(paddr_t vmcs);
+int vmptrld(paddr_t vmcs);
+int vmwrite(uint64_t field, uint64_t value);
+uint64_t vmread(uint64_t field);
+int vmread_checked(uint64_t field, uint64_t *out);
+#else
 #define VMX_OUTCOME(insn, ...)                                                                        \
     ({                                                                                                \
         uint8_t cf_, zf_;                                                                             \
@@ -40,6 +53,8 @@ static inline int vmread_checked(uint64_t field, uint64_t *out)
     return cf ? VMX_FAIL_INVALID : zf ? VMX_FAIL_VALID : VMX_OK;
 }
 
+#endif
+
 struct invept_desc {
     uint64_t eptp, reserved;
 };
@@ -52,6 +67,10 @@ struct invvpid_desc {
 #define INVVPID_SINGLE_CONTEXT 1
 #define INVVPID_ALL_CONTEXT 2
 
+#ifdef NESTOR_FAKE_CPU
+int invept(uint64_t type, uint64_t eptp);
+int invvpid(uint64_t type, uint16_t vpid, uint64_t linear);
+#else
 static inline int invept(uint64_t type, uint64_t eptp)
 {
     struct invept_desc d = {eptp, 0};
@@ -62,5 +81,6 @@ static inline int invvpid(uint64_t type, uint16_t vpid, uint64_t linear)
     struct invvpid_desc d = {vpid, linear};
     return VMX_OUTCOME("invvpid %2, %3", "m"(d), "r"(type));
 }
+#endif
 
 #endif

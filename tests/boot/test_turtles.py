@@ -26,6 +26,11 @@ except where KVM's VMX legitimately or knowingly differs:
   EXIT_QUALIFICATION when injecting an EPT Misconfig", not in Debian's 6.1). ghv flags it
   (`ept FAIL wo-misconfig`, status 1): the only difference, and asserted as such.
 
+Nestor offers VMCS shadowing to L1 (where the CPU has it), so KVM gives ghv a shadow VMCS:
+ghv's VMREAD/VMWRITEs of the fields KVM's bitmaps let through are done by Nestor (L2->L0 in its
+statistics) and never reach KVM; test_kvm_shadow_vmcs_takes_ghv_vmread_vmwrite_off_kvm compares
+with kvm_intel.enable_shadow_vmcs=0.
+
 Exit counts of the three levels are checked against each other: ghv's L3 exits = KVM's
 nested entries (kvmtest reads KVM's vCPU statistics), KVM's exits = the exits Nestor
 reflected to L1.
@@ -78,6 +83,20 @@ def check_common(b, ept):
     b.expect(r"^nestor: L1 entered VMX operation")
     b.expect_not(r"^nestor: L1 stopped: (?!L1 requested exit through port 0xf4)")
     b.expect_not(r"a Nestor bug|check is missing in Nestor")
+    b.expect_not(r"kvm: vm(read|write) failed")  # KVM's shadow-VMCS field list must exist in Nestor's vmcs12
+
+
+def l2_vmrw_by_l0(b):
+    """ghv's VMREAD/VMWRITEs that KVM's shadow VMCS let through, done by Nestor (VMCS shadowing offered to L1)."""
+    n = 0
+    for insn in ("VMREAD", "VMWRITE"):
+        m = b.find(r"^nestor:   L2->L0 %s\s+(\d+)$" % insn)
+        n += int(m.group(1)) if m else 0
+    return n
+
+
+SHADOW_OFFERED = r"^nestor: nested VMX: VMCS shadowing offered to L1 for its L2s: yes$"
+RUNS = {}  # name -> transcript, for the comparison with KVM's shadow VMCS turned off
 
 
 @pytest.mark.parametrize("name,ept,test", [("ept", 1, "ept"), ("noept", 0, "basic"), ("l3-serial", 1, "l0")],
@@ -88,6 +107,7 @@ def test_three_levels(kit, name, ept, test):
     early = test == "l0"
     b = boot_turtles("turtles-" + name, kit, "kvm_intel.ept=%d%s" % (ept, " kvm_intel.nested_early_check=1" * early),
                      "test=" + test)
+    RUNS[name] = b
     check_common(b, ept)
     b.expect(r"^L1> \[\s*\d+\.\d+\] kvmtest: mb2 file=/ghv.elf mem=128 entry=0x[0-9a-f]+ cmdline=test=%s$" % test)
 
@@ -145,9 +165,31 @@ def test_three_levels(kit, name, ept, test):
     early_fails = [l for l in b.lines if re.match(r"^nestor: L1 VM(LAUNCH|RESUME) of vmcs12 0x[0-9a-f]+: VM-entry failure "
                                                   r"\(exit reason 33, qualification 0\): 26\.3\.1\.", l)]
     assert len(early_fails) == (kvm_nested_run if early else 0), early_fails
+    # With VMCS shadowing offered, KVM gives ghv a shadow VMCS: ghv's VMREAD/VMWRITEs of the fields in
+    # KVM's bitmaps no longer reach KVM, Nestor does them on KVM's shadow VMCS.
+    vmrw = l2_vmrw_by_l0(b)
+    assert (vmrw > 0) == bool(b.find(SHADOW_OFFERED))
     if ept:
-        assert l0_handled > 0  # Nestor's own shadow fills of KVM's EPT (EPT02)
+        assert l0_handled > vmrw  # and Nestor's own shadow fills of KVM's EPT (EPT02)
         b.expect(r"^nestor: nested: EPT02: [1-9]\d* shadow entries filled, ")
     else:
-        assert l0_handled == 0  # KVM without EPT: its guests run on EPT01 directly
+        assert l0_handled == vmrw  # KVM without EPT: its guests run on EPT01 directly
     assert b.status() == status
+
+
+def test_kvm_shadow_vmcs_takes_ghv_vmread_vmwrite_off_kvm(kit):
+    """The same noept run with KVM's shadow VMCS turned off (kvm_intel.enable_shadow_vmcs=0): every
+    VMREAD/VMWRITE of ghv exits to KVM again, so KVM's exits with shadowing are exactly those minus the
+    ones Nestor did on KVM's shadow VMCS, and ghv prints the same lines either way."""
+    on = RUNS.get("noept") or boot_turtles("turtles-noept", kit, "kvm_intel.ept=0", "test=basic")
+    if not on.find(SHADOW_OFFERED):
+        pytest.skip("the CPU model has no VMCS shadowing: Nestor does not offer it")
+    off = boot_turtles("turtles-noept-noshadow", kit, "kvm_intel.ept=0 kvm_intel.enable_shadow_vmcs=0", "test=basic")
+    check_common(off, False)
+    assert [l for l in ghv_lines(on) if l.startswith("ghv: ")] == [l for l in ghv_lines(off) if l.startswith("ghv: ")]
+    _, (kvm_on, _, _), (_, l0_on, _), _ = counts(on, "basic")
+    _, (kvm_off, _, _), (_, l0_off, _), _ = counts(off, "basic")
+    assert l0_off == l2_vmrw_by_l0(off) == 0
+    assert l0_on == l2_vmrw_by_l0(on) > 0
+    assert kvm_on == kvm_off - l0_on, (kvm_on, kvm_off, l0_on)
+    assert off.status() == on.status() == 0

@@ -412,6 +412,28 @@ TEST(ctl_secondary_vmcs_shadowing_not_offered)
     CONTROLS_FAIL("26.2.1.1", "secondary processor-based controls");
 }
 
+/* 26.2.1.1: with VMCS shadowing (offered where the CPU has it), the VMREAD/VMWRITE bitmap addresses. */
+TEST(ctl_vmcs_shadowing_bitmap_addresses)
+{
+    static struct nested_caps caps_shadow;
+    struct vmx_caps hw = bochs_hw();
+    struct nested_options opt = {.ept = false, .vmcs_shadowing = true};
+    nested_caps_compute(&hw, &opt, &caps_shadow);
+    ctx.caps = &caps_shadow;
+    SET(VMCS_PROC_CONTROLS2, GET(VMCS_PROC_CONTROLS2) | PROC2_VMCS_SHADOWING);
+    SET(VMCS_VMREAD_BITMAP, 0x20000);
+    SET(VMCS_VMWRITE_BITMAP, 0x21000);
+    assert_null(controls());
+    SET(VMCS_VMREAD_BITMAP, 0x20008);
+    CONTROLS_FAIL("26.2.1.1", "VMREAD- and VMWRITE-bitmap addresses");
+    SET(VMCS_VMREAD_BITMAP, 0x20000);
+    SET(VMCS_VMWRITE_BITMAP, 1ull << 39);
+    CONTROLS_FAIL("26.2.1.1", "VMREAD- and VMWRITE-bitmap addresses");
+    /* Without the control the bitmap fields are not looked at. */
+    SET(VMCS_PROC_CONTROLS2, GET(VMCS_PROC_CONTROLS2) & ~PROC2_VMCS_SHADOWING);
+    assert_null(controls());
+}
+
 TEST(ctl_cr3_target_count)
 {
     SET(VMCS_CR3_TARGET_COUNT, 4);
@@ -1581,6 +1603,7 @@ int main(void)
         T(ctl_primary_mtf_not_offered),
         T(ctl_secondary_ept_not_offered),
         T(ctl_secondary_vmcs_shadowing_not_offered),
+        T(ctl_vmcs_shadowing_bitmap_addresses),
         T(ctl_cr3_target_count),
         T(ctl_io_bitmap_a_unaligned),
         T(ctl_io_bitmap_b_beyond_width),

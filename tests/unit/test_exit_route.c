@@ -19,7 +19,10 @@ struct fake_page {
     uint8_t bytes[4096];
 };
 
-static struct fake_page pages[3];
+#define VMREAD_BM 0x13000ull
+#define VMWRITE_BM 0x14000ull
+
+static struct fake_page pages[5];
 
 struct call {
     gpa_t page;
@@ -64,11 +67,15 @@ static int setup(void **state UNUSED)
     pages[0].gpa = IO_A;
     pages[1].gpa = IO_B;
     pages[2].gpa = MSR_BM;
+    pages[3].gpa = VMREAD_BM;
+    pages[4].gpa = VMWRITE_BM;
     memset(&v12, 0, sizeof v12);
     V12(&v12, VMCS_IO_BITMAP_A) = IO_A;
     V12(&v12, VMCS_IO_BITMAP_B) = IO_B;
     V12(&v12, VMCS_MSR_BITMAP) = MSR_BM;
-    route = (struct route_ctx){&v12, fake_bitmap_bit, pages, 0};
+    V12(&v12, VMCS_VMREAD_BITMAP) = VMREAD_BM;
+    V12(&v12, VMCS_VMWRITE_BITMAP) = VMWRITE_BM;
+    route = (struct route_ctx){&v12, fake_bitmap_bit, pages, 0, 0};
     ncalls = 0;
     bad_page = false;
     return 0;
@@ -423,8 +430,8 @@ TEST(unconditional_exits_always_l1s)
     static const unsigned always[] = {
         EXIT_EXCEPTION_NMI, EXIT_TRIPLE_FAULT,  EXIT_INTERRUPT_WINDOW, EXIT_NMI_WINDOW, EXIT_TASK_SWITCH,
         EXIT_CPUID,         EXIT_GETSEC,        EXIT_INVD,             EXIT_VMCALL,     EXIT_VMCLEAR,
-        EXIT_VMLAUNCH,      EXIT_VMPTRLD,       EXIT_VMPTRST,          EXIT_VMREAD,     EXIT_VMRESUME,
-        EXIT_VMWRITE,       EXIT_VMXOFF,        EXIT_VMXON,            EXIT_INVEPT,     EXIT_INVVPID,
+        EXIT_VMLAUNCH,      EXIT_VMPTRLD,       EXIT_VMPTRST,          EXIT_VMRESUME, /* VMREAD/VMWRITE: below */
+        EXIT_VMXOFF,        EXIT_VMXON,            EXIT_INVEPT,     EXIT_INVVPID,
         EXIT_CR_ACCESS,     EXIT_XSETBV,        EXIT_INVALID_GUEST_STATE, EXIT_MSR_LOADING,
         EXIT_MACHINE_CHECK,
     };
@@ -447,11 +454,79 @@ TEST(unconditional_exits_always_l1s)
     assert_int_equal(ncalls, 0);
 }
 
+/* ------------------------------------------------------------ VMREAD/VMWRITE (SDM 30.3, 24.6.15) */
+
+static bool vmrw(unsigned reason, uint64_t field)
+{
+    route.vmx_field = field;
+    return wants(reason, 0, 0);
+}
+
+TEST(vmread_vmwrite_without_shadowing_always_l1s)
+{
+    set_proc(~(uint32_t)0);
+    set_proc2(~(uint32_t)PROC2_VMCS_SHADOWING);
+    assert_true(vmrw(EXIT_VMREAD, VMCS_GUEST_RIP));
+    assert_true(vmrw(EXIT_VMWRITE, VMCS_GUEST_RIP));
+    /* Shadowing in a secondary field that is not active (no secondary controls) counts for nothing. */
+    set_proc(0);
+    set_proc2(PROC2_VMCS_SHADOWING);
+    assert_true(vmrw(EXIT_VMREAD, VMCS_GUEST_RIP));
+    assert_int_equal(ncalls, 0);
+}
+
+TEST(vmread_vmwrite_bitmap_bit_clear_is_not_l1s)
+{
+    set_proc(PROC_SECONDARY_CONTROLS);
+    set_proc2(PROC2_VMCS_SHADOWING);
+    assert_false(vmrw(EXIT_VMREAD, VMCS_GUEST_RIP));
+    assert_true(consulted(VMREAD_BM, VMCS_GUEST_RIP & 0x7fff));
+    assert_false(vmrw(EXIT_VMWRITE, VMCS_GUEST_RSP));
+    assert_true(consulted(VMWRITE_BM, VMCS_GUEST_RSP & 0x7fff));
+}
+
+TEST(vmread_vmwrite_bitmap_bit_set_is_l1s)
+{
+    set_proc(PROC_SECONDARY_CONTROLS);
+    set_proc2(PROC2_VMCS_SHADOWING);
+    set_bit_in(VMREAD_BM, VMCS_GUEST_RIP);
+    set_bit_in(VMWRITE_BM, VMCS_GUEST_RSP);
+    assert_true(vmrw(EXIT_VMREAD, VMCS_GUEST_RIP));
+    assert_true(vmrw(EXIT_VMWRITE, VMCS_GUEST_RSP));
+    /* Each instruction reads its own bitmap only. */
+    assert_false(vmrw(EXIT_VMWRITE, VMCS_GUEST_RIP));
+    assert_false(vmrw(EXIT_VMREAD, VMCS_GUEST_RSP));
+    /* The HIGH encoding of a 64-bit field is a bit of its own. */
+    set_bit_in(VMREAD_BM, VMCS_TSC_OFFSET);
+    assert_true(vmrw(EXIT_VMREAD, VMCS_TSC_OFFSET));
+    assert_false(vmrw(EXIT_VMREAD, VMCS_TSC_OFFSET | 1));
+}
+
+TEST(vmread_vmwrite_field_above_bit_14_always_l1s)
+{
+    set_proc(PROC_SECONDARY_CONTROLS);
+    set_proc2(PROC2_VMCS_SHADOWING);
+    /* Bits 63:15 of the operand set: exits whatever the bitmaps say, and they are not read. */
+    assert_true(vmrw(EXIT_VMREAD, 0x8000));
+    assert_true(vmrw(EXIT_VMWRITE, BIT(32) | VMCS_GUEST_RIP));
+    assert_true(vmrw(EXIT_VMREAD, ~0ull));
+    assert_int_equal(ncalls, 0);
+    /* Bit 14 is still inside the bitmap (bit 0x4000 + field). */
+    assert_false(vmrw(EXIT_VMREAD, 0x7fff));
+    assert_true(consulted(VMREAD_BM, 0x7fff));
+    set_bit_in(VMREAD_BM, 0x7fff);
+    assert_true(vmrw(EXIT_VMREAD, 0x7fff));
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        T(vmread_vmwrite_without_shadowing_always_l1s),
+        T(vmread_vmwrite_bitmap_bit_clear_is_not_l1s),
+        T(vmread_vmwrite_bitmap_bit_set_is_l1s),
+        T(vmread_vmwrite_field_above_bit_14_always_l1s),
         T(io_single_port_per_bitmap_a),
         T(io_single_port_per_bitmap_b),
         T(io_every_port_of_a_multibyte_access),

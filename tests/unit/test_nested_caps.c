@@ -251,6 +251,34 @@ TEST(caps_nested_ept_dropped_without_cpu_support)
     assert_int_equal(caps.v12_features & V12F_EPT, 0);
 }
 
+TEST(caps_vmcs_shadowing_offered_where_the_cpu_has_it)
+{
+    struct vmx_caps hw = bochs_caps(); /* skylake_x: has VMCS shadowing */
+    struct nested_options opt = {.ept = true, .vmcs_shadowing = true};
+    nested_caps_compute(&hw, &opt, &caps);
+    assert_true(caps.proc2.allowed1 & PROC2_VMCS_SHADOWING);
+    assert_true((msr(MSR_IA32_VMX_PROCBASED_CTLS2) >> 32) & PROC2_VMCS_SHADOWING);
+    assert_int_equal(caps.proc2.allowed0 & PROC2_VMCS_SHADOWING, 0);
+    /* KVM uses shadow VMCSs only with VMWRITE to the exit-information fields (IA32_VMX_MISC[29]). */
+    assert_true(msr(MSR_IA32_VMX_MISC) & VMX_MISC_VMWRITE_ANY_FIELD);
+    assert_true(caps.v12_features & V12F_SHADOW);
+    assert_true(vmcs12_slot_of(VMCS_VMREAD_BITMAP, caps.v12_features) >= 0);
+    assert_true(vmcs12_slot_of(VMCS_VMWRITE_BITMAP, caps.v12_features) >= 0);
+    /* A CPU without it (sandy_bridge): neither the control, nor MISC[29], nor the bitmap fields. */
+    hw.proc2.allowed1 &= ~(uint32_t)PROC2_VMCS_SHADOWING;
+    nested_caps_compute(&hw, &opt, &caps);
+    assert_int_equal(caps.proc2.allowed1 & PROC2_VMCS_SHADOWING, 0);
+    assert_int_equal(msr(MSR_IA32_VMX_MISC) & VMX_MISC_VMWRITE_ANY_FIELD, 0);
+    assert_int_equal(caps.v12_features & V12F_SHADOW, 0);
+    assert_int_equal(vmcs12_slot_of(VMCS_VMREAD_BITMAP, caps.v12_features), -1);
+    /* Nor with vmcs_shadowing=0. */
+    hw = bochs_caps();
+    opt.vmcs_shadowing = false;
+    nested_caps_compute(&hw, &opt, &caps);
+    assert_int_equal(caps.proc2.allowed1 & PROC2_VMCS_SHADOWING, 0);
+    assert_int_equal(msr(MSR_IA32_VMX_MISC) & VMX_MISC_VMWRITE_ANY_FIELD, 0);
+}
+
 TEST(caps_misc)
 {
     compute_bochs();
@@ -429,6 +457,7 @@ int main(void)
         cmocka_unit_test(caps_nested_ept_capabilities),
         cmocka_unit_test(caps_no_ept_ad_on_the_cpu_means_no_ad_and_no_pml),
         cmocka_unit_test(caps_nested_ept_dropped_without_cpu_support),
+        cmocka_unit_test(caps_vmcs_shadowing_offered_where_the_cpu_has_it),
         cmocka_unit_test(caps_misc),
         cmocka_unit_test(caps_misc_cr3_targets_capped),
         cmocka_unit_test(caps_legacy_msrs_fix_default1),

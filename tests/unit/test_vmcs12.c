@@ -10,7 +10,7 @@
 #include "nestor/vmcs12.h"
 #include "nestor/vmx_arch.h"
 
-#define ALL_FEATURES (V12F_VPID | V12F_EPT | V12F_PREEMPT | V12F_PML)
+#define ALL_FEATURES (V12F_VPID | V12F_EPT | V12F_PREEMPT | V12F_SHADOW | V12F_PML)
 
 /* The table again, straight from the X-macro, with the feature each field needs. */
 struct field {
@@ -96,7 +96,6 @@ TEST(vmcs12_unsupported_encodings)
         0x0002,                     /* posted-interrupt notification vector: not offered */
         0x2012,                     /* virtual-APIC address: not offered */
         0x2808,                     /* guest IA32_PERF_GLOBAL_CTRL: not offered */
-        0x401c,                     /* TPR threshold: not offered */
         0x4410,                     /* 32-bit read-only index 8: no such field */
     };
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -105,6 +104,12 @@ TEST(vmcs12_unsupported_encodings)
         assert_int_equal(vmcs12_read(fresh(), bad[i], ALL_FEATURES, &val), V12_UNSUPPORTED);
         assert_int_equal(val, 0x1234); /* untouched */
         assert_int_equal(vmcs12_write(fresh(), bad[i], ALL_FEATURES, true, 1), V12_UNSUPPORTED);
+    }
+    /* TPR threshold (TPR shadow not offered) and the VMREAD/VMWRITE bitmaps exist only with VMCS shadowing. */
+    static const uint64_t shadow_only[] = {0x401c, 0x2026, 0x2028, 0x2027};
+    for (size_t i = 0; i < ARRAY_SIZE(shadow_only); i++) {
+        assert_int_equal(vmcs12_slot_of(shadow_only[i], ALL_FEATURES & ~V12F_SHADOW), -1);
+        assert_true(vmcs12_slot_of(shadow_only[i], ALL_FEATURES) >= 0);
     }
 }
 

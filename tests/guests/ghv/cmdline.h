@@ -12,6 +12,7 @@ enum ghv_test {
     GHV_TEST_SMP,   /* smp.c, run before the eptx dispatch in main.c */
     GHV_TEST_HOSTILE_NESTED, /* hostile_nested.c, after the EPT setup of eptx_run */
     GHV_TEST_LIVEBITMAP, GHV_TEST_XEXITS, /* livebitmap.c, xexits.c */
+    GHV_TEST_SHADOW, /* shadow.c */
     GHV_TEST_EPTAD, /* eptad.c, after the EPT setup of eptx_run */
     GHV_TEST_COUNT
 };

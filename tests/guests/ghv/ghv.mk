@@ -51,6 +51,9 @@ GHV_XE_C_NAMES += smp
 # test=livebitmap and test=xexits: linked after everything else too.
 GHV_XE_S_NAMES += l2_xexits
 GHV_XE_C_NAMES += livebitmap xexits
+# test=shadow (VMCS shadowing for ghv's L2): linked after everything else too.
+GHV_XE_S_NAMES += l2_shadow
+GHV_XE_C_NAMES += shadow
 # test=eptad: linked after everything else too.
 GHV_XE_S_NAMES += l2_eptad
 GHV_XE_C_NAMES += eptad

@@ -83,6 +83,8 @@ void ghv_main(u32 magic, u32 mbi)
         ok &= livebitmap_run();
     if (test == GHV_TEST_XEXITS)
         ok &= xexits_run();
+    if (test == GHV_TEST_SHADOW)
+        ok &= shadow_run();
     if (test == GHV_TEST_EPTAD)
         ok &= eptad_run();
     ghv_finish(ok ? 0 : 1);
