@@ -126,7 +126,8 @@ test-reference: deps all $(L1TEST_MB2) $(GHV_ELF) $(KVMTEST_BIN)
 # tests/boot/test_cpu_models.py's sandy_bridge subset and the lynnfield refusal only).
 MODELS       ?= corei7_sandy_bridge_2600k corei7_haswell_4770 corei7_skylake_x
 MODELS_TESTS ?= tests/boot/test_nested_vmx.py tests/boot/test_nested_isolation.py tests/boot/test_nested_exits_more.py \
-                tests/boot/test_l1_shadow_vmcs.py
+                tests/boot/test_l1_shadow_vmcs.py \
+                tests/boot/test_nested_eptad.py
 test-models: deps all $(L1TEST_MB2) $(GHV_ELF)
 	@status=0; for m in $(MODELS); do echo "== NESTOR_CPU_MODEL=$$m"; \
 	    NESTOR_CPU_MODEL=$$m $(PYTHON) -m pytest -p no:cacheprovider -q $(MODELS_TESTS) || status=1; done; \

@@ -15,6 +15,8 @@ enum ept02_compose_result ept02_compose(struct ept *shadow, const struct ept *ep
     if (!ept_walk(ept01, w->l1pa, &w01))
         return EPT02_NOT_L1_MEMORY;
     uint64_t perms = w->perms & w01.perms;
+    if (!w->dirty) /* EPT A/D: writable only once EPT12's D is set (nested/ept_ad.c) */
+        perms &= ~EPT_W;
     if (!perms || (perms & need) != need)
         return EPT02_L1_MAY_NOT;
     /* The same composition as a fill on a fault (nested/ept02.c): smaller leaf, EPT12 ∩ EPT01, UC wins. */
@@ -48,8 +50,17 @@ unsigned ept02_prefetch(struct ept *shadow, const struct ept *ept01, gpa_t gpa2,
         struct ept12_walk nw;
         uint64_t size;
         /* Read now: an entry L1 changes later is a cached translation like any other, until INVEPT. */
-        if (ept12_sibling(w, read(ctx, w->leaf_table + i * 8), g, caps, &nw) != EPT12_OK)
+        uint64_t entry = read(ctx, w->leaf_table + i * 8);
+        if (ept12_sibling(w, entry, g, caps, &nw) != EPT12_OK)
             continue;
+        if (w->ad) {
+            /* EPT A/D: the upper entries got A from the fill's own walk; a neighbour is cached
+             * only if the CPU would set nothing to use it (A set), and writable only with D. */
+            if (!(entry & EPT_ACCESSED))
+                continue;
+            nw.ad = true;
+            nw.dirty = entry & EPT_DIRTY;
+        }
         if (ept02_compose(shadow, ept01, g, &nw, 0, &size) == EPT02_INSTALLED)
             prefetched[n++] = g;
     }

@@ -61,12 +61,18 @@ enum ept12_result ept12_walk(uint64_t eptp, gpa_t gpa, const struct ept12_caps *
     gpa_t table = eptp & c->maxphyaddr_mask & ~0xfffull;
     w->perms = 0;
     w->level = 4;
+    w->ad = false;
+    w->dirty = true;
+    w->ad_written = w->dirtied = false;
     /* The 4-level EPT Nestor offers translates 48 bits: beyond that nothing is mapped (an EPT violation). */
     if (gpa >= (1ull << 48))
         return EPT12_NOT_PRESENT;
     for (unsigned level = 4; level >= 1; level--) {
         unsigned shift = 12 + 9 * (level - 1);
-        uint64_t e = read(ctx, table + ((gpa >> shift) & 511) * 8);
+        gpa_t pa = table + ((gpa >> shift) & 511) * 8;
+        uint64_t e = read(ctx, pa);
+        w->entry_pa[level] = pa;
+        w->entry[level] = e;
         bool leaf;
         enum ept12_result r = entry_at(e, level, gpa, perms, c, w, &leaf);
         if (r != EPT12_OK)
@@ -86,6 +92,11 @@ enum ept12_result ept12_sibling(const struct ept12_walk *leaf, uint64_t entry, g
 {
     bool is_leaf;
     w->perms = 0;
+    w->ad = false;
+    w->dirty = true;
+    w->ad_written = w->dirtied = false;
+    w->entry_pa[leaf->level] = leaf->leaf_table + ((gpa >> (12 + 9 * (leaf->level - 1))) & 511) * 8;
+    w->entry[leaf->level] = entry;
     enum ept12_result r = entry_at(entry, leaf->level, gpa, leaf->upper_perms, c, w, &is_leaf);
     if (r != EPT12_OK)
         return r;

@@ -88,6 +88,9 @@ const char *entry_check_controls(const struct vmcs12 *v, const struct entry_chec
         if (r)
             return r;
     }
+    CHECK(!(proc2 & PROC2_ENABLE_PML) || (proc2 & PROC2_ENABLE_EPT), "26.2.1.1 enable PML requires enable EPT");
+    CHECK(!(proc2 & PROC2_ENABLE_PML) || addr_ok(V12(v, VMCS_PML_ADDR), 4096, c),
+          "26.2.1.1 PML address must be 4-KByte aligned (bits 11:0 = 0) and within the physical-address width");
 
     /* 26.2.1.2 VM-exit control fields */
     CHECK(ctl_ok(exit, k->exit), "26.2.1.2 VM-exit controls must respect IA32_VMX_TRUE_EXIT_CTLS");

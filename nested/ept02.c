@@ -12,6 +12,12 @@
  * L1 widens permissions without INVEPT, the next violation re-walks EPT12 and
  * picks the new permissions up, as the SDM requires. Nestor is stricter in
  * one way: INVEPT single-context drops the whole shadow of that EPTP.
+ *
+ * EPT A/D flags (docs/NESTED.md, "EPT A/D and PML"): when the EPTP12 has bit 6, a shadow entry
+ * is installed either by a fill through nested_ept12_access() for that very access (which set
+ * A in the EPT12 entries, and D, logged to PML, for a write) or ahead of an access that would
+ * set no flag at all (pre-fill, prefetch: ept/ept02_prefetch.c, nested/ept02_prefill.c); in
+ * every case a leaf is writable only if EPT12's D is set (w.dirty).
  */
 #include "nested_internal.h"
 #include "nestor/ept.h"
@@ -22,7 +28,13 @@
 #include "nestor/platform.h"
 #include "nestor/vmx_ops.h"
 
-static uint64_t read_l1_entry(void *ctx, gpa_t pa) { return l1_phys_read_u64(ctx, pa); }
+/*
+ * The EPTP of a shadow. With A/D flags on in L1's EPTP they are on in EPT02 too: the CPU then
+ * treats L2's guest paging-structure accesses as writes (SDM 28.3.3.2), so they fault on a
+ * read-only shadow entry and reach the EPT12 walk as the writes they are, with the access bits
+ * of the exit qualification as the CPU gives them under A/D (nested/ept_ad.c).
+ */
+static uint64_t eptp02_of(const struct ept02_root *r) { return ept_eptp(&r->ept) | (r->eptp12 & EPTP_AD_ENABLE); }
 
 static void invalidate_hw(const struct ept *e)
 {
@@ -139,14 +151,22 @@ enum exit_action ept02_violation(struct vcpu *v)
         .maxphyaddr_mask = nested_maxphy_mask(),
     };
     struct ept12_walk w;
-    enum ept12_result r = ept12_walk(V12(v12, VMCS_EPT_POINTER), gpa2, &caps, read_l1_entry, v, &w);
-    if (r == EPT12_MISCONFIG) {
+    enum ept12_access_result r = nested_ept12_access(v, gpa2, need, &caps, &w);
+    if (r == EPT12_ACCESS_LOG_FULL) { /* SDM 28.3.6: before the access, nothing set; bit 12 as for a violation */
+        nested_reflect(v, EXIT_PML_FULL, qual & EPTQUAL_NMI_UNBLOCKING, false);
+        return EXIT_RESUME;
+    }
+    if (r == EPT12_ACCESS_BUSY) { /* L1 keeps rewriting the entries: let L2 retry the access */
+        reblock_nmis(qual);
+        return EXIT_RESUME;
+    }
+    if (r == EPT12_ACCESS_MISCONFIG) {
         n->stats.l2_to_l1[EXIT_EPT_MISCONFIG]++;
         log_debug("EPT12 misconfiguration for L2 guest-physical 0x%lx (level %u): reflected", gpa2, w.level);
         nested_reflect(v, EXIT_EPT_MISCONFIG, 0, false);
         return EXIT_RESUME;
     }
-    if (r == EPT12_NOT_PRESENT || (w.perms & need) != need) {
+    if (r == EPT12_ACCESS_VIOLATION) {
         n->stats.l2_to_l1[EXIT_EPT_VIOLATION]++;
         ept02_note_reflected(v, gpa2, V12(v12, VMCS_EPT_POINTER), need);
         nested_reflect(v, EXIT_EPT_VIOLATION, ept12_violation_qual(qual, w.perms), false);
@@ -159,6 +179,8 @@ enum exit_action ept02_violation(struct vcpu *v)
                          "L1's EPT12 maps L2 guest-physical 0x%lx to L1-physical 0x%lx, which is not L1's memory: "
                          "L1 stopped (Nestor never maps it)", gpa2, w.l1pa);
     uint64_t perms = w.perms & w01.perms;
+    if (!w.dirty) /* EPT A/D: writable only once EPT12's D is set, so every D-setting write comes here */
+        perms &= ~EPT_W;
     if ((perms & need) != need)
         return vcpu_stop(v, STATUS_L1_FAILED, true,
                          "L2 %s L1-physical 0x%lx (guest-physical 0x%lx), which L1 itself may not: L1 stopped",
@@ -181,7 +203,7 @@ enum exit_action ept02_violation(struct vcpu *v)
     for (;;) {
         if (!root)
             return vcpu_stop(v, STATUS_NESTOR_PANIC, true, "out of memory for a shadow EPT");
-        vmwrite(VMCS_EPT_POINTER, ept_eptp(&root->ept)); /* the root may be new after a flush */
+        vmwrite(VMCS_EPT_POINTER, eptp02_of(root)); /* the root may be new after a flush */
         if (ept_install(&root->ept, base2, hpa, level_of(size), perms, memtype, uc || w.ignore_pat, &replaced))
             break;
         if (size > PAGE_SIZE) {
@@ -212,5 +234,5 @@ enum exit_action ept02_violation(struct vcpu *v)
 uint64_t ept02_eptp_for(struct vcpu *v, uint64_t eptp12)
 {
     struct ept02_root *r = ept02_get(v, eptp12);
-    return r ? ept_eptp(&r->ept) : 0;
+    return r ? eptp02_of(r) : 0;
 }

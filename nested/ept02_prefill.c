@@ -58,6 +58,14 @@ void ept02_prefill(struct vcpu *v, const struct vmcs12 *v12)
     if (!root || ept12_walk(n->prefill.eptp12, n->prefill.gpa2, &caps, read_l1_entry, v, &w) != EPT12_OK ||
         (w.perms & n->prefill.need) != n->prefill.need)
         return;
+    /* EPT A/D: only if the access would set no flag (no flag is set, nothing logged, no PML-full
+     * ahead of an access that may never come); writable only with D (ept02_compose). */
+    if (n->prefill.eptp12 & EPTP_AD_ENABLE) {
+        if (ept12_ad_pending(&w, n->prefill.need & EPT_W))
+            return;
+        w.ad = true;
+        w.dirty = w.entry[w.level] & EPT_DIRTY;
+    }
     if (ept02_compose(&root->ept, &v->vm->ept, n->prefill.gpa2, &w, n->prefill.need, &size) == EPT02_INSTALLED)
         n->stats.ept02_prefills++;
 }

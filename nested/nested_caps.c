@@ -16,7 +16,8 @@
 #define EMU_PROC2                                                                                          \
     (PROC2_DESC_TABLE_EXITING | PROC2_ENABLE_RDTSCP | PROC2_ENABLE_VPID | PROC2_WBINVD_EXITING |           \
      PROC2_ENABLE_INVPCID | PROC2_RDRAND_EXITING | PROC2_RDSEED_EXITING)
-#define EMU_PROC2_EPT (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST)
+/* PML only with EPT A/D flags (it logs the D flags Nestor sets: nested/ept_ad.c). */
+#define EMU_PROC2_EPT (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_PML)
 /* L1's own shadow VMCSs (nested/vmcs12_shadow_l1.c): L2's VMREAD/VMWRITE exit to Nestor, which
  * reads L1's bitmaps and the shadow vmcs12, so the CPU's control is only needed as a policy:
  * offered where a real CPU of this model would have it. */
@@ -33,12 +34,12 @@
 #define MISC_CR3_TARGETS(m) (((m) >> 16) & 0x1ff)
 
 /* EPT/VPID capabilities offered: INVVPID with its four types; with nested EPT, 4-level walks,
- * UC/WB, 2 MiB and 1 GiB pages, execute-only, INVEPT single and all context. Not: EPT A/D flags
- * (not emulated), advanced exit information, 5-level walks. */
+ * UC/WB, 2 MiB and 1 GiB pages, execute-only, A/D flags (nested/ept_ad.c), INVEPT single and all
+ * context. Not: advanced exit information, 5-level walks. */
 #define VPID_CAP_KEEP (VPID_CAP_INVVPID | BIT(40) | BIT(41) | BIT(42) | BIT(43))
 #define EPT_CAP_KEEP                                                                                      \
     (EPT_CAP_EXEC_ONLY | EPT_CAP_WALK_4 | EPT_CAP_MEMTYPE_UC | EPT_CAP_MEMTYPE_WB | EPT_CAP_2MB_PAGE |    \
-     EPT_CAP_1GB_PAGE | EPT_CAP_INVEPT | EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)
+     EPT_CAP_1GB_PAGE | EPT_CAP_AD | EPT_CAP_INVEPT | EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)
 
 static struct vmx_ctl_cap offer(struct vmx_ctl_cap hw, uint32_t emulated)
 {
@@ -94,6 +95,8 @@ void nested_caps_compute(const struct vmx_caps *hw, const struct nested_options 
             n->proc2.allowed1 &= ~(uint32_t)(PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST);
         }
     }
+    if (!(n->ept_vpid & EPT_CAP_AD))
+        n->proc2.allowed1 &= ~(uint32_t)PROC2_ENABLE_PML | n->proc2.allowed0;
     if (!(n->ept_vpid & VPID_CAP_INVVPID))
         n->proc2.allowed1 &= ~(uint32_t)PROC2_ENABLE_VPID;
 
@@ -106,6 +109,8 @@ void nested_caps_compute(const struct vmx_caps *hw, const struct nested_options 
         n->v12_features |= V12F_PREEMPT;
     if (n->proc2.allowed1 & PROC2_VMCS_SHADOWING)
         n->v12_features |= V12F_SHADOW;
+    if (n->proc2.allowed1 & PROC2_ENABLE_PML)
+        n->v12_features |= V12F_PML;
 
     /* IA32_VMX_BASIC: Nestor's revision, 4 KiB regions, write-back, TRUE MSRs, and
      * INS/OUTS instruction information only if the CPU gives it to Nestor (A.1). */

@@ -282,6 +282,9 @@ void nested_stats_print(const struct vcpu *v)
     if (s->ept02_roots)
         log_always("nested: EPT02: %lu shadow entries filled, %lu shadow EPTs created, %lu INVEPTs, %lu low-memory flushes",
                    s->ept02_fills, s->ept02_roots, s->invepts, s->ept02_flushes);
+    if (s->ept12_ad_writes)
+        log_always("nested: EPT A/D: flags written into EPT12 for %lu L2 accesses, %lu D flags set, %lu pages logged to PML",
+                   s->ept12_ad_writes, s->ept12_dirtied, s->pml_logged);
     if (to_l1) {
         /* What an L2 exit that L1 handles costs in L0 exits: itself plus L1's VMX instructions (VMREAD, VMWRITE, VMRESUME...). */
         uint64_t per100 = (to_l1 + s->l1_vmx_exits_nested) * 100 / to_l1;

@@ -64,6 +64,10 @@ uint64_t ept02_eptp_for(struct vcpu *v, uint64_t eptp12);
 void ept02_drop(struct vcpu *v, uint64_t eptp12);
 void ept02_drop_all(struct vcpu *v);
 enum exit_action ept02_violation(struct vcpu *v);
+/* ept_ad.c: the EPT12 walk of an L2 access, with A/D flags set and logged when L1 enables them. */
+#include "nestor/ept12_ad.h"
+enum ept12_access_result nested_ept12_access(struct vcpu *v, gpa_t gpa2, uint64_t need, const struct ept12_caps *caps,
+                                             struct ept12_walk *w);
 /* ept02_prefill.c: shadow entries installed ahead of L2's faults. */
 struct ept12_walk;
 void ept02_note_reflected(struct vcpu *v, gpa_t gpa2, uint64_t eptp12, uint64_t need);

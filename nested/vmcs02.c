@@ -250,9 +250,10 @@ bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
     uint32_t proc02 = (proc12 & ~(uint32_t)(PROC_USE_IO_BITMAPS | PROC_UNCOND_IO_EXITING | PROC_USE_MSR_BITMAPS)) |
                       PROC_SECONDARY_CONTROLS | vmcs02_io_msr_exiting(v, v12, proc12, false);
     /* Unrestricted guest passes through (it needs EPT12); EPT is always on (eptp02 above). L1's VMCS
-     * shadowing never: L2's VMREAD/VMWRITE must exit to Nestor (nested/vmcs12_shadow_l1.c). */
+     * shadowing never: L2's VMREAD/VMWRITE must exit to Nestor (nested/vmcs12_shadow_l1.c). L1's PML
+     * neither: it is Nestor's to write (nested/ept_ad.c); the CPU would log EPT02's flags into it. */
     uint32_t proc2_02 = (proc2_12 & n->caps.proc2.allowed1 &
-                         ~(uint32_t)(PROC2_ENABLE_VPID | PROC2_ENABLE_EPT | PROC2_VMCS_SHADOWING)) |
+                         ~(uint32_t)(PROC2_ENABLE_VPID | PROC2_ENABLE_EPT | PROC2_VMCS_SHADOWING | PROC2_ENABLE_PML)) |
                         PROC2_ENABLE_EPT | (n->vpid02 ? PROC2_ENABLE_VPID : 0);
     uint32_t exit02 = (exit12 & (EXIT_SAVE_DEBUG_CONTROLS | EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_PREEMPTION_TIMER)) |
                       EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT |

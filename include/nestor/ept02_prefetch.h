@@ -9,6 +9,11 @@
  * EPT01 says UC. Such an entry is a translation the CPU could have cached on its own
  * (SDM 28.3.3.4: a present EPT entry may be cached at any time), so INVEPT, which drops
  * the whole shadow, removes it like any other. It never replaces a present shadow entry.
+ *
+ * EPT A/D flags (w->ad, docs/NESTED.md "EPT A/D and PML"): an entry goes in ahead of an access
+ * only if that access would set no flag in EPT12 (A set in every entry used), and writable
+ * only if the leaf's D is set (w->dirty): the first write still faults and sets D (and logs it
+ * to PML), as on a fill.
  */
 #ifndef NESTOR_EPT02_PREFETCH_H
 #define NESTOR_EPT02_PREFETCH_H

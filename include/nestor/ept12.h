@@ -28,6 +28,15 @@ struct ept12_walk {
     unsigned level;     /* level where the walk ended: 4 PML4 ... 1 PT */
     gpa_t leaf_table;   /* L1-physical address of the table holding the leaf (valid for EPT12_OK) */
     uint64_t upper_perms; /* EPT_R|W|X ANDed over the non-leaf entries used (valid for EPT12_OK) */
+    /* Every entry the walk read, by level (4 ... w->level): where it is in L1-physical memory and
+     * what it held, so A/D flags can be set on exactly these values (ept/ept12_ad.c). */
+    gpa_t entry_pa[5];
+    uint64_t entry[5];
+    /* Set by ept12_access (ept12_ad.h): A/D flags enabled in the EPTP, and the leaf's D flag is
+     * set once the access is done (always true without A/D). */
+    bool ad, dirty;
+    /* Set by ept12_access: this access wrote flags into EPT12 / turned the leaf's D from 0 to 1. */
+    bool ad_written, dirtied;
 };
 
 /* Reads the 8-byte entry at L1-physical address pa (all ones when there is no memory). */

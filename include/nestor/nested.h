@@ -44,6 +44,9 @@ struct nested_stats {
     uint64_t l2_reinjected;                /* events re-delivered to L2 after an exit L0 handled */
     uint64_t ept02_prefills;               /* shadow entries installed at entry for the violation just reflected */
     uint64_t ept02_prefetched;             /* shadow entries installed ahead of a fault from neighbouring EPT12 entries */
+    uint64_t ept12_ad_writes;              /* L2 accesses for which Nestor wrote A/D flags into EPT12 */
+    uint64_t ept12_dirtied;                /* EPT12 D flags Nestor set (0 -> 1) */
+    uint64_t pml_logged;                   /* of those, logged into L1's PML */
 };
 
 /* The nonzero 64-bit words of one of Nestor's own bitmap pages, for cheap merging into vmcs02's. */

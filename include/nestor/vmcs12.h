@@ -33,6 +33,7 @@
  * with shadowing has (they all have TPR shadow) and which KVM's shadow-field list VMWRITEs
  * unconditionally; without TPR shadow offered it is a value stored and never used. */
 #define V12F_SHADOW BIT(3)
+#define V12F_PML BIT(4)
 
 #define VMCS12_FIELDS(X)                                                                          \
     X(VMCS_VPID, V12F_VPID)                                                                       \
@@ -101,7 +102,8 @@
     X(VMCS_HOST_FS_BASE, V12F_ALWAYS) X(VMCS_HOST_GS_BASE, V12F_ALWAYS)                           \
     X(VMCS_HOST_TR_BASE, V12F_ALWAYS) X(VMCS_HOST_GDTR_BASE, V12F_ALWAYS)                         \
     X(VMCS_HOST_IDTR_BASE, V12F_ALWAYS) X(VMCS_HOST_SYSENTER_ESP, V12F_ALWAYS)                    \
-    X(VMCS_HOST_SYSENTER_EIP, V12F_ALWAYS) X(VMCS_HOST_RSP, V12F_ALWAYS) X(VMCS_HOST_RIP, V12F_ALWAYS)
+    X(VMCS_HOST_SYSENTER_EIP, V12F_ALWAYS) X(VMCS_HOST_RSP, V12F_ALWAYS) X(VMCS_HOST_RIP, V12F_ALWAYS) \
+    X(VMCS_PML_ADDR, V12F_PML) X(VMCS_GUEST_PML_INDEX, V12F_PML)
 
 #define VMCS12_SLOT_ENUM(enc, feat) SLOT_##enc,
 enum vmcs12_slot { VMCS12_FIELDS(VMCS12_SLOT_ENUM) VMCS12_NFIELDS };

@@ -525,8 +525,63 @@ TEST(ctl_eptp_walk_length)
 TEST(ctl_eptp_ad_not_offered)
 {
     enable_ept();
+    caps_ept.ept_vpid &= ~EPT_CAP_AD; /* a CPU without EPT A/D flags (sandy_bridge) */
     SET(VMCS_EPT_POINTER, EPTP_VALID | EPTP_AD_ENABLE);
     CONTROLS_FAIL("26.2.1.1", "accessed/dirty");
+}
+
+TEST(ctl_eptp_ad_offered)
+{
+    enable_ept();
+    assert_true(caps_ept.ept_vpid & EPT_CAP_AD);
+    SET(VMCS_EPT_POINTER, EPTP_VALID | EPTP_AD_ENABLE);
+    assert_null(controls());
+}
+
+static void enable_pml(uint64_t addr)
+{
+    enable_ept();
+    SET(VMCS_PROC_CONTROLS2, GET(VMCS_PROC_CONTROLS2) | PROC2_ENABLE_PML);
+    SET(VMCS_PML_ADDR, addr);
+}
+
+TEST(ctl_pml_valid)
+{
+    enable_pml(0x5000);
+    SET(VMCS_EPT_POINTER, EPTP_VALID | EPTP_AD_ENABLE);
+    assert_null(controls());
+    SET(VMCS_EPT_POINTER, EPTP_VALID); /* PML without A/D flags is legal: nothing is ever logged */
+    assert_null(controls());
+}
+
+TEST(ctl_pml_requires_ept)
+{
+    enable_pml(0x5000);
+    SET(VMCS_PROC_CONTROLS2, GET(VMCS_PROC_CONTROLS2) & ~(uint64_t)PROC2_ENABLE_EPT);
+    CONTROLS_FAIL("26.2.1.1", "enable PML requires enable EPT");
+}
+
+TEST(ctl_pml_address_unaligned)
+{
+    enable_pml(0x5008);
+    CONTROLS_FAIL("26.2.1.1", "PML address must be 4-KByte aligned");
+}
+
+TEST(ctl_pml_address_beyond_width)
+{
+    enable_pml(MAXPHY_MASK + 1);
+    CONTROLS_FAIL("26.2.1.1", "PML address");
+}
+
+TEST(ctl_pml_not_offered_without_ad)
+{
+    /* nested_caps offers PML only with EPT A/D flags: the secondary controls check refuses it. */
+    struct vmx_caps hw = bochs_hw();
+    hw.ept_vpid &= ~EPT_CAP_AD;
+    struct nested_options opt = {.ept = true};
+    nested_caps_compute(&hw, &opt, &caps_ept);
+    enable_pml(0x5000);
+    CONTROLS_FAIL("26.2.1.1", "secondary processor-based controls");
 }
 
 TEST(ctl_eptp_reserved)
@@ -1562,6 +1617,12 @@ int main(void)
         T(ctl_eptp_memory_type),
         T(ctl_eptp_walk_length),
         T(ctl_eptp_ad_not_offered),
+        T(ctl_eptp_ad_offered),
+        T(ctl_pml_valid),
+        T(ctl_pml_requires_ept),
+        T(ctl_pml_address_unaligned),
+        T(ctl_pml_address_beyond_width),
+        T(ctl_pml_not_offered_without_ad),
         T(ctl_eptp_reserved),
         T(ctl_eptp_beyond_width),
         T(ctl_exit_default1_cleared),

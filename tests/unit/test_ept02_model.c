@@ -901,6 +901,52 @@ TEST(model_prefetched_entry_changed_in_ept12_before_use)
     assert_int_equal(check_shadow(true), 7);
 }
 
+/* EPT A/D on (the fill's walk came from ept12_access, w.ad): a neighbour goes in only if using it
+ * sets no flag (A set), and writable only with D; the first write still faults (nested/ept_ad.c). */
+TEST(model_prefetch_with_ept_ad_takes_accessed_neighbours_read_only_until_dirty)
+{
+    gpa_t g = 56 * MiB; /* group 0-7 */
+    uint64_t rw = R | W | MT(MEMTYPE_WB);
+    map12(g, 1, RAM4K, rw | EPT_ACCESSED);
+    map12(g + 1 * PAGE_SIZE, 1, RAM4K + 1 * PAGE_SIZE, rw | EPT_ACCESSED | EPT_DIRTY); /* writable */
+    map12(g + 2 * PAGE_SIZE, 1, RAM4K + 2 * PAGE_SIZE, rw | EPT_ACCESSED);             /* read-only */
+    map12(g + 3 * PAGE_SIZE, 1, RAM4K + 3 * PAGE_SIZE, rw);                            /* no A: left */
+    map12(g + 4 * PAGE_SIZE, 1, RAM4K + 4 * PAGE_SIZE, rw | EPT_DIRTY);                /* D without A: left */
+    assert_int_equal(model_violation(g, EPTQUAL_READ | HW_LINEAR).out, FILLED);
+    struct ept12_walk w;
+    assert_int_equal(ept12_walk(eptp12, g, &caps12, l1_read_entry, &ept01, &w), EPT12_OK);
+    w.ad = true;
+    w.dirty = false;
+    gpa_t got[EPT02_PREFETCH_GROUP];
+    assert_int_equal(ept02_prefetch(&shadow, &ept01, g, &w, &caps12, l1_read_entry, &ept01, got), 2);
+    assert_int_equal(got[0], g + 1 * PAGE_SIZE);
+    assert_int_equal(got[1], g + 2 * PAGE_SIZE);
+    struct ept_walk sw;
+    assert_true(ept_walk(&shadow, g + 1 * PAGE_SIZE, &sw));
+    assert_int_equal(sw.perms, R | W);
+    assert_true(ept_walk(&shadow, g + 2 * PAGE_SIZE, &sw));
+    assert_int_equal(sw.perms, R);
+    assert_false(shadow_has(g + 3 * PAGE_SIZE));
+    assert_false(shadow_has(g + 4 * PAGE_SIZE));
+}
+
+/* The composition itself (fill, pre-fill, prefetch): no write permission while D is clear. */
+TEST(model_compose_with_ept_ad_is_read_only_until_dirty)
+{
+    gpa_t g = 60 * MiB;
+    map12(g, 1, RAM4K + 7 * PAGE_SIZE, RWX | MT(MEMTYPE_WB) | EPT_ACCESSED);
+    struct ept12_walk w;
+    uint64_t size;
+    assert_int_equal(ept12_walk(eptp12, g, &caps12, l1_read_entry, &ept01, &w), EPT12_OK);
+    w.ad = true;
+    w.dirty = false;
+    assert_int_equal(ept02_compose(&shadow, &ept01, g, &w, W, &size), EPT02_L1_MAY_NOT); /* a write must fault */
+    assert_int_equal(ept02_compose(&shadow, &ept01, g, &w, R, &size), EPT02_INSTALLED);
+    struct ept_walk sw;
+    assert_true(ept_walk(&shadow, g, &sw));
+    assert_int_equal(sw.perms, R | X);
+}
+
 TEST(model_prefetch_skips_large_leaves_and_taken_slots)
 {
     build_l2_view();
@@ -942,6 +988,8 @@ int main(void)
         T(model_prefill_never_replaces_a_shadow_entry),
         T(model_prefetch_takes_valid_neighbours_only),
         T(model_prefetched_entry_changed_in_ept12_before_use),
+        T(model_prefetch_with_ept_ad_takes_accessed_neighbours_read_only_until_dirty),
+        T(model_compose_with_ept_ad_is_read_only_until_dirty),
         T(model_prefetch_skips_large_leaves_and_taken_slots),
     };
 #undef T

@@ -185,9 +185,22 @@ TEST(caps_ept_option_offers_ept_and_ug)
     assert_true(caps.proc2.allowed1 & PROC2_ENABLE_EPT);
     assert_true(caps.proc2.allowed1 & PROC2_UNRESTRICTED_GUEST);
     assert_true(caps.v12_features & V12F_EPT);
-    /* The rest stays out even then. */
-    assert_int_equal(caps.proc2.allowed1 & (PROC2_VMCS_SHADOWING | PROC2_ENABLE_PML | PROC2_ENABLE_VMFUNC), 0);
+    /* PML with it (Bochs has EPT A/D flags); the rest stays out even then. */
+    assert_true(caps.proc2.allowed1 & PROC2_ENABLE_PML);
+    assert_true(caps.v12_features & V12F_PML);
+    assert_int_equal(caps.proc2.allowed1 & (PROC2_VMCS_SHADOWING | PROC2_ENABLE_VMFUNC), 0);
     assert_false(caps.present[IDX(MSR_IA32_VMX_VMFUNC)]);
+}
+
+TEST(caps_no_ept_ad_on_the_cpu_means_no_ad_and_no_pml)
+{
+    struct vmx_caps hw = bochs_caps();
+    hw.ept_vpid &= ~EPT_CAP_AD; /* sandy_bridge: PML neither (a CPU with PML has A/D) */
+    compute(&hw, true);
+    assert_int_equal(msr(MSR_IA32_VMX_EPT_VPID_CAP) & EPT_CAP_AD, 0);
+    assert_int_equal(caps.proc2.allowed1 & PROC2_ENABLE_PML, 0);
+    assert_int_equal((msr(MSR_IA32_VMX_PROCBASED_CTLS2) >> 32) & PROC2_ENABLE_PML, 0);
+    assert_int_equal(caps.v12_features & V12F_PML, 0);
 }
 
 TEST(caps_nested_ept_capabilities)
@@ -202,11 +215,11 @@ TEST(caps_nested_ept_capabilities)
     assert_true(c & EPT_CAP_2MB_PAGE);
     assert_true(c & EPT_CAP_1GB_PAGE);
     assert_true(c & EPT_CAP_EXEC_ONLY);
-    assert_int_equal(c & EPT_CAP_AD, 0); /* A/D flags not emulated */
+    assert_true(c & EPT_CAP_AD); /* A/D flags emulated (nested/ept_ad.c) where the CPU has them */
     assert_int_equal(c & VPID_CAP_INVVPID, VPID_CAP_INVVPID);
-    assert_int_equal(c, 0x00000f0106134141ull);
+    assert_int_equal(c, 0x00000f0106334141ull);
     assert_int_equal(caps.ept_vpid, c);
-    assert_int_equal(caps.v12_features, V12F_VPID | V12F_EPT | V12F_PREEMPT);
+    assert_int_equal(caps.v12_features, V12F_VPID | V12F_EPT | V12F_PREEMPT | V12F_PML);
     assert_int_equal(msr(MSR_IA32_VMX_VMCS_ENUM), (uint64_t)vmcs12_max_index(caps.v12_features) << 1);
     /* Still a subset of the hardware everywhere, allowed-0 within allowed-1. */
     for (size_t i = 0; i < ARRAY_SIZE(control_msrs); i++) {
@@ -442,6 +455,7 @@ int main(void)
         cmocka_unit_test(caps_never_offered),
         cmocka_unit_test(caps_ept_option_offers_ept_and_ug),
         cmocka_unit_test(caps_nested_ept_capabilities),
+        cmocka_unit_test(caps_no_ept_ad_on_the_cpu_means_no_ad_and_no_pml),
         cmocka_unit_test(caps_nested_ept_dropped_without_cpu_support),
         cmocka_unit_test(caps_vmcs_shadowing_offered_where_the_cpu_has_it),
         cmocka_unit_test(caps_misc),

@@ -10,7 +10,7 @@
 #include "nestor/vmcs12.h"
 #include "nestor/vmx_arch.h"
 
-#define ALL_FEATURES (V12F_VPID | V12F_EPT | V12F_PREEMPT | V12F_SHADOW)
+#define ALL_FEATURES (V12F_VPID | V12F_EPT | V12F_PREEMPT | V12F_SHADOW | V12F_PML)
 
 /* The table again, straight from the X-macro, with the feature each field needs. */
 struct field {

@@ -13,7 +13,8 @@ const char *const ghv_test_names[] = {"basic", "neg", "all", "events", "l0", "ms
                                      "ept", "ept-ug", "ept-hostile", "ept-outside", "runl2",
                                      "smp",
                                      "hostile-nested",
-                                     "livebitmap", "xexits", "shadow"};
+                                     "livebitmap", "xexits", "shadow",
+                                     "eptad"};
 
 static const char *find_cmdline(u32 mbi)
 {

@@ -139,6 +139,7 @@ bool smp_run(void);
 bool hostile_nested_run(void); /* hostile_nested.c */
 bool livebitmap_run(void);     /* livebitmap.c */
 bool shadow_run(void);         /* shadow.c */
+bool eptad_run(void);          /* eptad.c */
 bool xexits_run(void);         /* xexits.c */
 
 #endif

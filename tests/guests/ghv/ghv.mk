@@ -54,6 +54,9 @@ GHV_XE_C_NAMES += livebitmap xexits
 # test=shadow (VMCS shadowing for ghv's L2): linked after everything else too.
 GHV_XE_S_NAMES += l2_shadow
 GHV_XE_C_NAMES += shadow
+# test=eptad: linked after everything else too.
+GHV_XE_S_NAMES += l2_eptad
+GHV_XE_C_NAMES += eptad
 
 GHV_XS_OBJS := $(GHV_X_S_NAMES:%=$(GHV_OBJ)/x/%.S.o)
 GHV_XC_OBJS := $(GHV_X_C_NAMES:%=$(GHV_OBJ)/x/%.c.o)

@@ -85,5 +85,7 @@ void ghv_main(u32 magic, u32 mbi)
         ok &= xexits_run();
     if (test == GHV_TEST_SHADOW)
         ok &= shadow_run();
+    if (test == GHV_TEST_EPTAD)
+        ok &= eptad_run();
     ghv_finish(ok ? 0 : 1);
 }
