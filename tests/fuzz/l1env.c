@@ -556,7 +556,9 @@ void env_check_vmcs02(void)
     } else {
         bool found = false;
         for (unsigned i = 0; i < EPT02_ROOTS; i++)
-            if (n->ept02[i].valid && ept_eptp(&n->ept02[i].ept) == eptp &&
+            /* EPTP02 carries vmcs12's A/D enable (bit 6): L2's paging-structure accesses count as writes (28.3.5). */
+            if (n->ept02[i].valid && ept_eptp(&n->ept02[i].ept) == (eptp & ~(uint64_t)EPTP_AD_ENABLE) &&
+                (eptp & EPTP_AD_ENABLE) == (V12(v12, VMCS_EPT_POINTER) & EPTP_AD_ENABLE) &&
                 n->ept02[i].eptp12 == V12(v12, VMCS_EPT_POINTER))
                 found = true;
         if (!found)
@@ -616,7 +618,7 @@ static bool cpu_would_fault(gpa_t gpa2, uint64_t qual)
     uint64_t eptp = v02(VMCS_EPT_POINTER), need = qual & 7;
     for (unsigned i = 0; i < EPT02_ROOTS; i++) {
         struct ept_walk w;
-        if (!n->ept02[i].valid || ept_eptp(&n->ept02[i].ept) != eptp)
+        if (!n->ept02[i].valid || ept_eptp(&n->ept02[i].ept) != (eptp & ~(uint64_t)EPTP_AD_ENABLE))
             continue;
         if (!ept_walk(&n->ept02[i].ept, gpa2, &w) || (w.perms & need) != need)
             return true;
