@@ -1,21 +1,11 @@
 /* The meaning of each byte typed on the console (include/nestor/console_escape.h). */
 #include "nestor/console_escape.h"
+#include "nestor/lib.h"
 
 #define CTRL_C 0x03
 #define BACKSPACE 0x08
 #define ESCAPE 0x1b
 #define DELETE 0x7f
-
-static int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static enum esc_result address_byte(struct esc_state *s, uint8_t c, uint8_t *out)
 {
@@ -40,7 +30,7 @@ static enum esc_result address_byte(struct esc_state *s, uint8_t c, uint8_t *out
         *out = c; /* the x of a "0x" prefix: shown, no digit */
         return ESC_ADDR_ECHO;
     }
-    int h = hex_value(c);
+    int h = hex_digit_value(c);
     if (h < 0 || (s->addr >> 60))
         return ESC_NOTHING; /* not a digit, or the 64 bits are full */
     s->addr = (s->addr << 4) | (uint64_t)h;

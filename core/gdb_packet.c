@@ -1,5 +1,6 @@
 /* GDB remote protocol framing and hex (GDB manual E.1 "Overview", E.2 "Packets"). */
 #include "nestor/gdb_proto.h"
+#include "nestor/lib.h"
 
 void gdb_rx_reset(struct gdb_rx *rx)
 {
@@ -10,16 +11,7 @@ void gdb_rx_reset(struct gdb_rx *rx)
     rx->buf[0] = '\0';
 }
 
-int gdb_hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+int gdb_hex_digit(char c) { return hex_digit_value((unsigned char)c); }
 
 /*
  * Outside a packet only '$', '+', '-' and 0x03 mean something; anything else

@@ -57,6 +57,21 @@ void nested_vmfail_valid(struct vcpu *v, unsigned err)
     set_flags(v, RFLAGS_ZF);
 }
 
+bool nested_vmwrite_outcome(struct vcpu *v, enum vmcs12_result r)
+{
+    switch (r) {
+    case V12_UNSUPPORTED:
+        nested_vmfail_valid(v, VMERR_UNSUPPORTED_FIELD);
+        return false;
+    case V12_READ_ONLY:
+        nested_vmfail_valid(v, VMERR_VMWRITE_READ_ONLY);
+        return false;
+    case V12_OK:
+        break;
+    }
+    return true;
+}
+
 void nested_vmfail(struct vcpu *v, unsigned err)
 {
     if (v->nested.current)

@@ -10,6 +10,8 @@ bool vmx_insn_checks(struct vcpu *v, bool needs_vmx_operation);
 void nested_vmsucceed(struct vcpu *v);
 void nested_vmfail_invalid(struct vcpu *v);
 void nested_vmfail_valid(struct vcpu *v, unsigned err);
+/* A VMWRITE's vmcs12 outcome: VMfailValid(12) unsupported field, (13) read-only field (31.4); true: written. */
+bool nested_vmwrite_outcome(struct vcpu *v, enum vmcs12_result r);
 /* VMfailValid when there is a current VMCS, VMfailInvalid otherwise. */
 void nested_vmfail(struct vcpu *v, unsigned err);
 bool l1_long_mode_code(void);

@@ -103,16 +103,8 @@ enum exit_action nested_l2_shadow_vmrw(struct vcpu *v, bool write)
     }
     value = vmx_operand_reg_read(v, INSNINFO_REG1(info));
     bool write_any = n->caps.misc & VMX_MISC_VMWRITE_ANY_FIELD;
-    switch (vmcs12_write(&shadow->v, field, n->caps.v12_features, write_any, value)) {
-    case V12_UNSUPPORTED:
-        nested_vmfail_valid(v, VMERR_UNSUPPORTED_FIELD);
+    if (!nested_vmwrite_outcome(v, vmcs12_write(&shadow->v, field, n->caps.v12_features, write_any, value)))
         return EXIT_RESUME;
-    case V12_READ_ONLY:
-        nested_vmfail_valid(v, VMERR_VMWRITE_READ_ONLY);
-        return EXIT_RESUME;
-    case V12_OK:
-        break;
-    }
     log_trace("L2 VMWRITE field 0x%lx of shadow VMCS 0x%lx = 0x%lx", field, link, value);
     nested_vmsucceed(v);
     return EXIT_RESUME;

@@ -228,17 +228,9 @@ enum exit_action nested_handle_vmwrite(struct vcpu *v)
     int slot = vmcs12_slot_of(field, n->caps.v12_features);
     if (slot >= 0)
         vmcs12_mark_dirty(n, (unsigned)slot);
-    switch (vmcs12_write(&n->current->v, field, n->caps.v12_features, write_any, value)) {
-    case V12_UNSUPPORTED:
-        nested_vmfail_valid(v, VMERR_UNSUPPORTED_FIELD);
+    if (!nested_vmwrite_outcome(v, vmcs12_write(&n->current->v, field, n->caps.v12_features, write_any, value)))
         return EXIT_RESUME;
-    case V12_READ_ONLY:
-        nested_vmfail_valid(v, VMERR_VMWRITE_READ_ONLY);
-        return EXIT_RESUME;
-    case V12_OK:
-        vmcs_shadow_sync_after_write(v, field);
-        break;
-    }
+    vmcs_shadow_sync_after_write(v, field);
     nested_vmsucceed(v);
     return EXIT_RESUME;
 }
