@@ -64,17 +64,29 @@ static void dump_segment(const char *name, uint32_t sel_field)
               vmread(VMCS_GUEST_ES_BASE + 2 * i), vmread(VMCS_GUEST_ES_LIMIT + 2 * i), vmread(VMCS_GUEST_ES_AR + 2 * i));
 }
 
-void vcpu_dump_guest_state(struct vcpu *v)
+/* A stop's dump is an error line; the console's Ctrl-A r prints whatever the log level (log_always). */
+#define SAY(always, ...) ((always) ? log_always(__VA_ARGS__) : log_msg(LOG_ERROR, __VA_ARGS__))
+
+void vcpu_log_gprs(const struct vcpu *v, bool always, const char *prefix)
 {
     const uint64_t *g = v->regs.gpr;
+    SAY(always, "%s  rip=%016lx rsp=%016lx rflags=%016lx", prefix, vmread(VMCS_GUEST_RIP), vmread(VMCS_GUEST_RSP),
+        vmread(VMCS_GUEST_RFLAGS));
+    SAY(always, "%s  rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx", prefix, g[GPR_RAX], g[GPR_RBX], g[GPR_RCX],
+        g[GPR_RDX]);
+    SAY(always, "%s  rsi=%016lx rdi=%016lx rbp=%016lx r8 =%016lx", prefix, g[GPR_RSI], g[GPR_RDI], g[GPR_RBP],
+        g[GPR_R8]);
+    SAY(always, "%s  r9 =%016lx r10=%016lx r11=%016lx r12=%016lx", prefix, g[GPR_R9], g[GPR_R10], g[GPR_R11],
+        g[GPR_R12]);
+    SAY(always, "%s  r13=%016lx r14=%016lx r15=%016lx cr2=%016lx", prefix, g[GPR_R13], g[GPR_R14], g[GPR_R15],
+        v->regs.cr2);
+}
+
+void vcpu_dump_guest_state(struct vcpu *v)
+{
     log_error("L1 state at exit %u (%s), qualification 0x%lx:", EXIT_REASON_BASIC(v->exit_reason),
               exit_reason_name(EXIT_REASON_BASIC(v->exit_reason)), v->exit_qual);
-    log_error("  rip=%016lx rsp=%016lx rflags=%016lx", vmread(VMCS_GUEST_RIP), vmread(VMCS_GUEST_RSP),
-              vmread(VMCS_GUEST_RFLAGS));
-    log_error("  rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx", g[GPR_RAX], g[GPR_RBX], g[GPR_RCX], g[GPR_RDX]);
-    log_error("  rsi=%016lx rdi=%016lx rbp=%016lx r8 =%016lx", g[GPR_RSI], g[GPR_RDI], g[GPR_RBP], g[GPR_R8]);
-    log_error("  r9 =%016lx r10=%016lx r11=%016lx r12=%016lx", g[GPR_R9], g[GPR_R10], g[GPR_R11], g[GPR_R12]);
-    log_error("  r13=%016lx r14=%016lx r15=%016lx cr2=%016lx", g[GPR_R13], g[GPR_R14], g[GPR_R15], v->regs.cr2);
+    vcpu_log_gprs(v, false, "");
     log_error("  cr0=%016lx (L1 sees %016lx) cr3=%016lx cr4=%016lx (L1 sees %016lx)", vmread(VMCS_GUEST_CR0),
               vmread(VMCS_CR0_READ_SHADOW), vmread(VMCS_GUEST_CR3), vmread(VMCS_GUEST_CR4),
               vmread(VMCS_CR4_READ_SHADOW));

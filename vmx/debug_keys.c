@@ -56,15 +56,9 @@ static void print_segment(const char *name, uint32_t sel_field)
 
 static void print_regs(struct vcpu *v)
 {
-    const uint64_t *g = v->regs.gpr;
     log_always("regs: %s on L1 CPU %u, after exit %u (%s)", v->nested.in_l2 ? "L2 (vmcs02)" : "L1 (vmcs01)",
                v->l1_index, EXIT_REASON_BASIC(v->exit_reason), exit_reason_name(EXIT_REASON_BASIC(v->exit_reason)));
-    log_always("regs:   rip=%016lx rsp=%016lx rflags=%016lx", vmread(VMCS_GUEST_RIP), vmread(VMCS_GUEST_RSP),
-               vmread(VMCS_GUEST_RFLAGS));
-    log_always("regs:   rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx", g[GPR_RAX], g[GPR_RBX], g[GPR_RCX], g[GPR_RDX]);
-    log_always("regs:   rsi=%016lx rdi=%016lx rbp=%016lx r8 =%016lx", g[GPR_RSI], g[GPR_RDI], g[GPR_RBP], g[GPR_R8]);
-    log_always("regs:   r9 =%016lx r10=%016lx r11=%016lx r12=%016lx", g[GPR_R9], g[GPR_R10], g[GPR_R11], g[GPR_R12]);
-    log_always("regs:   r13=%016lx r14=%016lx r15=%016lx cr2=%016lx", g[GPR_R13], g[GPR_R14], g[GPR_R15], v->regs.cr2);
+    vcpu_log_gprs(v, true, "regs: ");
     log_always("regs:   cr0=%016lx cr3=%016lx cr4=%016lx efer=%016lx", vmread(VMCS_CR0_READ_SHADOW),
                vmread(VMCS_GUEST_CR3), vmread(VMCS_CR4_READ_SHADOW), vmread(VMCS_GUEST_EFER));
     print_segment("cs", VMCS_GUEST_CS_SEL);

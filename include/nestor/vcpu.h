@@ -110,6 +110,8 @@ void vcpu_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint
 enum exit_action vcpu_stop(struct vcpu *v, uint32_t status, bool dump, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void vcpu_dump_guest_state(struct vcpu *v);
+/* RIP, RSP, RFLAGS, the GPRs and CR2 of the current VMCS's guest, each line after prefix; always: whatever the log level. */
+void vcpu_log_gprs(const struct vcpu *v, bool always, const char *prefix);
 /* core/vcpu_pdpte.c: PAE PDPTEs into the current VMCS, all or none (false if one is invalid, SDM vol. 3A 4.4.1). */
 bool vmcs_write_pdptes(const uint64_t pdpte[4], uint64_t maxphyaddr_mask);
 /* The same, read from the page-directory-pointer table at cr3 in L1's memory. */
