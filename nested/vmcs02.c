@@ -147,12 +147,18 @@ static uint32_t fit(const char *what, struct vmx_ctl_cap cap, uint32_t value)
 
 /*
  * Nestor's own bitmap OR L1's: an access exits if either wants it. Nestor's bitmaps have a
- * few dozen bits set, so L1's page is copied and only Nestor's nonzero words are ORed in.
+ * few dozen bits set, so L1's page is copied and only Nestor's nonzero words are ORed in
+ * (this runs at every emulated VM entry).
  */
-static void merge_page(struct vcpu *v, paddr_t dst, paddr_t l0, const struct sparse_page *sp, gpa_t l1_gpa)
+static void merge_page(struct vcpu *v, paddr_t dst, paddr_t l0, const struct sparse_page *sp, bool with_l1,
+                       gpa_t l1_gpa)
 {
     uint64_t *d = phys_to_virt(dst);
     const uint64_t *own = phys_to_virt(l0);
+    if (!with_l1) {
+        memcpy(d, own, PAGE_SIZE);
+        return;
+    }
     l1_phys_read(v, l1_gpa, d, PAGE_SIZE);
     if (sp->complete) {
         for (unsigned i = 0; i < sp->count; i++)
@@ -199,15 +205,12 @@ uint32_t vmcs02_io_msr_exiting(struct vcpu *v, const struct vmcs12 *v12, uint32_
         proc02 |= PROC_UNCOND_IO_EXITING; /* every port exits, and all of them are L1's */
     } else if (l1_bitmaps && !snapshot) {
         proc02 |= PROC_UNCOND_IO_EXITING; /* live: L1's bitmaps are read at the exit */
-    } else if (!l1_bitmaps) {
-        /* L1 lets L2 reach every port: only Nestor's own exit, and its bitmaps never change after boot. */
-        proc02 |= PROC_USE_IO_BITMAPS;
-        w(VMCS_IO_BITMAP_A, v->io_bitmap[0]);
-        w(VMCS_IO_BITMAP_B, v->io_bitmap[1]);
     } else {
-        /* The string-I/O snapshot: L1's bitmaps merged with Nestor's until the next entry. */
-        merge_page(v, n->io_bitmap02[0], v->io_bitmap[0], &n->io_bitmap01_words[0], V12(v12, VMCS_IO_BITMAP_A));
-        merge_page(v, n->io_bitmap02[1], v->io_bitmap[1], &n->io_bitmap01_words[1], V12(v12, VMCS_IO_BITMAP_B));
+        /* Nestor's ports only (L1 does not intercept I/O), or the string-I/O snapshot. */
+        merge_page(v, n->io_bitmap02[0], v->io_bitmap[0], &n->io_bitmap01_words[0], l1_bitmaps,
+                   V12(v12, VMCS_IO_BITMAP_A));
+        merge_page(v, n->io_bitmap02[1], v->io_bitmap[1], &n->io_bitmap01_words[1], l1_bitmaps,
+                   V12(v12, VMCS_IO_BITMAP_B));
         proc02 |= PROC_USE_IO_BITMAPS;
         w(VMCS_IO_BITMAP_A, n->io_bitmap02[0]);
         w(VMCS_IO_BITMAP_B, n->io_bitmap02[1]);

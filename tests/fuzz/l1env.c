@@ -567,15 +567,10 @@ void env_check_vmcs02(void)
     }
     /* I/O: bitmaps holding L0's ports, or every port exiting. */
     if (proc & PROC_USE_IO_BITMAPS) {
-        /* Nestor's merge pages (L1's bitmaps with Nestor's ports), or Nestor's own bitmaps as they are. */
-        bool merged = v02(VMCS_IO_BITMAP_A) == n->io_bitmap02[0] && v02(VMCS_IO_BITMAP_B) == n->io_bitmap02[1];
-        bool own = v02(VMCS_IO_BITMAP_A) == v->io_bitmap[0] && v02(VMCS_IO_BITMAP_B) == v->io_bitmap[1];
-        if (!merged && !own)
+        if (v02(VMCS_IO_BITMAP_A) != n->io_bitmap02[0] || v02(VMCS_IO_BITMAP_B) != n->io_bitmap02[1])
             env_fail("vmcs02 I/O bitmaps are not Nestor's pages");
-        if (merged) {
-            check_bitmap_merged(v->io_bitmap[0], n->io_bitmap02[0], false, "I/O A");
-            check_bitmap_merged(v->io_bitmap[1], n->io_bitmap02[1], false, "I/O B");
-        }
+        check_bitmap_merged(v->io_bitmap[0], n->io_bitmap02[0], false, "I/O A");
+        check_bitmap_merged(v->io_bitmap[1], n->io_bitmap02[1], false, "I/O B");
     } else if (!(proc & PROC_UNCOND_IO_EXITING)) {
         env_fail("vmcs02 gives L2 direct access to every I/O port (proc 0x%llx)", (unsigned long long)proc);
     }
