@@ -68,7 +68,7 @@ def crash_summary(text):
     return "see the log"
 
 
-def fuzz(build, target, seconds):
+def fuzz(build, target, seconds, runs=0):
     binary = os.path.join(build, target)
     work = os.path.join(build, "corpus", target)
     arts = os.path.join(build, "artifacts", target)
@@ -80,7 +80,9 @@ def fuzz(build, target, seconds):
         return set(glob.glob(os.path.join(arts, "crash-*")) + glob.glob(os.path.join(arts, "leak-*")) +
                    glob.glob(os.path.join(arts, "timeout-*")))
     before = found()
-    args = ["-max_total_time=%d" % seconds, "-print_final_stats=1", "-artifact_prefix=" + arts + "/",
+    # With runs, the run ends after that many executions (seconds 0: however long that takes).
+    args = ["-max_total_time=%d" % seconds] + (["-runs=%d" % runs] if runs else []) + [
+            "-print_final_stats=1", "-artifact_prefix=" + arts + "/",
             "-max_len=%d" % MAX_LEN.get(target, 1024)] + dict_of(target) + [work] + dirs_of(target)
     rc, text, took = run(binary, args, log)
     st = parse(text)
@@ -128,12 +130,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--runs", type=int, default=0, help="fuzz mode: stop each target after this many executions")
     ap.add_argument("--mode", choices=("fuzz", "regress"), default="fuzz")
     ap.add_argument("targets", nargs="+")
     a = ap.parse_args()
     ok = 0
     for t in a.targets:
-        ok += (fuzz if a.mode == "fuzz" else regress)(a.build, t, a.seconds)
+        ok += fuzz(a.build, t, a.seconds, a.runs) if a.mode == "fuzz" else regress(a.build, t, a.seconds)
     bad = len(a.targets) - ok
     print("fuzz%s: %d passed, %d failed" % ("-regress" if a.mode == "regress" else "", ok, bad))
     return 1 if bad else 0
