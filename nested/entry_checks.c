@@ -71,6 +71,24 @@ const char *entry_check_controls(const struct vmcs12 *v, const struct entry_chec
           "26.2.1.1 I/O bitmap addresses must be 4-KByte aligned and within the physical-address width");
     CHECK(!(proc & PROC_USE_MSR_BITMAPS) || addr_ok(V12(v, VMCS_MSR_BITMAP), 4096, c),
           "26.2.1.1 MSR-bitmap address must be 4-KByte aligned and within the physical-address width");
+    if (proc & PROC_TPR_SHADOW) {
+        CHECK(addr_ok(V12(v, VMCS_VIRTUAL_APIC_ADDR), 4096, c),
+              "26.2.1.1 virtual-APIC address must be 4-KByte aligned and within the physical-address width");
+        uint64_t threshold = V12(v, VMCS_TPR_THRESHOLD);
+        CHECK((proc2 & PROC2_VIRT_INTR_DELIVERY) || (threshold & 0xfffffff0u) == 0,
+              "26.2.1.1 TPR threshold bits 31:4 must be 0 without virtual-interrupt delivery");
+        CHECK((proc2 & (PROC2_VIRT_INTR_DELIVERY | PROC2_VIRT_APIC_ACCESSES)) || (threshold & 0xf) <= (c->vtpr >> 4u),
+              "26.2.1.1 TPR threshold bits 3:0 must not exceed VTPR bits 7:4 (virtual-APIC page offset 080H)");
+    } else {
+        CHECK(!(proc2 & (PROC2_VIRT_X2APIC | PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY)),
+              "26.2.1.1 virtualize x2APIC mode, APIC-register virtualization and virtual-interrupt delivery require use TPR shadow");
+    }
+    CHECK(!(proc2 & PROC2_VIRT_X2APIC) || !(proc2 & PROC2_VIRT_APIC_ACCESSES),
+          "26.2.1.1 virtualize x2APIC mode and virtualize APIC accesses must not both be 1");
+    CHECK(!(proc2 & PROC2_VIRT_INTR_DELIVERY) || (pin & PIN_EXT_INTR_EXITING),
+          "26.2.1.1 virtual-interrupt delivery requires external-interrupt exiting");
+    CHECK(!(proc2 & PROC2_VIRT_APIC_ACCESSES) || addr_ok(V12(v, VMCS_APIC_ACCESS_ADDR), 4096, c),
+          "26.2.1.1 APIC-access address must be 4-KByte aligned and within the physical-address width");
     CHECK(!(proc2 & PROC2_VMCS_SHADOWING) ||
               (addr_ok(V12(v, VMCS_VMREAD_BITMAP), 4096, c) && addr_ok(V12(v, VMCS_VMWRITE_BITMAP), 4096, c)),
           "26.2.1.1 VMREAD- and VMWRITE-bitmap addresses must be 4-KByte aligned and within the physical-address width");

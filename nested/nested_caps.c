@@ -12,10 +12,17 @@
      PROC_MWAIT_EXITING | PROC_RDPMC_EXITING | PROC_RDTSC_EXITING | PROC_CR3_LOAD_EXITING |                \
      PROC_CR3_STORE_EXITING | PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING | PROC_NMI_WINDOW_EXITING |    \
      PROC_MOV_DR_EXITING | PROC_UNCOND_IO_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |           \
-     PROC_MONITOR_EXITING | PROC_PAUSE_EXITING | PROC_SECONDARY_CONTROLS)
+     PROC_MONITOR_EXITING | PROC_PAUSE_EXITING | PROC_SECONDARY_CONTROLS | PROC_TPR_SHADOW)
 #define EMU_PROC2                                                                                          \
     (PROC2_DESC_TABLE_EXITING | PROC2_ENABLE_RDTSCP | PROC2_ENABLE_VPID | PROC2_WBINVD_EXITING |           \
-     PROC2_ENABLE_INVPCID | PROC2_RDRAND_EXITING | PROC2_RDSEED_EXITING)
+     PROC2_ENABLE_INVPCID | PROC2_RDRAND_EXITING | PROC2_RDSEED_EXITING | EMU_PROC2_APIC)
+/*
+ * APIC virtualization (SDM 29) passes through to vmcs02 with L1's pages translated by EPT01
+ * (nested/apic_virt.c): the CPU virtualizes L2's APIC against L1's virtual-APIC page. Not
+ * virtualize x2APIC mode: it acts only through the MSR bitmap, and vmcs02 has none (every L2
+ * RDMSR/WRMSR exits to Nestor, nested/l2_passthrough.c). Not posted interrupts (Bochs lacks them).
+ */
+#define EMU_PROC2_APIC (PROC2_VIRT_APIC_ACCESSES | PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY)
 /* PML only with EPT A/D flags (it logs the D flags Nestor sets: nested/ept_ad.c). */
 #define EMU_PROC2_EPT (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_PML)
 /* L1's own shadow VMCSs (nested/vmcs12_shadow_l1.c): L2's VMREAD/VMWRITE exit to Nestor, which
@@ -99,6 +106,9 @@ void nested_caps_compute(const struct vmx_caps *hw, const struct nested_options 
         n->proc2.allowed1 &= ~(uint32_t)PROC2_ENABLE_PML | n->proc2.allowed0;
     if (!(n->ept_vpid & VPID_CAP_INVVPID))
         n->proc2.allowed1 &= ~(uint32_t)PROC2_ENABLE_VPID;
+    /* 26.2.1.1: APIC-register virtualization and virtual-interrupt delivery need use TPR shadow. */
+    if (!(n->proc.allowed1 & PROC_TPR_SHADOW))
+        n->proc2.allowed1 &= ~(uint32_t)(PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY) | n->proc2.allowed0;
 
     n->v12_features = V12F_ALWAYS;
     if (n->proc2.allowed1 & PROC2_ENABLE_VPID)
@@ -111,6 +121,12 @@ void nested_caps_compute(const struct vmx_caps *hw, const struct nested_options 
         n->v12_features |= V12F_SHADOW;
     if (n->proc2.allowed1 & PROC2_ENABLE_PML)
         n->v12_features |= V12F_PML;
+    if (n->proc.allowed1 & PROC_TPR_SHADOW)
+        n->v12_features |= V12F_TPR;
+    if (n->proc2.allowed1 & PROC2_VIRT_APIC_ACCESSES)
+        n->v12_features |= V12F_APIC_ACCESS;
+    if (n->proc2.allowed1 & PROC2_VIRT_INTR_DELIVERY)
+        n->v12_features |= V12F_VID;
 
     /* IA32_VMX_BASIC: Nestor's revision, 4 KiB regions, write-back, TRUE MSRs, and
      * INS/OUTS instruction information only if the CPU gives it to Nestor (A.1). */

@@ -46,6 +46,7 @@ static void save_l2_state(struct nested_vmx *n, struct vmcs12 *v12)
         V12(v12, VMCS_GUEST_EFER) = vmread(VMCS_GUEST_EFER);
     if (exit12 & EXIT_SAVE_PREEMPTION_TIMER)
         V12(v12, VMCS_PREEMPTION_TIMER_VALUE) = vmread(VMCS_PREEMPTION_TIMER_VALUE);
+    apic_virt_save(v12);
     /* 27.3.4: with EPT and PAE paging the exit saves the PDPTEs. */
     uint32_t proc12 = (uint32_t)V12(v12, VMCS_PROC_CONTROLS);
     if ((proc12 & PROC_SECONDARY_CONTROLS) && (V12(v12, VMCS_PROC_CONTROLS2) & PROC2_ENABLE_EPT)) {

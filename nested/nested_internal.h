@@ -98,6 +98,12 @@ void sparse_page_index(struct sparse_page *sp, paddr_t page);
  * current, nothing changed): no memory for the shadow EPT02 vmcs12's EPTP needs.
  */
 bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12);
+/* apic_virt.c: APIC virtualization for L2. VTPR for the entry checks (0xff if unreadable); the
+ * pages through EPT01 (NULL, or the rule they break); vmcs02's fields; saving at an exit. */
+uint8_t apic_virt_vtpr(struct vcpu *v, const struct vmcs12 *v12);
+const char *apic_virt_pages(struct vcpu *v, const struct vmcs12 *v12);
+void apic_virt_vmcs02(struct vcpu *v, const struct vmcs12 *v12);
+void apic_virt_save(struct vmcs12 *v12);
 /* vmcs02.c: the I/O and MSR exiting controls for vmcs02 (live reads of L1's bitmaps, or the snapshot). */
 uint32_t vmcs02_io_msr_exiting(struct vcpu *v, const struct vmcs12 *v12, uint32_t proc12, bool snapshot);
 /* l2_passthrough.c: an L2 I/O or RDMSR/WRMSR exit that L1's bitmaps (read now) do not want. */

@@ -287,6 +287,7 @@ bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
         w(VMCS_ENTRY_INSTRUCTION_LEN, V12(v12, VMCS_ENTRY_INSTRUCTION_LEN));
     }
     w(VMCS_EPT_POINTER, eptp02); /* a shadow may have been dropped and made anew */
+    apic_virt_vmcs02(v, v12);
     if (pin12 & PIN_PREEMPTION_TIMER)
         w(VMCS_PREEMPTION_TIMER_VALUE, V12(v12, VMCS_PREEMPTION_TIMER_VALUE)); /* counted down in vmcs02 */
     else if (l0_timer)

@@ -15,6 +15,7 @@ struct entry_check_ctx {
     uint64_t maxphyaddr_mask; /* physical-address width: (1 << MAXPHYADDR) - 1 */
     bool l1_ia32e;            /* L1 itself runs in IA-32e mode (EFER.LMA) */
     bool rtm;                 /* L1 sees RTM (CPUID.(EAX=7,ECX=0):EBX[11]) */
+    uint8_t vtpr;             /* byte 0x80 of vmcs12's virtual-APIC page, read by the caller (use TPR shadow) */
 };
 
 /* Returns NULL when all pass, else the rule that failed (then VMfailValid(7)). */

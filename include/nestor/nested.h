@@ -78,6 +78,7 @@ struct nested_vmx {
     paddr_t io_bitmap02[2]; /* no MSR bitmap: vmcs02 lets every RDMSR/WRMSR exit (vmcs02_io_msr_exiting) */
     struct sparse_page io_bitmap01_words[2]; /* Nestor's own I/O exits, indexed */
     bool io_snapshot; /* vmcs02 uses a merged I/O bitmap until the next entry (a string I/O L0 lets run) */
+    paddr_t vapic_hpa, apic_access_hpa; /* vmcs12's APIC-virtualization pages through EPT01 (apic_virt.c) */
 
     bool ept;            /* nested EPT offered (nested_ept=1) */
     /*

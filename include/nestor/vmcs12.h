@@ -31,9 +31,13 @@
 #define V12F_PREEMPT BIT(2)
 /* VMCS shadowing offered to L1: the VMREAD/VMWRITE bitmaps, and the TPR threshold, which every CPU
  * with shadowing has (they all have TPR shadow) and which KVM's shadow-field list VMWRITEs
- * unconditionally; without TPR shadow offered it is a value stored and never used. */
+ * unconditionally. */
 #define V12F_SHADOW BIT(3)
 #define V12F_PML BIT(4)
+/* APIC virtualization (SDM 24.6.8, 29): use TPR shadow; virtualize APIC accesses; virtual-interrupt delivery. */
+#define V12F_TPR BIT(5)
+#define V12F_APIC_ACCESS BIT(6)
+#define V12F_VID BIT(7)
 
 #define VMCS12_FIELDS(X)                                                                          \
     X(VMCS_VPID, V12F_VPID)                                                                       \
@@ -48,7 +52,7 @@
     X(VMCS_IO_BITMAP_A, V12F_ALWAYS) X(VMCS_IO_BITMAP_B, V12F_ALWAYS)                             \
     X(VMCS_MSR_BITMAP, V12F_ALWAYS) X(VMCS_EXIT_MSR_STORE_ADDR, V12F_ALWAYS)                      \
     X(VMCS_VMREAD_BITMAP, V12F_SHADOW) X(VMCS_VMWRITE_BITMAP, V12F_SHADOW)                        \
-    X(VMCS_TPR_THRESHOLD, V12F_SHADOW) /* storage only (TPR shadow not offered); see V12F_SHADOW */ \
+    X(VMCS_TPR_THRESHOLD, V12F_SHADOW | V12F_TPR)                                                 \
     X(VMCS_EXIT_MSR_LOAD_ADDR, V12F_ALWAYS) X(VMCS_ENTRY_MSR_LOAD_ADDR, V12F_ALWAYS)              \
     X(VMCS_TSC_OFFSET, V12F_ALWAYS) X(VMCS_EPT_POINTER, V12F_EPT)                                 \
     X(VMCS_GUEST_PHYSICAL_ADDR, V12F_EPT)                                                         \
@@ -103,7 +107,11 @@
     X(VMCS_HOST_TR_BASE, V12F_ALWAYS) X(VMCS_HOST_GDTR_BASE, V12F_ALWAYS)                         \
     X(VMCS_HOST_IDTR_BASE, V12F_ALWAYS) X(VMCS_HOST_SYSENTER_ESP, V12F_ALWAYS)                    \
     X(VMCS_HOST_SYSENTER_EIP, V12F_ALWAYS) X(VMCS_HOST_RSP, V12F_ALWAYS) X(VMCS_HOST_RIP, V12F_ALWAYS) \
-    X(VMCS_PML_ADDR, V12F_PML) X(VMCS_GUEST_PML_INDEX, V12F_PML)
+    X(VMCS_PML_ADDR, V12F_PML) X(VMCS_GUEST_PML_INDEX, V12F_PML)                                 \
+    X(VMCS_VIRTUAL_APIC_ADDR, V12F_TPR) X(VMCS_APIC_ACCESS_ADDR, V12F_APIC_ACCESS)                \
+    X(VMCS_EOI_EXIT_BITMAP0, V12F_VID) X(VMCS_EOI_EXIT_BITMAP1, V12F_VID)                         \
+    X(VMCS_EOI_EXIT_BITMAP2, V12F_VID) X(VMCS_EOI_EXIT_BITMAP3, V12F_VID)                         \
+    X(VMCS_GUEST_INTR_STATUS, V12F_VID)
 
 #define VMCS12_SLOT_ENUM(enc, feat) SLOT_##enc,
 enum vmcs12_slot { VMCS12_FIELDS(VMCS12_SLOT_ENUM) VMCS12_NFIELDS };
@@ -118,6 +126,7 @@ struct vmcs12 {
 _Static_assert(sizeof(struct vmcs12) <= 4096, "a vmcs12 must fit its 4 KiB region");
 
 _Static_assert(SLOT_VMCS_GUEST_PDPTE3 == SLOT_VMCS_GUEST_PDPTE0 + 3, "the PDPTEs are copied as an array");
+_Static_assert(SLOT_VMCS_EOI_EXIT_BITMAP3 == SLOT_VMCS_EOI_EXIT_BITMAP0 + 3, "the EOI-exit bitmaps are copied as an array");
 
 /* Field access by name: V12(v, VMCS_GUEST_RIP). */
 #define V12(v, enc) ((v)->f[SLOT_##enc])

@@ -364,6 +364,15 @@ static uint64_t v02(uint32_t field)
     return x;
 }
 
+/* A page vmcs02 names for the CPU: vmcs12's guest-physical page as EPT01 maps it, with at least need. */
+static void check_l1_page(const char *what, uint64_t hpa02, uint64_t gpa12, uint64_t need)
+{
+    struct ept_walk w;
+    if (!ept_walk(&E.vm->ept, gpa12, &w) || (w.perms & need) != need || w.hpa != hpa02)
+        env_fail("vmcs02 %s page 0x%llx is not EPT01's translation of vmcs12's 0x%llx", what,
+                 (unsigned long long)hpa02, (unsigned long long)gpa12);
+}
+
 static void expect_current(paddr_t pa, const char *what)
 {
     if (g_fake_cpu.current != pa)
@@ -534,11 +543,20 @@ void env_check_vmcs02(void)
         env_fail("vmcs02 link pointer 0x%llx", (unsigned long long)v02(VMCS_LINK_POINTER));
     if ((v02(VMCS_EXCEPTION_BITMAP) & L0_EXCEPTION_BITMAP) != L0_EXCEPTION_BITMAP)
         env_fail("vmcs02 exception bitmap 0x%llx lacks #DB/#AC", (unsigned long long)v02(VMCS_EXCEPTION_BITMAP));
-    if (proc2 & (PROC2_VMCS_SHADOWING | PROC2_VIRT_APIC_ACCESSES))
-        env_fail("vmcs02 proc2 0x%llx: a feature whose addresses Nestor does not translate",
+    if (proc2 & PROC2_VMCS_SHADOWING)
+        env_fail("vmcs02 proc2 0x%llx: L1's VMCS shadowing reaches the CPU", (unsigned long long)proc2);
+    /* APIC virtualization: only as vmcs12 asks, with vmcs12's pages as EPT01 translates them. */
+    uint64_t proc12 = V12(v12, VMCS_PROC_CONTROLS);
+    uint64_t proc2_12 = (proc12 & PROC_SECONDARY_CONTROLS) ? V12(v12, VMCS_PROC_CONTROLS2) : 0;
+    if ((proc & PROC_TPR_SHADOW) != (proc12 & PROC_TPR_SHADOW) ||
+        (proc2 & (PROC2_VIRT_APIC_ACCESSES | PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY | PROC2_VIRT_X2APIC)) !=
+            (proc2_12 & (PROC2_VIRT_APIC_ACCESSES | PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY)))
+        env_fail("vmcs02 APIC virtualization (proc 0x%llx proc2 0x%llx) is not vmcs12's", (unsigned long long)proc,
                  (unsigned long long)proc2);
     if (proc & PROC_TPR_SHADOW)
-        env_fail("vmcs02 proc 0x%llx: TPR shadow (virtual-APIC address from L1)", (unsigned long long)proc);
+        check_l1_page("virtual-APIC", v02(VMCS_VIRTUAL_APIC_ADDR), V12(v12, VMCS_VIRTUAL_APIC_ADDR), EPT_R | EPT_W);
+    if (proc2 & PROC2_VIRT_APIC_ACCESSES)
+        check_l1_page("APIC-access", v02(VMCS_APIC_ACCESS_ADDR), V12(v12, VMCS_APIC_ACCESS_ADDR), 0);
     /* VPID: L2's own, never L1's or none. */
     if (n->vpid02) {
         if (!(proc2 & PROC2_ENABLE_VPID) || v02(VMCS_VPID) != n->vpid02)

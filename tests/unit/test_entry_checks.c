@@ -388,10 +388,95 @@ TEST(ctl_pin_based_posted_interrupts)
     CONTROLS_FAIL("26.2.1.1", "pin-based controls");
 }
 
-TEST(ctl_primary_tpr_shadow_not_offered)
+/* ------------------------------------------------------------ APIC virtualization (26.2.1.1) */
+
+static void tpr_shadow(uint64_t threshold, uint8_t vtpr)
 {
     SET(VMCS_PROC_CONTROLS, GET(VMCS_PROC_CONTROLS) | PROC_TPR_SHADOW);
-    CONTROLS_FAIL("26.2.1.1", "primary processor-based controls");
+    SET(VMCS_VIRTUAL_APIC_ADDR, 0x5000);
+    SET(VMCS_TPR_THRESHOLD, threshold);
+    ctx.vtpr = vtpr;
+}
+
+static void secondary(uint32_t bits) { SET(VMCS_PROC_CONTROLS2, GET(VMCS_PROC_CONTROLS2) | bits); }
+
+TEST(ctl_tpr_shadow_valid)
+{
+    tpr_shadow(4, 0x50);
+    assert_null(controls());
+    tpr_shadow(5, 0x5f); /* threshold 3:0 equal to VTPR 7:4 */
+    assert_null(controls());
+}
+
+TEST(ctl_virtual_apic_address_unaligned)
+{
+    tpr_shadow(0, 0);
+    SET(VMCS_VIRTUAL_APIC_ADDR, 0x5080);
+    CONTROLS_FAIL("26.2.1.1", "virtual-APIC address must be 4-KByte aligned");
+}
+
+TEST(ctl_virtual_apic_address_beyond_width)
+{
+    tpr_shadow(0, 0);
+    SET(VMCS_VIRTUAL_APIC_ADDR, 1ull << 39);
+    CONTROLS_FAIL("26.2.1.1", "virtual-APIC address must be 4-KByte aligned");
+}
+
+TEST(ctl_tpr_threshold_bits_31_4)
+{
+    tpr_shadow(0x10, 0xff);
+    CONTROLS_FAIL("26.2.1.1", "TPR threshold bits 31:4 must be 0");
+    /* With virtual-interrupt delivery bits 31:4 are not checked (and 3:0 not against VTPR). */
+    secondary(PROC2_VIRT_INTR_DELIVERY);
+    tpr_shadow(0x1f, 0);
+    assert_null(controls());
+}
+
+TEST(ctl_tpr_threshold_above_vtpr)
+{
+    tpr_shadow(6, 0x5f);
+    CONTROLS_FAIL("26.2.1.1", "TPR threshold bits 3:0 must not exceed VTPR bits 7:4");
+    /* Not checked with virtualize APIC accesses. */
+    secondary(PROC2_VIRT_APIC_ACCESSES);
+    SET(VMCS_APIC_ACCESS_ADDR, 0x6000);
+    assert_null(controls());
+}
+
+TEST(ctl_apic_register_virtualization_needs_tpr_shadow)
+{
+    secondary(PROC2_APIC_REG_VIRT);
+    CONTROLS_FAIL("26.2.1.1", "require use TPR shadow");
+}
+
+TEST(ctl_virtual_interrupt_delivery_needs_tpr_shadow)
+{
+    secondary(PROC2_VIRT_INTR_DELIVERY);
+    CONTROLS_FAIL("26.2.1.1", "require use TPR shadow");
+}
+
+TEST(ctl_virtual_interrupt_delivery_needs_external_interrupt_exiting)
+{
+    tpr_shadow(0, 0);
+    secondary(PROC2_VIRT_INTR_DELIVERY | PROC2_APIC_REG_VIRT);
+    assert_null(controls());
+    SET(VMCS_PIN_CONTROLS, GET(VMCS_PIN_CONTROLS) & ~(uint64_t)PIN_EXT_INTR_EXITING);
+    CONTROLS_FAIL("26.2.1.1", "virtual-interrupt delivery requires external-interrupt exiting");
+}
+
+TEST(ctl_apic_access_address_unaligned)
+{
+    secondary(PROC2_VIRT_APIC_ACCESSES);
+    SET(VMCS_APIC_ACCESS_ADDR, 0x6008);
+    CONTROLS_FAIL("26.2.1.1", "APIC-access address must be 4-KByte aligned");
+    SET(VMCS_APIC_ACCESS_ADDR, 0x6000);
+    assert_null(controls()); /* needs no TPR shadow */
+}
+
+TEST(ctl_virtualize_x2apic_not_offered)
+{
+    tpr_shadow(0, 0);
+    secondary(PROC2_VIRT_X2APIC);
+    CONTROLS_FAIL("26.2.1.1", "secondary processor-based controls");
 }
 
 TEST(ctl_primary_mtf_not_offered)
@@ -1599,7 +1684,16 @@ int main(void)
         T(valid_unrestricted_guest_in_real_mode),
         T(ctl_pin_based_default1_cleared),
         T(ctl_pin_based_posted_interrupts),
-        T(ctl_primary_tpr_shadow_not_offered),
+        T(ctl_tpr_shadow_valid),
+        T(ctl_virtual_apic_address_unaligned),
+        T(ctl_virtual_apic_address_beyond_width),
+        T(ctl_tpr_threshold_bits_31_4),
+        T(ctl_tpr_threshold_above_vtpr),
+        T(ctl_apic_register_virtualization_needs_tpr_shadow),
+        T(ctl_virtual_interrupt_delivery_needs_tpr_shadow),
+        T(ctl_virtual_interrupt_delivery_needs_external_interrupt_exiting),
+        T(ctl_apic_access_address_unaligned),
+        T(ctl_virtualize_x2apic_not_offered),
         T(ctl_primary_mtf_not_offered),
         T(ctl_secondary_ept_not_offered),
         T(ctl_secondary_vmcs_shadowing_not_offered),

@@ -137,12 +137,13 @@ TEST(caps_exact_values_on_bochs)
     compute_bochs();
     /* Everything docs/NESTED.md lists as offered, nothing else. */
     assert_int_equal(msr(MSR_IA32_VMX_TRUE_PINBASED_CTLS), 0x0000007f00000016ull);
-    assert_int_equal(msr(MSR_IA32_VMX_TRUE_PROCBASED_CTLS), 0xf7d9fffe04006172ull);
-    assert_int_equal(msr(MSR_IA32_VMX_PROCBASED_CTLS2), 0x0001186c00000000ull);
+    assert_int_equal(msr(MSR_IA32_VMX_TRUE_PROCBASED_CTLS), 0xf7f9fffe04006172ull); /* + use TPR shadow (21) */
+    /* + virtualize APIC accesses (0), APIC-register virtualization (8), virtual-interrupt delivery (9) */
+    assert_int_equal(msr(MSR_IA32_VMX_PROCBASED_CTLS2), 0x00011b6d00000000ull);
     assert_int_equal(msr(MSR_IA32_VMX_TRUE_EXIT_CTLS), 0x007fefff00036dfbull);
     assert_int_equal(msr(MSR_IA32_VMX_TRUE_ENTRY_CTLS), 0x0000d3ff000011fbull);
     assert_int_equal(msr(MSR_IA32_VMX_PINBASED_CTLS), 0x0000007f00000016ull);
-    assert_int_equal(msr(MSR_IA32_VMX_PROCBASED_CTLS), 0xf7d9fffe0401e172ull);
+    assert_int_equal(msr(MSR_IA32_VMX_PROCBASED_CTLS), 0xf7f9fffe0401e172ull);
     assert_int_equal(msr(MSR_IA32_VMX_EXIT_CTLS), 0x007fefff00036dffull);
     assert_int_equal(msr(MSR_IA32_VMX_ENTRY_CTLS), 0x0000d3ff000011ffull);
 }
@@ -157,11 +158,11 @@ TEST(caps_never_offered)
     uint32_t l1 = (uint32_t)(msr(MSR_IA32_VMX_PROCBASED_CTLS) >> 32);
     uint32_t s1 = (uint32_t)(msr(MSR_IA32_VMX_PROCBASED_CTLS2) >> 32);
     uint32_t pin1 = (uint32_t)(msr(MSR_IA32_VMX_TRUE_PINBASED_CTLS) >> 32);
-    uint32_t never_proc = PROC_TPR_SHADOW | PROC_MONITOR_TRAP_FLAG;
+    uint32_t never_proc = PROC_MONITOR_TRAP_FLAG;
+    /* Virtualize x2APIC mode acts through the MSR bitmap, which vmcs02 does not have. */
     uint32_t never_proc2 = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_VMCS_SHADOWING | PROC2_ENABLE_PML |
-                           PROC2_ENABLE_VMFUNC | PROC2_VIRT_APIC_ACCESSES | PROC2_VIRT_X2APIC | PROC2_APIC_REG_VIRT |
-                           PROC2_VIRT_INTR_DELIVERY | PROC2_EPT_VE | PROC2_ENABLE_XSAVES | PROC2_TSC_SCALING |
-                           PROC2_MODE_BASED_EPT_EXEC;
+                           PROC2_ENABLE_VMFUNC | PROC2_VIRT_X2APIC | PROC2_EPT_VE | PROC2_ENABLE_XSAVES |
+                           PROC2_TSC_SCALING | PROC2_MODE_BASED_EPT_EXEC;
     assert_int_equal(p1 & never_proc, 0);
     assert_int_equal(l1 & never_proc, 0);
     assert_int_equal(caps.proc.allowed1 & never_proc, 0);
@@ -219,7 +220,8 @@ TEST(caps_nested_ept_capabilities)
     assert_int_equal(c & VPID_CAP_INVVPID, VPID_CAP_INVVPID);
     assert_int_equal(c, 0x00000f0106334141ull);
     assert_int_equal(caps.ept_vpid, c);
-    assert_int_equal(caps.v12_features, V12F_VPID | V12F_EPT | V12F_PREEMPT | V12F_PML);
+    assert_int_equal(caps.v12_features,
+                     V12F_VPID | V12F_EPT | V12F_PREEMPT | V12F_PML | V12F_TPR | V12F_APIC_ACCESS | V12F_VID);
     assert_int_equal(msr(MSR_IA32_VMX_VMCS_ENUM), (uint64_t)vmcs12_max_index(caps.v12_features) << 1);
     /* Still a subset of the hardware everywhere, allowed-0 within allowed-1. */
     for (size_t i = 0; i < ARRAY_SIZE(control_msrs); i++) {
@@ -340,10 +342,36 @@ TEST(caps_legacy_msrs_fix_default1)
     }
 }
 
+/* 26.2.1.1: APIC-register virtualization and virtual-interrupt delivery need use TPR shadow. */
+TEST(caps_apic_virtualization_follows_tpr_shadow)
+{
+    struct vmx_caps hw = bochs_caps();
+    compute(&hw, false);
+    uint32_t s1 = (uint32_t)(msr(MSR_IA32_VMX_PROCBASED_CTLS2) >> 32);
+    assert_true((msr(MSR_IA32_VMX_TRUE_PROCBASED_CTLS) >> 32) & PROC_TPR_SHADOW);
+    assert_int_equal(s1 & (PROC2_VIRT_APIC_ACCESSES | PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY),
+                     PROC2_VIRT_APIC_ACCESSES | PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY);
+    assert_int_equal(s1 & PROC2_VIRT_X2APIC, 0);
+    hw.proc.allowed1 &= ~(uint32_t)PROC_TPR_SHADOW;
+    compute(&hw, false);
+    s1 = (uint32_t)(msr(MSR_IA32_VMX_PROCBASED_CTLS2) >> 32);
+    assert_int_equal((msr(MSR_IA32_VMX_TRUE_PROCBASED_CTLS) >> 32) & PROC_TPR_SHADOW, 0);
+    assert_int_equal(s1 & (PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY), 0);
+    assert_true(s1 & PROC2_VIRT_APIC_ACCESSES); /* needs no TPR shadow */
+    assert_int_equal(caps.v12_features & (V12F_TPR | V12F_VID), 0);
+    assert_true(caps.v12_features & V12F_APIC_ACCESS);
+    /* A CPU without the secondary controls offers none of them. */
+    hw = bochs_caps();
+    hw.proc2.allowed1 &= ~(uint32_t)(PROC2_VIRT_APIC_ACCESSES | PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY);
+    compute(&hw, false);
+    assert_int_equal(caps.v12_features & (V12F_APIC_ACCESS | V12F_VID), 0);
+    assert_true(caps.v12_features & V12F_TPR);
+}
+
 TEST(caps_vmcs_enum)
 {
     compute_bochs();
-    assert_int_equal(caps.v12_features, V12F_VPID | V12F_PREEMPT);
+    assert_int_equal(caps.v12_features, V12F_VPID | V12F_PREEMPT | V12F_TPR | V12F_APIC_ACCESS | V12F_VID);
     assert_int_equal(msr(MSR_IA32_VMX_VMCS_ENUM), (uint64_t)vmcs12_max_index(caps.v12_features) << 1);
     assert_int_equal(msr(MSR_IA32_VMX_VMCS_ENUM), 0x2e);
     assert_int_equal(msr(MSR_IA32_VMX_VMCS_ENUM) & ~0x3feull, 0);
@@ -461,6 +489,7 @@ int main(void)
         cmocka_unit_test(caps_misc),
         cmocka_unit_test(caps_misc_cr3_targets_capped),
         cmocka_unit_test(caps_legacy_msrs_fix_default1),
+        cmocka_unit_test(caps_apic_virtualization_follows_tpr_shadow),
         cmocka_unit_test(caps_vmcs_enum),
         cmocka_unit_test(caps_ept_vpid_cap),
         cmocka_unit_test(caps_vmfunc_absent_and_presence),

@@ -10,7 +10,7 @@
 #include "nestor/vmcs12.h"
 #include "nestor/vmx_arch.h"
 
-#define ALL_FEATURES (V12F_VPID | V12F_EPT | V12F_PREEMPT | V12F_SHADOW | V12F_PML)
+#define ALL_FEATURES (V12F_VPID | V12F_EPT | V12F_PREEMPT | V12F_SHADOW | V12F_PML | V12F_TPR | V12F_APIC_ACCESS | V12F_VID)
 
 /* The table again, straight from the X-macro, with the feature each field needs. */
 struct field {
@@ -94,7 +94,7 @@ TEST(vmcs12_unsupported_encodings)
         0x0880,                     /* index 0x40: aliases index 0 in a 6-bit table */
         0x0bfe,                     /* index 0x1ff */
         0x0002,                     /* posted-interrupt notification vector: not offered */
-        0x2012,                     /* virtual-APIC address: not offered */
+        0x2034,                     /* TSC multiplier: not offered */
         0x2808,                     /* guest IA32_PERF_GLOBAL_CTRL: not offered */
         0x4410,                     /* 32-bit read-only index 8: no such field */
     };
@@ -105,11 +105,26 @@ TEST(vmcs12_unsupported_encodings)
         assert_int_equal(val, 0x1234); /* untouched */
         assert_int_equal(vmcs12_write(fresh(), bad[i], ALL_FEATURES, true, 1), V12_UNSUPPORTED);
     }
-    /* TPR threshold (TPR shadow not offered) and the VMREAD/VMWRITE bitmaps exist only with VMCS shadowing. */
-    static const uint64_t shadow_only[] = {0x401c, 0x2026, 0x2028, 0x2027};
+    /* The VMREAD/VMWRITE bitmaps exist only with VMCS shadowing. */
+    static const uint64_t shadow_only[] = {0x2026, 0x2028, 0x2027};
     for (size_t i = 0; i < ARRAY_SIZE(shadow_only); i++) {
         assert_int_equal(vmcs12_slot_of(shadow_only[i], ALL_FEATURES & ~V12F_SHADOW), -1);
         assert_true(vmcs12_slot_of(shadow_only[i], ALL_FEATURES) >= 0);
+    }
+    /* The TPR threshold with VMCS shadowing or TPR shadow; the virtual-APIC address with TPR shadow. */
+    assert_int_equal(vmcs12_slot_of(0x401c, ALL_FEATURES & ~(V12F_SHADOW | V12F_TPR)), -1);
+    assert_int_equal(vmcs12_slot_of(0x401c, V12F_SHADOW), SLOT_VMCS_TPR_THRESHOLD);
+    assert_int_equal(vmcs12_slot_of(0x401c, V12F_TPR), SLOT_VMCS_TPR_THRESHOLD);
+    assert_int_equal(vmcs12_slot_of(0x2012, ALL_FEATURES & ~V12F_TPR), -1);
+    assert_int_equal(vmcs12_slot_of(0x2013, V12F_TPR), SLOT_VMCS_VIRTUAL_APIC_ADDR); /* high half */
+    /* The APIC-access address with virtualize APIC accesses. */
+    assert_int_equal(vmcs12_slot_of(0x2014, ALL_FEATURES & ~V12F_APIC_ACCESS), -1);
+    assert_int_equal(vmcs12_slot_of(0x2014, V12F_APIC_ACCESS), SLOT_VMCS_APIC_ACCESS_ADDR);
+    /* EOI-exit bitmaps and guest interrupt status with virtual-interrupt delivery. */
+    static const uint64_t vid_only[] = {0x201c, 0x201e, 0x2020, 0x2022, 0x2023, 0x0810};
+    for (size_t i = 0; i < ARRAY_SIZE(vid_only); i++) {
+        assert_int_equal(vmcs12_slot_of(vid_only[i], ALL_FEATURES & ~V12F_VID), -1);
+        assert_true(vmcs12_slot_of(vid_only[i], V12F_VID) >= 0);
     }
 }
 
