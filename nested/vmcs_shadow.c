@@ -16,7 +16,7 @@
 #include "nestor/vmx_ops.h"
 
 /* Read and written by hypervisors on nearly every exit. */
-static const uint32_t shadow_rw[] = {
+static const uint32_t shadow_rw_always[] = {
     VMCS_GUEST_RIP, VMCS_GUEST_RSP, VMCS_GUEST_RFLAGS, VMCS_GUEST_CR0, VMCS_GUEST_CR3, VMCS_GUEST_CR4,
     VMCS_GUEST_INTERRUPTIBILITY, VMCS_GUEST_ACTIVITY_STATE, VMCS_GUEST_CS_SEL, VMCS_GUEST_CS_AR,
     VMCS_GUEST_CS_BASE, VMCS_GUEST_SS_AR, VMCS_GUEST_DS_BASE, VMCS_GUEST_ES_BASE, VMCS_GUEST_FS_BASE,
@@ -32,12 +32,32 @@ static const uint32_t shadow_ro[] = {
     VMCS_IDT_VECTORING_INFO, VMCS_IDT_VECTORING_ERROR_CODE, VMCS_EXIT_INSTRUCTION_LEN, VMCS_EXIT_INSTRUCTION_INFO,
     VMCS_GUEST_LINEAR_ADDR, VMCS_GUEST_PHYSICAL_ADDR, /* read by KVM on every EPT violation */
 };
+/*
+ * Read/write fields that exist in vmcs12 only with a feature offered to L1 (vmcs12.h): shadowed
+ * only then, or L1's VMREAD of a field it does not have would succeed instead of VMfail(12).
+ * KVM reads the PML index at every exit it handles when it logs dirty pages with PML, and
+ * writes the TPR threshold before entries with TPR shadow.
+ */
+static const struct {
+    uint32_t field;
+    unsigned features;
+} shadow_rw_gated[] = {
+    {VMCS_GUEST_PML_INDEX, V12F_PML},
+    {VMCS_TPR_THRESHOLD, V12F_TPR | V12F_SHADOW},
+    {VMCS_GUEST_INTR_STATUS, V12F_VID},
+};
 
-_Static_assert(ARRAY_SIZE(shadow_rw) <= ARRAY_SIZE(((struct nested_vmx *)0)->shadow_rw_vals),
+#define SHADOW_RW_MAX (ARRAY_SIZE(shadow_rw_always) + ARRAY_SIZE(shadow_rw_gated))
+_Static_assert(SHADOW_RW_MAX <= ARRAY_SIZE(((struct nested_vmx *)0)->shadow_rw_vals),
                "struct nested_vmx keeps a copy of every read/write shadow field");
 
-/* vmcs12 slots of the two lists (filled by vmcs_shadow_init): the copies run on every exit. */
-static uint8_t rw_slots[ARRAY_SIZE(shadow_rw)], ro_slots[ARRAY_SIZE(shadow_ro)];
+/*
+ * The read/write fields shadowed for the features offered (the same for every CPU: set by
+ * vmcs_shadow_init) and the vmcs12 slots of both lists: the copies run on every exit.
+ */
+static uint32_t shadow_rw[SHADOW_RW_MAX];
+static unsigned rw_count;
+static uint8_t rw_slots[SHADOW_RW_MAX], ro_slots[ARRAY_SIZE(shadow_ro)];
 
 static void set_exits(uint8_t *bitmap, uint32_t field, bool exit)
 {
@@ -57,7 +77,13 @@ bool vmcs_shadow_init(struct vcpu *v, bool want)
         return false;
     /* Nestor writes the exit information into the shadow: that needs VMWRITE to read-only fields. */
     n->shadow_ro = hw->misc & VMX_MISC_VMWRITE_ANY_FIELD;
-    vmcs12_slots(shadow_rw, ARRAY_SIZE(shadow_rw), rw_slots);
+    rw_count = 0;
+    for (unsigned i = 0; i < ARRAY_SIZE(shadow_rw_always); i++)
+        shadow_rw[rw_count++] = shadow_rw_always[i];
+    for (unsigned i = 0; i < ARRAY_SIZE(shadow_rw_gated); i++)
+        if (shadow_rw_gated[i].features & n->caps.v12_features)
+            shadow_rw[rw_count++] = shadow_rw_gated[i].field;
+    vmcs12_slots(shadow_rw, rw_count, rw_slots);
     vmcs12_slots(shadow_ro, ARRAY_SIZE(shadow_ro), ro_slots);
     n->shadow_vmcs = page_alloc_zeroed();
     *(uint32_t *)phys_to_virt(n->shadow_vmcs) = (uint32_t)(hw->basic & VMX_BASIC_REVISION_MASK) | (1u << 31);
@@ -65,7 +91,7 @@ bool vmcs_shadow_init(struct vcpu *v, bool want)
     uint8_t *rbm = phys_to_virt(rd), *wbm = phys_to_virt(wr);
     memset(rbm, 0xff, PAGE_SIZE);
     memset(wbm, 0xff, PAGE_SIZE);
-    for (unsigned i = 0; i < ARRAY_SIZE(shadow_rw); i++) {
+    for (unsigned i = 0; i < rw_count; i++) {
         set_exits(rbm, shadow_rw[i], false);
         set_exits(wbm, shadow_rw[i], false);
     }
@@ -92,8 +118,8 @@ void vmcs_shadow_fill(struct vcpu *v)
     if (!n->shadowing || !n->current)
         return;
     vmptrld(n->shadow_vmcs);
-    copy_to_shadow(v, shadow_rw, rw_slots, ARRAY_SIZE(shadow_rw));
-    for (unsigned i = 0; i < ARRAY_SIZE(shadow_rw); i++)
+    copy_to_shadow(v, shadow_rw, rw_slots, rw_count);
+    for (unsigned i = 0; i < rw_count; i++)
         n->shadow_rw_vals[i] = n->current->v.f[rw_slots[i]];
     n->shadow_known = true;
     if (n->shadow_ro)
@@ -117,7 +143,7 @@ void vmcs_shadow_refresh(struct vcpu *v)
     }
     const struct vmcs12 *v12 = &n->current->v;
     vmptrld(n->shadow_vmcs);
-    for (unsigned i = 0; i < ARRAY_SIZE(shadow_rw); i++) {
+    for (unsigned i = 0; i < rw_count; i++) {
         uint64_t value = v12->f[rw_slots[i]];
         if (value != n->shadow_rw_vals[i]) {
             vmwrite(shadow_rw[i], value);
@@ -137,7 +163,7 @@ void vmcs_shadow_drain(struct vcpu *v)
         return;
     struct vmcs12 *v12 = &n->current->v;
     vmptrld(n->shadow_vmcs);
-    for (unsigned i = 0; i < ARRAY_SIZE(shadow_rw); i++) {
+    for (unsigned i = 0; i < rw_count; i++) {
         uint64_t value = vmread(shadow_rw[i]); /* VMREAD zero-extends to the field's width */
         n->shadow_rw_vals[i] = value;
         if (value != v12->f[rw_slots[i]]) {
@@ -159,7 +185,7 @@ static int shadowed_rw_index_of_high(uint64_t field)
 {
     if (!(field & 1) || ((field >> 13) & 3) != 1 || field > 0xffffffffull)
         return -1; /* not the HIGH access of a 64-bit field */
-    for (unsigned i = 0; i < ARRAY_SIZE(shadow_rw); i++)
+    for (unsigned i = 0; i < rw_count; i++)
         if (shadow_rw[i] == (field & ~1ull))
             return (int)i;
     return -1;
