@@ -12,8 +12,8 @@
  * | cr8x | + CR8-load and CR8-store exiting | MOV 7 to CR8, MOV from CR8 | 28 qual 0x108 (ghv writes VTPR 0x70), 28 qual 0x18 (ghv answers 9) |
  * | vaa | + virtualize APIC accesses; VTPR 0x50, threshold 4 | reads 0x80 (VTPR), 0x300, 0x30; writes 0x30 to 0x80, 0 to 0xb0 | 44 0x300, 44 0x30, 43 after the TPR write, 43 again at VM entry (VTPR still below the threshold), 44 0x10b0 |
  * | arv | + APIC-register virtualization | reads 0x30, 0x300 (virtual-APIC page), 0x390; writes 0x380, 0xb0 | 44 0x390, 56 0x380, 56 0xb0 |
- * | vid | + virtual-interrupt delivery, external-interrupt exiting; VIRR/RVI 0x41, RFLAGS.IF 1 | 0x41 delivered at VM entry; its handler's EOI | 45 qual 0x41 (EOI-exit bit set) |
- * | vid2 | the same, EOI-exit bit clear, VTPR 0x50 | 0x41 held back until L2 sets CR8 0, EOI | none |
+ * | vid | + virtual-interrupt delivery, external-interrupt exiting; VIRR/RVI 0x41, RFLAGS.IF 1 | 0x41 delivered at VM entry; its handler's VMCALL, then its EOI | 18 (in service: SVI 0x41, VPPR 0x40), 45 qual 0x41 (EOI-exit bit set) |
+ * | vid2 | the same, EOI-exit bit clear, VTPR 0x50 | VMCALL (0x41 held back: RVI 0x41, VPPR 0x50); MOV 0 to CR8 delivers it; the handler's VMCALL, EOI | 18, 18, none for the EOI |
  *
  * Every scenario ends in VMCALL (18). After each exit ghv prints VTPR, VPPR, and the ISR and IRR
  * words of vector 0x41 from the virtual-APIC page (and RVI/SVI from the guest interrupt status
@@ -36,15 +36,15 @@ static u32 want;                    /* exits the scenarios run so far must have 
 static struct {
     u32 tpr, ppr, isr, irr;
     int gis;
-} exp;
+} vs_want;
 
 static void expect_state(u32 tpr, u32 ppr, u32 isr, u32 irr, int gis)
 {
-    exp.tpr = tpr;
-    exp.ppr = ppr;
-    exp.isr = isr;
-    exp.irr = irr;
-    exp.gis = gis;
+    vs_want.tpr = tpr;
+    vs_want.ppr = ppr;
+    vs_want.isr = isr;
+    vs_want.irr = irr;
+    vs_want.gis = gis;
 }
 
 static volatile u32 *vreg(u32 off) { return (volatile u32 *)(vapic + off); }
@@ -59,17 +59,17 @@ static void vapic_reset(u32 vtpr)
 }
 
 /* Prints what the virtual-APIC page and the guest interrupt status hold as the exit left them,
- * and checks them against exp. */
+ * and checks them against vs_want. */
 static void state(struct xt *t, const char *tag)
 {
     u32 tpr = *vreg(AV_TPR), ppr = *vreg(AV_PPR);
     u32 isr = *vreg(AV_ISR + AV_VEC_WORD), irr = *vreg(AV_IRR + AV_VEC_WORD);
     gprintf("ghv: apicv vapic tpr=0x%x ppr=0x%x isr2=0x%x irr2=0x%x", tpr, ppr, isr, irr);
-    bool ok = tpr == exp.tpr && ppr == exp.ppr && isr == exp.isr && irr == exp.irr;
-    if (exp.gis >= 0) {
+    bool ok = tpr == vs_want.tpr && ppr == vs_want.ppr && isr == vs_want.isr && irr == vs_want.irr;
+    if (vs_want.gis >= 0) {
         u64 g = vmread(AV_GUEST_INTR_STATUS);
         gprintf(" rvi=0x%lx svi=0x%lx", g & 0xff, g >> 8);
-        ok &= g == (u64)exp.gis;
+        ok &= g == (u64)vs_want.gis;
     }
     gprintf("\n");
     if (!ok)
