@@ -5,8 +5,11 @@ and MSR bitmap while it runs (the pages are shared) and accesses the port / MSR 
 CPU reads the bitmaps at every access, so each set bit must bring the next access to L1 and each
 cleared one must let it through (L0 then does what the CPU would have: the port, the MSR, #GP).
 ghv test=xexits (xexits.c): RDTSCP, RDRAND, RDSEED, INVPCID, SGDT/LIDT/SLDT/STR, PAUSE, MONITOR,
-MWAIT, RDPMC and WBINVD exiting. Every exit line (reason, qualification, RIP, length, instruction
-information, interruption information) must be the one bare Bochs prints.
+MWAIT, RDPMC and WBINVD exiting. ghv test=apicv (apicv.c): TPR shadow, virtualized APIC accesses,
+APIC-register virtualization and virtual-interrupt delivery for L2 (exits 43, 44, 45, 56, and
+the virtual-APIC page and guest interrupt status after each exit). Every exit line (reason,
+qualification, RIP, length, instruction information, interruption information) and every value
+line must be the one bare Bochs prints.
 """
 import pytest
 from conftest import GHV, boot, boot_bare
@@ -17,7 +20,7 @@ def lines(b, test, prefix=""):
     return [l[len(prefix):] for l in b.lines if l.startswith(tuple(prefix + k for k in keep))]
 
 
-@pytest.mark.parametrize("test,exits", [("livebitmap", 6), ("xexits", None)])
+@pytest.mark.parametrize("test,exits", [("livebitmap", 6), ("xexits", None), ("apicv", None)])
 def test_exits_match_the_hardware(test, exits):
     bare = boot_bare("ghv-bare-" + test, GHV, "test=" + test)
     nested = boot("ghv-nested-" + test, l1=GHV, l1_args="test=" + test)

@@ -14,7 +14,7 @@ const char *const ghv_test_names[] = {"basic", "neg", "all", "events", "l0", "ms
                                      "smp",
                                      "hostile-nested",
                                      "livebitmap", "xexits", "shadow",
-                                     "eptad"};
+                                     "eptad", "apicv"};
 
 static const char *find_cmdline(u32 mbi)
 {

@@ -141,5 +141,6 @@ bool livebitmap_run(void);     /* livebitmap.c */
 bool shadow_run(void);         /* shadow.c */
 bool eptad_run(void);          /* eptad.c */
 bool xexits_run(void);         /* xexits.c */
+bool apicv_run(void);          /* apicv.c */
 
 #endif

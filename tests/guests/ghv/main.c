@@ -87,5 +87,7 @@ void ghv_main(u32 magic, u32 mbi)
         ok &= shadow_run();
     if (test == GHV_TEST_EPTAD)
         ok &= eptad_run();
+    if (test == GHV_TEST_APICV)
+        ok &= apicv_run();
     ghv_finish(ok ? 0 : 1);
 }

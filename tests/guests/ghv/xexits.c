@@ -21,9 +21,9 @@
  * | MONITOR / MWAIT | monitor; mwait | 39, 36, len 3 |
  * | RDPMC | rdpmc | 15, len 2 |
  * | WBINVD | wbinvd | 54, len 2 |
- * The preemption timer and the NMI window are the events test's; MTF, the TPR
- * threshold, APIC accesses, virtualized EOI and PML full need controls Nestor
- * does not offer (docs/NESTED.md).
+ * The preemption timer and the NMI window are the events test's; the TPR threshold,
+ * APIC accesses, APIC writes and virtualized EOI the apicv test's, PML full eptad's;
+ * MTF needs a control Nestor does not offer (docs/NESTED.md).
  */
 #include "xtest.h"
 #include "l2_xexits.h"
