@@ -426,8 +426,45 @@ static enum exit_action dispatch(uint32_t reason)
     }
 }
 
+/*
+ * Nestor's VMCS shadowing for L1 (nested/vmcs_shadow.c): while vmcs01 links Nestor's shadow VMCS,
+ * the CPU runs L1's VMREAD/VMWRITE of a field whose bit is clear in vmcs01's VMREAD/VMWRITE
+ * bitmap on the shadow itself, with no exit (SDM 30.3, 24.6.15); so does the harness, or the
+ * drain at the next VM entry would overwrite what L1 wrote through exits no CPU takes. Register
+ * operands only; a memory operand goes to the handler as before.
+ */
+static bool cpu_runs_on_shadow(uint32_t reason, uint32_t info)
+{
+    struct vcpu *v = E.v;
+    bool write = reason == EXIT_VMWRITE;
+    if ((reason != EXIT_VMREAD && !write) || !(info & INSNINFO_REG_OPERAND) ||
+        !(v->proc2 & PROC2_VMCS_SHADOWING))
+        return false;
+    uint64_t width = env_long_mode() ? ~0ull : 0xffffffffull;
+    uint64_t field = v->regs.gpr[(info >> 28) & 15] & width;
+    if (field >> 15)
+        return false;
+    const uint8_t *bitmap = phys_to_virt(vmread(write ? VMCS_VMWRITE_BITMAP : VMCS_VMREAD_BITMAP));
+    if (bitmap[field / 8] & (1u << (field % 8)))
+        return false;
+    paddr_t shadow = vmread(VMCS_LINK_POINTER);
+    unsigned reg = (info >> 3) & 15;
+    if (write) {
+        fake_vmcs_set(shadow, (uint32_t)field, v->regs.gpr[reg] & width);
+    } else {
+        uint64_t value = 0;
+        fake_vmcs_get(shadow, (uint32_t)field, &value);
+        v->regs.gpr[reg] = value & width;
+    }
+    vmwrite(VMCS_GUEST_RFLAGS, vmread(VMCS_GUEST_RFLAGS) & ~(uint64_t)ARITH_FLAGS); /* VMsucceed */
+    vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + 3);
+    return true;
+}
+
 enum exit_action env_l1_vmx_exit(uint32_t reason, uint32_t info, uint64_t qual)
 {
+    if (cpu_runs_on_shadow(reason, info))
+        return EXIT_RESUME;
     struct vcpu *v = E.v;
     struct nested_vmx *n = &v->nested;
     if (n->in_l2 || v->stopped)
