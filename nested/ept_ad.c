@@ -11,12 +11,8 @@
 #include "nestor/physmem.h"
 #include "nestor/pml.h"
 
-static uint64_t read_l1_entry(void *ctx, gpa_t pa)
-{
-    uint64_t e;
-    l1_phys_read(ctx, pa, &e, sizeof e);
-    return e;
-}
+/* Through the vCPU's small cache of EPT12 table pages (operand.c): a walk reads four entries. */
+static uint64_t read_l1_entry(void *ctx, gpa_t pa) { return l1_phys_read_u64(ctx, pa); }
 
 /* The CPU updates EPT entries with locked read-modify-writes: so does Nestor (L1's other CPUs share them). */
 static bool l1_cmpxchg(void *ctx, gpa_t pa, uint64_t old, uint64_t val)
