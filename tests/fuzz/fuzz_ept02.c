@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct vcpu *v = E.v;
     struct nested_vmx *n = &v->nested;
     env_l1_vmx_exit(EXIT_VMXON, env_mem_operand(L1_VMXON_GPA, 0, 0), 0);
-    env_write_good_vmcs12(0, true, true, true, !(fin_u8(&f) & 1), true);
+    env_write_good_vmcs12(0, true, true, true, !(fin_u8(&f) & 1), true, false);
     if (!n->current)
         return 0;
     /* L1's EPT12: the identity map env_build_ept12() made, then entries from the input. */

@@ -105,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct nested_vmx *n = &v->nested;
     env_l1_vmx_exit(EXIT_VMXON, env_mem_operand(L1_VMXON_GPA, 0, 0), 0);
     uint8_t flags = fin_u8(&f);
-    env_write_good_vmcs12(0, flags & 1, !(flags & 2), !(flags & 4), !(flags & 8), flags & 16);
+    env_write_good_vmcs12(0, flags & 1, !(flags & 2), !(flags & 4), !(flags & 8), flags & 16, flags & 32);
     if (!n->current)
         return 0;
     /* L1's controls and bitmaps, from the input. */

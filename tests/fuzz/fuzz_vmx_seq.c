@@ -154,7 +154,7 @@ static void l1_op(uint8_t op, struct fin *f)
     }
     case 12: {
         uint8_t s = fin_u8(f);
-        env_write_good_vmcs12(s & 7, !(s & 0x10), !(s & 0x20), !(s & 0x40), !(s & 0x80), s & 8);
+        env_write_good_vmcs12(s & 7, !(s & 0x10), !(s & 0x20), !(s & 0x40), !(s & 0x80), s & 8, s & 1);
         break;
     }
     case 13: { /* any VMX instruction with raw instruction information, qualification and registers */

@@ -884,7 +884,8 @@ uint64_t env_build_ept12(void)
     return L1_EPT12_GPA | EPTP_MEMTYPE_WB | (3 << 3);
 }
 
-void env_write_good_vmcs12(unsigned k, bool ept12, bool io_bitmaps, bool msr_bitmaps, bool long_mode_l2, bool pae_l2)
+void env_write_good_vmcs12(unsigned k, bool ept12, bool io_bitmaps, bool msr_bitmaps, bool long_mode_l2, bool pae_l2,
+                           bool apicv)
 {
     struct vcpu *v = E.v;
     struct nested_vmx *n = &v->nested;
@@ -901,6 +902,14 @@ void env_write_good_vmcs12(unsigned k, bool ept12, bool io_bitmaps, bool msr_bit
                     (io_bitmaps ? PROC_USE_IO_BITMAPS : PROC_UNCOND_IO_EXITING) |
                     (msr_bitmaps ? PROC_USE_MSR_BITMAPS : 0);
     uint32_t proc2 = (ept12 ? PROC2_ENABLE_EPT : 0) | ((c->proc2.allowed1 & PROC2_ENABLE_VPID) ? PROC2_ENABLE_VPID : 0);
+    /* APIC virtualization (nested/apic_virt.c) with every control offered, pages in L1's RAM. */
+    uint32_t apicv2 = PROC2_VIRT_APIC_ACCESSES | PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY;
+    if (apicv && (c->proc.allowed1 & PROC_TPR_SHADOW)) {
+        proc |= PROC_TPR_SHADOW;
+        proc2 |= c->proc2.allowed1 & apicv2;
+        memset(env_l1_ptr(L1_VAPIC_GPA), 0, PAGE_SIZE);
+        *(uint32_t *)env_l1_ptr(L1_VAPIC_GPA + 0x80) = 0x20; /* VTPR */
+    }
     uint32_t exit = c->exit.allowed0 | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER |
                     EXIT_LOAD_EFER | EXIT_ACK_INTR_ON_EXIT;
     uint32_t entry = c->entry.allowed0 | ENTRY_LOAD_PAT | ENTRY_LOAD_EFER | (long_mode_l2 ? ENTRY_IA32E_MODE_GUEST : 0);
@@ -977,6 +986,11 @@ void env_write_good_vmcs12(unsigned k, bool ept12, bool io_bitmaps, bool msr_bit
         {VMCS_GUEST_RFLAGS, 2},
         {VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE},
         {VMCS_LINK_POINTER, ~0ull},
+        {VMCS_VIRTUAL_APIC_ADDR, L1_VAPIC_GPA},
+        {VMCS_APIC_ACCESS_ADDR, L1_VAPIC_GPA + PAGE_SIZE},
+        {VMCS_TPR_THRESHOLD, 1},
+        {VMCS_EOI_EXIT_BITMAP1, 1u << 1}, /* vector 0x41 */
+        {VMCS_GUEST_INTR_STATUS, 0x41},   /* RVI 0x41 */
     };
     for (unsigned i = 0; i < ARRAY_SIZE(fields) && !v->stopped; i++)
         env_l1_vmwrite(fields[i].f, fields[i].v);

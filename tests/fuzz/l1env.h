@@ -28,6 +28,7 @@
 #define L1_EPT12_GPA 0x40000ull
 #define L1_MSR_AREA_GPA 0x30000ull
 #define L1_BITMAP_GPA 0x34000ull /* I/O A, I/O B, MSR bitmap pages */
+#define L1_VAPIC_GPA 0x38000ull  /* virtual-APIC page; the APIC-access page follows it */
 #define L1_HIGH_GPA ((uint64_t)4 << 20) /* optional (env_add_high_ram): 4 MiB in 2 MiB EPT01 pages */
 #define L1_HIGH_SIZE ((uint64_t)4 << 20)
 
@@ -86,8 +87,10 @@ enum exit_action env_l2_exit(uint32_t reason, uint64_t qual, uint32_t intr_info,
 
 /* L1's VMWRITE with register operands (RCX = value, RDX = field). */
 void env_l1_vmwrite(uint64_t field, uint64_t value);
-/* A valid vmcs12 at L1_VMCS_GPA(k) via L1's own VMWRITEs (so the fuzzer reaches L2 quickly). */
-void env_write_good_vmcs12(unsigned k, bool ept12, bool io_bitmaps, bool msr_bitmaps, bool long_mode_l2, bool pae_l2);
+/* A valid vmcs12 at L1_VMCS_GPA(k) via L1's own VMWRITEs (so the fuzzer reaches L2 quickly);
+ * apicv: with TPR shadow and the APIC-virtualization controls offered. */
+void env_write_good_vmcs12(unsigned k, bool ept12, bool io_bitmaps, bool msr_bitmaps, bool long_mode_l2, bool pae_l2,
+                           bool apicv);
 /* Identity EPT12 of the first 1 MiB at L1_EPT12_GPA (PML4, PDPT, PD, PT); returns the EPTP. */
 uint64_t env_build_ept12(void);
 
