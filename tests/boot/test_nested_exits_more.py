@@ -9,8 +9,13 @@ MWAIT, RDPMC and WBINVD exiting. ghv test=apicv (apicv.c): TPR shadow, virtualiz
 APIC-register virtualization and virtual-interrupt delivery for L2 (exits 43, 44, 45, 56, and
 the virtual-APIC page and guest interrupt status after each exit). Every exit line (reason,
 qualification, RIP, length, instruction information, interruption information) and every value
-line must be the one bare Bochs prints.
+line must be the one bare Bochs prints. ghv test=apicv-outside (apicv_outside.c), nested only:
+virtual-APIC and APIC-access addresses that are not L1's RAM, which Nestor refuses on purpose
+where the CPU would take them.
 """
+import re
+import subprocess
+
 import pytest
 from conftest import GHV, boot, boot_bare
 
@@ -60,3 +65,48 @@ def test_apic_virtualization_entry_checks_are_named_and_l2_apic_work_costs_no_l0
     b.expect(r"^nestor:   L2->L1 APIC access\s+4$")
     b.expect(r"^nestor:   L2->L1 virtualized EOI\s+1$")
     b.expect(r"^nestor:   L2->L1 APIC write\s+2$")
+
+
+def symbol(elf, name):
+    out = subprocess.run(["nm", elf], stdout=subprocess.PIPE, text=True, check=True).stdout
+    m = re.search(r"^([0-9a-f]+) \w %s$" % re.escape(name), out, re.M)
+    assert m, "no symbol %s in %s" % (name, elf)
+    return int(m.group(1), 16)
+
+
+def test_apicv_outside_pages_that_are_not_l1_ram_are_refused_and_nothing_sticks():
+    # Nestor's deviation from the CPU (docs/NESTED.md "APIC virtualization for L2"): the CPU writes
+    # the virtual-APIC page write-back wherever vmcs02 points, so it must be RAM L1 may write; the
+    # APIC-access page must at least be mapped for L1. Bare Bochs accepts every one of these
+    # entries (ghv then prints "= exit reason=18" and FAIL), so there is no bare reference here.
+    b = boot("ghv-nested-apicv-outside", l1=GHV, l1_args="test=apicv-outside")
+    vapic_rule = (r"^nestor: L1 VMLAUNCH of vmcs12 0x[0-9a-f]+: VMfailValid\(7\): Nestor: the virtual-APIC page "
+                  r"must be RAM L1 may write \(EPT01 read/write, write-back\)$")
+    access_rule = (r"^nestor: L1 VMLAUNCH of vmcs12 0x[0-9a-f]+: VMfailValid\(7\): Nestor: the APIC-access page "
+                   r"must be memory EPT01 gives L1$")
+    call = ("reason=18 qual=0x0 rip=0x%x len=3 info=0x0 intr=0x0 err=0x0 idtv=0x0"
+            % symbol(GHV, "l2_ev_call"))
+    want = []
+    for case in ("vapic-local-apic", "vapic-mmio", "vapic-rom"):  # 0xfee00000 UC, 0xe0000000 UC, 0xf0000 r-x
+        want += [vapic_rule, r"^L1> ghv: apicv-outside %s = VMfailValid\(7\)$" % case]
+    # Without "virtualize APIC accesses" (not every CPU model has it) only the virtual-APIC cases run.
+    vaa = not b.find(r"^L1> ghv: apicv-outside skipped (secondary controls|virtualize APIC accesses)$")
+    if vaa:
+        # 16 MiB above L1's RAM: host RAM Nestor keeps, which EPT01 does not map.
+        want += [r"^L1> ghv: apicv-outside kept-ram=0x[0-9a-f]+$", access_rule,
+                 r"^L1> ghv: apicv-outside apic-access-kept-ram = VMfailValid\(7\)$"]
+    # The same VMCS with both pages in ghv's RAM runs L2 to its VMCALL; then an APIC-access
+    # address at L1's local APIC, which EPT01 maps (uncached): accepted, as by the CPU.
+    want += [r"^L1> ghv: exit n=1 %s$" % re.escape(call)]
+    if vaa:
+        want += [r"^L1> ghv: exit n=2 %s$" % re.escape(call)]
+    want += [r"^L1> ghv: apicv-outside exits=%d$" % (2 if vaa else 1), r"^L1> ghv: apicv-outside ok$"]
+    got = [l for l in b.lines if re.match(r"^(L1> ghv: (apicv-outside (?!skipped)|exit )|nestor: L1 VM(LAUNCH|RESUME) of )", l)]
+    assert len(got) == len(want) and all(re.match(w, g) for w, g in zip(want, got)), \
+        "want:\n%s\ngot:\n%s\n%s" % ("\n".join(want), "\n".join(got), b)
+    if vaa:
+        kept = int(b.expect(r"^L1> ghv: apicv-outside kept-ram=(0x[0-9a-f]+)$").group(1), 16)
+        ram_end = int(b.expect(r"^nestor: L1 RAM: .* guest-physical 0x100000-(0x[0-9a-f]+) ").group(1), 16)
+        assert kept > ram_end, "kept-ram 0x%x is inside L1's RAM (ends 0x%x)" % (kept, ram_end)
+    b.expect(r"^nestor:   L2->L1 VMCALL\s+%d$" % (2 if vaa else 1))
+    assert b.status() == 0

@@ -22,6 +22,7 @@
  * 31:4, threshold above VTPR, virtual-interrupt delivery without external-interrupt exiting.
  */
 #include "xtest.h"
+#include "apicv.h"
 #include "l2_apicv.h"
 
 static u8 vmcs_av[GHV_PAGE] __attribute__((aligned(GHV_PAGE)));
@@ -86,8 +87,9 @@ static bool step(struct xt *t, const char *tag, u32 reason, u64 qual, const char
     return true;
 }
 
-/* An entry the SDM's control checks must refuse (26.2.1.1): VMfailValid(7), nothing runs. */
-static void expect_vmfail(struct xt *t, const char *tag)
+/* An entry that must be refused with VMfailValid(7), nothing run: the SDM's control checks
+ * (26.2.1.1) here, Nestor's page rules in apicv-outside (apicv.h). */
+void apicv_expect_vmfail(struct xt *t, const char *tag)
 {
     int r = ghv_vmrun(t->regs, t->launched);
     gprintf("ghv: %s %s = ", t->name, tag);
@@ -130,14 +132,14 @@ static bool run_tpr(struct xt *t, bool cr8x)
     vmwrite(PROC_CONTROLS, proc);
     vmwrite(AV_VIRTUAL_APIC_ADDR, phys(vapic));
     vmwrite(AV_TPR_THRESHOLD, 0x14);
-    expect_vmfail(t, "threshold-bits-31-4");
+    apicv_expect_vmfail(t, "threshold-bits-31-4");
     vmwrite(AV_TPR_THRESHOLD, 4);
     expect_state(0x20, 0, 0, 0, -1);
     if (!step(t, "cr8-write", 43, 0, l2_av_cr8_write_next, 0, &e))
         return false;
     /* VTPR[7:4] = 2 is now below the threshold: with neither "virtualize APIC accesses" nor
      * "virtual-interrupt delivery", VM entry refuses that. */
-    expect_vmfail(t, "threshold-above-vtpr");
+    apicv_expect_vmfail(t, "threshold-above-vtpr");
     vmwrite(AV_TPR_THRESHOLD, 2);
     if (!step(t, "tpr-done", XR_VMCALL, 0, l2_av_tpr_done, 3, &e))
         return false;
@@ -264,7 +266,7 @@ static bool run_vid(struct xt *t)
     vid_request(0, true);
     vmwrite(AV_SECONDARY, AV_PROC2_VAA | AV_PROC2_ARV | AV_PROC2_VID | (u32)ghv_caps.proc2);
     resume_at(l2_av_vid);
-    expect_vmfail(t, "vid-without-extint");
+    apicv_expect_vmfail(t, "vid-without-extint");
     vmwrite(PIN_CONTROLS, ghv_ctls.pin | AV_PIN_EXT_INT);
     expect_state(0, 0x40, AV_VEC_BIT, 0, AV_VECTOR << 8);       /* in service: SVI 0x41, VPPR 0x40 */
     if (!step(t, "vid-in-service", XR_VMCALL, 0, l2_av_handler_call, 3, &e))

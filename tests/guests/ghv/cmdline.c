@@ -14,7 +14,7 @@ const char *const ghv_test_names[] = {"basic", "neg", "all", "events", "l0", "ms
                                      "smp",
                                      "hostile-nested",
                                      "livebitmap", "xexits", "shadow",
-                                     "eptad", "apicv"};
+                                     "eptad", "apicv", "apicv-outside"};
 
 static const char *find_cmdline(u32 mbi)
 {

@@ -142,5 +142,6 @@ bool shadow_run(void);         /* shadow.c */
 bool eptad_run(void);          /* eptad.c */
 bool xexits_run(void);         /* xexits.c */
 bool apicv_run(void);          /* apicv.c */
+bool apicv_outside_run(void);  /* apicv_outside.c */
 
 #endif

@@ -60,6 +60,8 @@ GHV_XE_C_NAMES += eptad
 # test=apicv (APIC virtualization for ghv's L2): linked after everything else too.
 GHV_XE_S_NAMES += l2_apicv
 GHV_XE_C_NAMES += apicv
+# test=apicv-outside (Nestor only): linked after everything else too.
+GHV_XE_C_NAMES += apicv_outside
 
 GHV_XS_OBJS := $(GHV_X_S_NAMES:%=$(GHV_OBJ)/x/%.S.o)
 GHV_XC_OBJS := $(GHV_X_C_NAMES:%=$(GHV_OBJ)/x/%.c.o)

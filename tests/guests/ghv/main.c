@@ -89,5 +89,7 @@ void ghv_main(u32 magic, u32 mbi)
         ok &= eptad_run();
     if (test == GHV_TEST_APICV)
         ok &= apicv_run();
+    if (test == GHV_TEST_APICV_OUTSIDE)
+        ok &= apicv_outside_run();
     ghv_finish(ok ? 0 : 1);
 }
