@@ -14,7 +14,7 @@
  */
 #include "nested_internal.h"
 #include "nestor/ept.h"
-#include "nestor/l1.h"
+#include "nestor/physmem.h"
 #include "nestor/vmx_ops.h"
 
 /* VTPR: the virtual-APIC page's task-priority register (SDM 29.1.1). */
@@ -28,7 +28,7 @@ static uint32_t proc2_of(const struct vmcs12 *v12)
 static bool l1_page(struct vcpu *v, gpa_t gpa, uint64_t need, bool wb_only, paddr_t *hpa)
 {
     struct ept_walk w;
-    if (!ept_walk(&v->vm->ept, gpa, &w) || (w.perms & need) != need)
+    if ((gpa & (PAGE_SIZE - 1)) || !ept_walk(&v->vm->ept, gpa, &w) || (w.perms & need) != need)
         return false;
     if (wb_only && ((w.leaf >> EPT_MEMTYPE_SHIFT) & 7) != MEMTYPE_WB)
         return false;
@@ -36,24 +36,26 @@ static bool l1_page(struct vcpu *v, gpa_t gpa, uint64_t need, bool wb_only, padd
     return true;
 }
 
-uint8_t apic_virt_vtpr(struct vcpu *v, const struct vmcs12 *v12)
-{
-    uint8_t vtpr = 0xff; /* unreadable: the page check below refuses the entry instead */
-    if (V12(v12, VMCS_PROC_CONTROLS) & PROC_TPR_SHADOW)
-        gmem_read(&v->vm->ept, V12(v12, VMCS_VIRTUAL_APIC_ADDR) + VAPIC_VTPR, &vtpr, 1);
-    return vtpr;
-}
-
 const char *apic_virt_pages(struct vcpu *v, const struct vmcs12 *v12)
 {
     struct nested_vmx *n = &v->nested;
+    n->vapic_hpa = 0;
     if ((V12(v12, VMCS_PROC_CONTROLS) & PROC_TPR_SHADOW) &&
-        !l1_page(v, V12(v12, VMCS_VIRTUAL_APIC_ADDR), EPT_R | EPT_W, true, &n->vapic_hpa))
+        !l1_page(v, V12(v12, VMCS_VIRTUAL_APIC_ADDR), EPT_R | EPT_W, true, &n->vapic_hpa)) {
+        n->vapic_hpa = 0;
         return "Nestor: the virtual-APIC page must be RAM L1 may write (EPT01 read/write, write-back)";
+    }
     if ((proc2_of(v12) & PROC2_VIRT_APIC_ACCESSES) &&
         !l1_page(v, V12(v12, VMCS_APIC_ACCESS_ADDR), 0, false, &n->apic_access_hpa))
         return "Nestor: the APIC-access page must be memory EPT01 gives L1";
     return NULL;
+}
+
+/* Read from the page apic_virt_pages found to be RAM only: never a device register on L1's behalf. */
+uint8_t apic_virt_vtpr(const struct vcpu *v)
+{
+    const struct nested_vmx *n = &v->nested;
+    return n->vapic_hpa ? *(const volatile uint8_t *)phys_to_virt(n->vapic_hpa + VAPIC_VTPR) : 0xff;
 }
 
 /* vmcs02 current; apic_virt_pages passed for this entry. */

@@ -53,8 +53,10 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
         return EXIT_RESUME;
     }
 
+    /* L1's APIC-virtualization pages first: VTPR is read only from a page that is L1's RAM. */
+    const char *page_rule = apic_virt_pages(v, v12);
     struct entry_check_ctx ctx = {&n->caps, nested_maxphy_mask(), (vmread(VMCS_GUEST_EFER) & EFER_LMA) != 0,
-                                  n->rtm, apic_virt_vtpr(v, v12)};
+                                  n->rtm, apic_virt_vtpr(v)};
     /* Checks over fields that have not changed since they passed give the same answer; not the TPR
      * threshold against VTPR, which lives in L1's memory (TPR shadow without APIC-access or
      * virtual-interrupt delivery, 26.2.1.1): those controls are checked at every entry. */
@@ -65,7 +67,7 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
     bool recheck = vtpr_check || !vmcs02_checks_still_hold(n, ctx.l1_ia32e), unchanged = vmcs02_unchanged(n, ctx.l1_ia32e);
     const char *rule = recheck ? entry_check_controls(v12, &ctx) : NULL;
     if (!rule)
-        rule = apic_virt_pages(v, v12);
+        rule = page_rule; /* after the SDM's own checks (26.2.1.1 names alignment and width first) */
     if (rule) {
         log_info("L1 %s of vmcs12 0x%lx: VMfailValid(7): %s", insn_name(launch), n->current_ptr, rule);
         nested_vmfail_valid(v, VMERR_ENTRY_INVALID_CONTROLS);

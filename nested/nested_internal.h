@@ -98,10 +98,11 @@ void sparse_page_index(struct sparse_page *sp, paddr_t page);
  * current, nothing changed): no memory for the shadow EPT02 vmcs12's EPTP needs.
  */
 bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12);
-/* apic_virt.c: APIC virtualization for L2. VTPR for the entry checks (0xff if unreadable); the
- * pages through EPT01 (NULL, or the rule they break); vmcs02's fields; saving at an exit. */
-uint8_t apic_virt_vtpr(struct vcpu *v, const struct vmcs12 *v12);
+/* apic_virt.c: APIC virtualization for L2. The pages through EPT01 (NULL, or the rule they break);
+ * then VTPR for the entry checks (0xff without a virtual-APIC page in RAM); vmcs02's fields;
+ * saving at an exit. */
 const char *apic_virt_pages(struct vcpu *v, const struct vmcs12 *v12);
+uint8_t apic_virt_vtpr(const struct vcpu *v);
 void apic_virt_vmcs02(struct vcpu *v, const struct vmcs12 *v12);
 void apic_virt_save(struct vmcs12 *v12);
 /* vmcs02.c: the I/O and MSR exiting controls for vmcs02 (live reads of L1's bitmaps, or the snapshot). */
