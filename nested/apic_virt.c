@@ -25,14 +25,22 @@ static uint32_t proc2_of(const struct vmcs12 *v12)
     return (V12(v12, VMCS_PROC_CONTROLS) & PROC_SECONDARY_CONTROLS) ? (uint32_t)V12(v12, VMCS_PROC_CONTROLS2) : 0;
 }
 
-static bool l1_page(struct vcpu *v, gpa_t gpa, uint64_t need, bool wb_only, paddr_t *hpa)
+/* which: 0 the virtual-APIC page, 1 the APIC-access page (KVM keeps both for the life of a VM). */
+static bool l1_page(struct vcpu *v, unsigned which, gpa_t gpa, uint64_t need, bool wb_only, paddr_t *hpa)
 {
+    struct nested_vmx *n = &v->nested;
+    if (n->apicv_tlb[which].gpa == gpa + 1) {
+        *hpa = n->apicv_tlb[which].hpa;
+        return true;
+    }
     struct ept_walk w;
     if ((gpa & (PAGE_SIZE - 1)) || !ept_walk(&v->vm->ept, gpa, &w) || (w.perms & need) != need)
         return false;
     if (wb_only && ((w.leaf >> EPT_MEMTYPE_SHIFT) & 7) != MEMTYPE_WB)
         return false;
     *hpa = w.hpa;
+    n->apicv_tlb[which].gpa = gpa + 1;
+    n->apicv_tlb[which].hpa = w.hpa;
     return true;
 }
 
@@ -41,12 +49,12 @@ const char *apic_virt_pages(struct vcpu *v, const struct vmcs12 *v12)
     struct nested_vmx *n = &v->nested;
     n->vapic_hpa = 0;
     if ((V12(v12, VMCS_PROC_CONTROLS) & PROC_TPR_SHADOW) &&
-        !l1_page(v, V12(v12, VMCS_VIRTUAL_APIC_ADDR), EPT_R | EPT_W, true, &n->vapic_hpa)) {
+        !l1_page(v, 0, V12(v12, VMCS_VIRTUAL_APIC_ADDR), EPT_R | EPT_W, true, &n->vapic_hpa)) {
         n->vapic_hpa = 0;
         return "Nestor: the virtual-APIC page must be RAM L1 may write (EPT01 read/write, write-back)";
     }
     if ((proc2_of(v12) & PROC2_VIRT_APIC_ACCESSES) &&
-        !l1_page(v, V12(v12, VMCS_APIC_ACCESS_ADDR), 0, false, &n->apic_access_hpa))
+        !l1_page(v, 1, V12(v12, VMCS_APIC_ACCESS_ADDR), 0, false, &n->apic_access_hpa))
         return "Nestor: the APIC-access page must be memory EPT01 gives L1";
     return NULL;
 }
