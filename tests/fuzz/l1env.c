@@ -786,7 +786,9 @@ enum exit_action env_l2_exit(uint32_t reason, uint64_t qual, uint32_t intr_info,
     const struct vmcs12 *v12 = &cur->v;
     if (vmread(VMCS_GUEST_RIP) != V12(v12, VMCS_HOST_RIP) || vmread(VMCS_GUEST_CR3) != V12(v12, VMCS_HOST_CR3))
         env_fail("L2 exit %u reflected, but L1 is not at its host RIP/CR3", basic);
-    if (V12(v12, VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
+    /* 24.8.3: a VM exit clears the valid bit; a VM-entry failure (33, 34) leaves it as it was (as the
+     * CPU does: Bochs' VMexit, KVM's prepare_vmcs12 clear it only for exits after a completed entry). */
+    if ((V12(v12, VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) && !(V12(v12, VMCS_EXIT_REASON) & EXIT_REASON_ENTRY_FAILURE))
         env_fail("L2 exit %u reflected with vmcs12's entry interruption still valid (24.8.3)", basic);
     unsigned r12 = EXIT_REASON_BASIC(V12(v12, VMCS_EXIT_REASON));
     /* An RDMSR/WRMSR L1 lets through that faults is L2's #GP: an exception exit when L1 intercepts #GP (25.2). */
