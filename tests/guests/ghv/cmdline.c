@@ -14,7 +14,8 @@ const char *const ghv_test_names[] = {"basic", "neg", "all", "events", "l0", "ms
                                      "smp",
                                      "hostile-nested",
                                      "livebitmap", "xexits", "shadow",
-                                     "eptad", "apicv", "apicv-outside"};
+                                     "eptad", "apicv", "apicv-outside",
+                                     "latency"};
 
 static const char *find_cmdline(u32 mbi)
 {

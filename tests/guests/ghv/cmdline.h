@@ -16,6 +16,7 @@ enum ghv_test {
     GHV_TEST_EPTAD, /* eptad.c, after the EPT setup of eptx_run */
     GHV_TEST_APICV, /* apicv.c */
     GHV_TEST_APICV_OUTSIDE, /* apicv_outside.c: Nestor only */
+    GHV_TEST_LATENCY, /* latency.c: a benchmark figure */
     GHV_TEST_COUNT
 };
 /* Names as on the command line, indexed by enum ghv_test. */

@@ -143,5 +143,6 @@ bool eptad_run(void);          /* eptad.c */
 bool xexits_run(void);         /* xexits.c */
 bool apicv_run(void);          /* apicv.c */
 bool apicv_outside_run(void);  /* apicv_outside.c */
+bool latency_run(void);        /* latency.c */
 
 #endif

@@ -62,6 +62,9 @@ GHV_XE_S_NAMES += l2_apicv
 GHV_XE_C_NAMES += apicv
 # test=apicv-outside (Nestor only): linked after everything else too.
 GHV_XE_C_NAMES += apicv_outside
+# test=latency (exit latency seen by L1, a benchmark figure): linked after everything else too.
+GHV_XE_S_NAMES += l2_latency
+GHV_XE_C_NAMES += latency
 
 GHV_XS_OBJS := $(GHV_X_S_NAMES:%=$(GHV_OBJ)/x/%.S.o)
 GHV_XC_OBJS := $(GHV_X_C_NAMES:%=$(GHV_OBJ)/x/%.c.o)

@@ -91,5 +91,7 @@ void ghv_main(u32 magic, u32 mbi)
         ok &= apicv_run();
     if (test == GHV_TEST_APICV_OUTSIDE)
         ok &= apicv_outside_run();
+    if (test == GHV_TEST_LATENCY)
+        ok &= latency_run();
     ghv_finish(ok ? 0 : 1);
 }
