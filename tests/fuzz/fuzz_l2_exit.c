@@ -10,6 +10,7 @@
 
 #include "../../nested/nested_internal.h"
 #include "fakecpu.h"
+#include "nestor/arch.h"
 #include "l1env.h"
 #include "nestor/vmcs12.h"
 #include "nestor/vmx_ops.h"
@@ -41,6 +42,10 @@ static bool l1_bit(gpa_t page, uint32_t bit)
     return (b >> (bit % 8)) & 1;
 }
 
+/* L2's VMREAD/VMWRITE: the instruction information and field operand of the exit being checked. */
+static uint32_t vmx_info;
+static uint64_t vmx_field;
+
 /* What the SDM says about this exit: 1 L1 gets it, 0 it cannot be L1's, -1 no independent rule here. */
 static int sdm_l1_gets(const struct vmcs12 *v12, unsigned reason, uint64_t qual, uint32_t intr, uint32_t msr)
 {
@@ -48,8 +53,20 @@ static int sdm_l1_gets(const struct vmcs12 *v12, unsigned reason, uint64_t qual,
     uint32_t proc2 = (proc & PROC_SECONDARY_CONTROLS) ? (uint32_t)V12(v12, VMCS_PROC_CONTROLS2) : 0;
     switch (reason) {
     /* 25.1.2: instructions that cause VM exits unconditionally, and the exits vmcs02 takes only for L1. */
+    case EXIT_VMREAD:
+    case EXIT_VMWRITE: { /* 30.3, 24.6.15: with VMCS shadowing, a clear bitmap bit keeps it from L1 */
+        if (!(proc2 & PROC2_VMCS_SHADOWING))
+            return 1;
+        if (!(vmx_info & INSNINFO_REG_OPERAND))
+            return -1; /* Nestor gives memory operands to L1 (nested/vmcs12_shadow_l1.c, documented) */
+        uint64_t field = vmx_field;
+        if (field >> 15)
+            return 1;
+        gpa_t bitmap = reason == EXIT_VMWRITE ? V12(v12, VMCS_VMWRITE_BITMAP) : V12(v12, VMCS_VMREAD_BITMAP);
+        return l1_bit(bitmap, (uint32_t)field & 0x7fff);
+    }
     case EXIT_CPUID: case EXIT_GETSEC: case EXIT_INVD: case EXIT_XSETBV: case EXIT_VMCALL: case EXIT_VMCLEAR:
-    case EXIT_VMLAUNCH: case EXIT_VMPTRLD: case EXIT_VMREAD: case EXIT_VMRESUME: case EXIT_VMWRITE:
+    case EXIT_VMLAUNCH: case EXIT_VMPTRLD: case EXIT_VMRESUME:
     case EXIT_VMXOFF: case EXIT_VMXON: case EXIT_INVEPT: case EXIT_INVVPID: case EXIT_TRIPLE_FAULT:
     case EXIT_TASK_SWITCH: case EXIT_CR_ACCESS: case EXIT_INTERRUPT_WINDOW: case EXIT_NMI_WINDOW:
         return 1;
@@ -108,6 +125,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     env_write_good_vmcs12(0, flags & 1, !(flags & 2), !(flags & 4), !(flags & 8), flags & 16, flags & 32);
     if (!n->current)
         return 0;
+    /* L1 gives L2 VMCS shadowing (24.10): a shadow vmcs12 as link pointer, VMREAD/VMWRITE bitmaps
+     * from the input (nested/vmcs12_shadow_l1.c then runs L2's VMREAD/VMWRITE on the shadow). */
+    if ((flags & 64) && (n->caps.proc2.allowed1 & PROC2_VMCS_SHADOWING)) {
+        uint32_t rev = VMCS12_REVISION | VMCS12_SHADOW_INDICATOR;
+        memcpy(env_l1_ptr(L1_VMCS_GPA(15)), &rev, 4);
+        memset(env_l1_ptr(L1_VMRW_BITMAP_GPA), 0, 2 * PAGE_SIZE);
+        env_l1_vmwrite(VMCS_VMREAD_BITMAP, L1_VMRW_BITMAP_GPA);
+        env_l1_vmwrite(VMCS_VMWRITE_BITMAP, L1_VMRW_BITMAP_GPA + PAGE_SIZE);
+        env_l1_vmwrite(VMCS_LINK_POINTER, L1_VMCS_GPA(15));
+        env_l1_vmwrite(VMCS_PROC_CONTROLS2, V12(&n->current->v, VMCS_PROC_CONTROLS2) | PROC2_VMCS_SHADOWING);
+        for (unsigned i = fin_u8(&f) % 8; i; i--) {
+            uint16_t off = fin_u16(&f) % (2 * PAGE_SIZE);
+            *(uint8_t *)env_l1_ptr(L1_VMRW_BITMAP_GPA + off) = fin_u8(&f);
+        }
+    }
     /* L1's controls and bitmaps, from the input. */
     for (unsigned i = fin_u8(&f) % 8; i; i--) {
         uint32_t field = ctl_fields[fin_u8(&f) % NCTL];
@@ -139,6 +171,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* L2 ran: some of its state changed. */
         for (unsigned i = fin_u8(&f) % 4; i; i--)
             fake_vmcs_set(n->vmcs02, vmcs12_guest_fields[fin_u8(&f) % vmcs12_guest_field_count], fin_u64(&f));
+        vmx_info = vmx_field = 0;
+        if (reason == EXIT_VMREAD || reason == EXIT_VMWRITE) {
+            /* Register or memory operand, any registers; the field is a VMCS encoding or anything. */
+            vmx_info = fin_u32(&f);
+            unsigned reg2 = INSNINFO_REG2(vmx_info);
+            uint64_t field = fin_u8(&f) & 1 ? fin_u64(&f) : vmcs12_encoding_of(fin_u8(&f) % VMCS12_NFIELDS);
+            unsigned reg1 = INSNINFO_REG1(vmx_info);
+            uint64_t value = reg1 == reg2 ? field : fin_u64(&f);
+            /* L2's RSP is in vmcs02, the other registers in the vCPU's save area (core/vcpu_regs.c). */
+            v->regs.gpr[reg1] = value;
+            v->regs.gpr[reg2] = field;
+            fake_vmcs_set(n->vmcs02, VMCS_GUEST_RSP, reg2 == GPR_RSP ? field : reg1 == GPR_RSP ? value : 0x8000);
+            fake_vmcs_set(n->vmcs02, VMCS_EXIT_INSTRUCTION_INFO, vmx_info);
+            vmx_field = field;
+            uint64_t cs_ar = 0, efer = 0;
+            fake_vmcs_get(n->vmcs02, VMCS_GUEST_CS_AR, &cs_ar);
+            fake_vmcs_get(n->vmcs02, VMCS_GUEST_EFER, &efer);
+            if (!((efer & EFER_LMA) && (cs_ar & (1u << 13))))
+                vmx_field &= 0xffffffffull; /* outside 64-bit mode the operand is 32 bits */
+        }
         const struct vmcs12 *v12 = &n->current->v;
         bool ept12 = (V12(v12, VMCS_PROC_CONTROLS) & PROC_SECONDARY_CONTROLS) &&
                      (V12(v12, VMCS_PROC_CONTROLS2) & PROC2_ENABLE_EPT);
@@ -158,7 +210,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (want == 1 && !reflected)
             env_fail("L2 exit %u kept by L0 (action %d) although L1's controls ask for it", reason, a);
         /* An RDMSR/WRMSR L1 lets through may fault: L2's #GP, an exception exit if L1 intercepts #GP (25.2). */
-        bool msr_gp = (reason == EXIT_RDMSR || reason == EXIT_WRMSR) && reflected &&
+        bool msr_gp = (reason == EXIT_RDMSR || reason == EXIT_WRMSR || reason == EXIT_VMREAD || reason == EXIT_VMWRITE) &&
+                      reflected &&
                       EXIT_REASON_BASIC(V12(&cur->v, VMCS_EXIT_REASON)) == EXIT_EXCEPTION_NMI &&
                       INTR_INFO_VECTOR(V12(&cur->v, VMCS_EXIT_INTR_INFO)) == VEC_GP &&
                       ((V12(&cur->v, VMCS_EXCEPTION_BITMAP) >> VEC_GP) & 1);

@@ -791,9 +791,11 @@ enum exit_action env_l2_exit(uint32_t reason, uint64_t qual, uint32_t intr_info,
     if ((V12(v12, VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) && !(V12(v12, VMCS_EXIT_REASON) & EXIT_REASON_ENTRY_FAILURE))
         env_fail("L2 exit %u reflected with vmcs12's entry interruption still valid (24.8.3)", basic);
     unsigned r12 = EXIT_REASON_BASIC(V12(v12, VMCS_EXIT_REASON));
-    /* An RDMSR/WRMSR L1 lets through that faults is L2's #GP: an exception exit when L1 intercepts #GP (25.2). */
+    /* An RDMSR/WRMSR L1 lets through that faults is L2's #GP: an exception exit when L1 intercepts #GP (25.2).
+     * So is a VMREAD/VMWRITE on L1's shadow VMCS at CPL > 0 (30.3: the exit check comes before the CPL one). */
     uint32_t info12 = (uint32_t)V12(v12, VMCS_EXIT_INTR_INFO);
-    bool msr_gp = (basic == EXIT_RDMSR || basic == EXIT_WRMSR) && r12 == EXIT_EXCEPTION_NMI &&
+    bool msr_gp = (basic == EXIT_RDMSR || basic == EXIT_WRMSR || basic == EXIT_VMREAD || basic == EXIT_VMWRITE) &&
+                  r12 == EXIT_EXCEPTION_NMI &&
                   INTR_INFO_VECTOR(info12) == VEC_GP && INTR_INFO_TYPE(info12) == INTR_TYPE_HW_EXCEPTION &&
                   ((V12(v12, VMCS_EXCEPTION_BITMAP) >> VEC_GP) & 1);
     if (r12 != basic && !(basic == EXIT_EPT_VIOLATION && r12 == EXIT_EPT_MISCONFIG) && !msr_gp)

@@ -29,6 +29,7 @@
 #define L1_MSR_AREA_GPA 0x30000ull
 #define L1_BITMAP_GPA 0x34000ull /* I/O A, I/O B, MSR bitmap pages */
 #define L1_VAPIC_GPA 0x38000ull  /* virtual-APIC page; the APIC-access page follows it */
+#define L1_VMRW_BITMAP_GPA 0x3a000ull /* L1's VMREAD and VMWRITE bitmaps for its L2 (fuzz_l2_exit) */
 #define L1_HIGH_GPA ((uint64_t)4 << 20) /* optional (env_add_high_ram): 4 MiB in 2 MiB EPT01 pages */
 #define L1_HIGH_SIZE ((uint64_t)4 << 20)
 
