@@ -217,19 +217,44 @@ static const char *mmap_insert(struct boot_info *bi, uint64_t base, uint64_t len
     return NULL;
 }
 
-/* Checks the EFI memory map tag's descriptors; with convert, also builds bi->mmap from them. */
-static bool efi_mmap_walk(struct boot_info *bi, const uint8_t *body, uint32_t body_len, uint32_t off, bool convert)
+/* Why descriptor d is not an EFI memory descriptor (UEFI 2.x 7.2 EFI_MEMORY_DESCRIPTOR), or NULL. */
+static const char *efi_desc_invalid(const uint8_t *d)
+{
+    uint64_t base = rd64(d + EFI_DESC_PHYS_START), pages = rd64(d + EFI_DESC_PAGES);
+    if (base % EFI_PAGE_SIZE)
+        return "EFI memory descriptor start not 4 KiB aligned";
+    if (pages > (UINT64_MAX - base) / EFI_PAGE_SIZE)
+        return "EFI memory descriptor wraps around";
+    return NULL;
+}
+
+/*
+ * How many descriptors the EFI memory map tag starts with before one that is not a descriptor
+ * (n when all are). GRUB 2.06 can size the tag from its buffer rather than from the map the
+ * firmware returned at ExitBootServices, so its last entries may be whatever that memory held
+ * (seen under OVMF: a descriptor of 0x36d76289xxxxxxxx pages after 40 real ones).
+ */
+static unsigned efi_mmap_valid_prefix(const uint8_t *body, uint32_t body_len)
+{
+    uint32_t desc_size = rd32(body);
+    unsigned n = (body_len - 8) / desc_size, i = 0;
+    while (i < n && !efi_desc_invalid(body + 8 + (size_t)i * desc_size))
+        i++;
+    return i;
+}
+
+/* Builds bi->mmap from the EFI memory map tag's descriptors; any invalid one refuses the map. */
+static bool efi_mmap_walk(struct boot_info *bi, const uint8_t *body, uint32_t body_len, uint32_t off)
 {
     uint32_t desc_size = rd32(body);
     unsigned n = (body_len - 8) / desc_size;
     for (unsigned i = 0; i < n; i++) {
         const uint8_t *d = body + 8 + (size_t)i * desc_size;
         uint64_t base = rd64(d + EFI_DESC_PHYS_START), pages = rd64(d + EFI_DESC_PAGES);
-        if (base % EFI_PAGE_SIZE)
-            return fail(bi, "EFI memory descriptor start not 4 KiB aligned", off, i, (uint32_t)base);
-        if (pages > (UINT64_MAX - base) / EFI_PAGE_SIZE)
-            return fail(bi, "EFI memory descriptor wraps around", off, i, (uint32_t)(pages >> 32));
-        if (!convert || !pages)
+        const char *bad = efi_desc_invalid(d);
+        if (bad)
+            return fail(bi, bad, off, i, (uint32_t)(base >> 12));
+        if (!pages)
             continue;
         const char *why = mmap_insert(bi, base, pages * EFI_PAGE_SIZE, efi_to_mmap_type(rd32(d + EFI_DESC_TYPE)));
         if (why)
@@ -323,10 +348,11 @@ bool mb2_parse(const uint8_t *buf, size_t buf_len, struct boot_info *bi)
                 return fail(bi, "EFI memory map size not a multiple of descriptor_size", off, body_len - 8, desc_size);
             if (efi_mmap_off)
                 return fail(bi, "two EFI memory map tags", efi_mmap_off, off, 0);
-            if (!efi_mmap_walk(bi, body, body_len, off, false))
-                return false;
+            /* Checked here, used only when there is no classic map (below): descriptors after the
+             * first invalid one are taken for the tag's slack, not the firmware's map. */
             efi_mmap_off = off;
-            bi->efi_mmap_descs = (body_len - 8) / desc_size;
+            bi->efi_mmap_descs = efi_mmap_valid_prefix(body, body_len);
+            bi->efi_mmap_junk = (body_len - 8) / desc_size - bi->efi_mmap_descs;
             break;
         }
         case MB2_TAG_ACPI_OLD:
@@ -372,7 +398,7 @@ bool mb2_parse(const uint8_t *buf, size_t buf_len, struct boot_info *bi)
         return fail(bi, "no end tag before total_size", off, total, 0);
     if (bi->mmap_source == BOOT_MMAP_NONE && efi_mmap_off) {
         /* No classic map: the EFI one, converted. */
-        if (!efi_mmap_walk(bi, buf + efi_mmap_off + 8, rd32(buf + efi_mmap_off + 4) - 8, efi_mmap_off, true))
+        if (!efi_mmap_walk(bi, buf + efi_mmap_off + 8, rd32(buf + efi_mmap_off + 4) - 8, efi_mmap_off))
             return false;
         bi->mmap_source = BOOT_MMAP_EFI;
     }
@@ -383,7 +409,7 @@ bool mb2_parse(const uint8_t *buf, size_t buf_len, struct boot_info *bi)
 
 void mb2_describe(const struct boot_info *bi, char *buf, size_t size)
 {
-    char firmware[64], mmap[96], acpi[96];
+    char firmware[64], mmap[160], acpi[96];
     if (bi->efi64)
         fmt_snprintf(firmware, sizeof firmware, "UEFI (EFI64 system table 0x%lx)", bi->efi_system_table);
     else
@@ -391,6 +417,11 @@ void mb2_describe(const struct boot_info *bi, char *buf, size_t size)
     if (bi->mmap_source == BOOT_MMAP_EFI)
         fmt_snprintf(mmap, sizeof mmap, "%u ranges from the EFI memory map (%u descriptors)", bi->mmap_count,
                      bi->efi_mmap_descs);
+    else if (bi->efi_mmap_junk)
+        fmt_snprintf(mmap, sizeof mmap,
+                     "%u ranges from GRUB's map, EFI memory map of %u descriptors checked (the tag's last %u "
+                     "entries are not descriptors: ignored)",
+                     bi->mmap_count, bi->efi_mmap_descs, bi->efi_mmap_junk);
     else if (bi->efi_mmap_descs)
         fmt_snprintf(mmap, sizeof mmap, "%u ranges from GRUB's map, EFI memory map of %u descriptors checked",
                      bi->mmap_count, bi->efi_mmap_descs);

@@ -56,7 +56,8 @@ struct boot_info {
     struct boot_module modules[BOOT_MAX_MODULES];
     char loader_name[64];
     enum boot_mmap_source mmap_source;
-    unsigned efi_mmap_descs;   /* descriptors in the EFI memory map tag (17), 0 without one */
+    unsigned efi_mmap_descs;   /* valid descriptors the EFI memory map tag (17) starts with, 0 without one */
+    unsigned efi_mmap_junk;    /* entries after them that are not descriptors (mb2_parse.c says why) */
     /* ACPI: a copy of the RSDP GRUB found (tag 15 "new" preferred over 14 "old"), checksums verified. */
     uint32_t rsdp_len;         /* 0: no ACPI tag */
     uint8_t rsdp_tag;          /* 14 or 15 */

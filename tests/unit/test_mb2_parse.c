@@ -807,15 +807,35 @@ TEST(efi_mmap_tag_shape_refused)
     expect_error(&m, "two EFI memory map tags");
 }
 
-TEST(efi_mmap_malformed_refused_even_with_a_classic_map)
+/*
+ * With GRUB's classic map the EFI map is only checked: entries from the first one that is not a
+ * descriptor on are the tag's slack (GRUB 2.06 under OVMF), counted and ignored, never refused.
+ */
+TEST(efi_mmap_invalid_tail_ignored_with_a_classic_map)
 {
-    static const struct efi_desc unaligned[] = {{EFI_CONVENTIONAL, 0x100800, 0x10}};
+    static const struct efi_desc tail[] = {{EFI_CONVENTIONAL, 0x100000, 0x10},
+                                           {EFI_BS_DATA, 0x200000, 0x10},
+                                           {EFI_CONVENTIONAL, 0x28, 0x36d7628900000000ull},
+                                           {EFI_CONVENTIONAL, 0x300000, 0x10}};
     struct mbi m;
     mbi_minimal(&m);
-    mbi_efi_mmap(&m, 48, unaligned, 1);
+    mbi_efi_mmap(&m, 48, tail, ARRAY_SIZE(tail));
     mbi_end(&m);
     mbi_seal(&m);
-    expect_error(&m, "EFI memory descriptor start not 4 KiB aligned");
+    assert_true(parse(&m));
+    assert_int_equal(bi.mmap_source, BOOT_MMAP_MB2);
+    assert_int_equal(bi.efi_mmap_descs, 2);
+    assert_int_equal(bi.efi_mmap_junk, 2);
+    char d[512];
+    mb2_describe(&bi, d, sizeof d);
+    assert_str_contains(d, "EFI memory map of 2 descriptors checked (the tag's last 2 entries are not descriptors: ignored)");
+}
+
+/* Without a classic map the EFI map is the memory map: one entry that is not a descriptor refuses it. */
+TEST(efi_mmap_invalid_entry_refused_without_a_classic_map)
+{
+    static const struct efi_desc tail[] = {{EFI_CONVENTIONAL, 0x100000, 0x10}, {EFI_CONVENTIONAL, 0x100800, 0x10}};
+    expect_efi_error(48, tail, ARRAY_SIZE(tail), "EFI memory descriptor start not 4 KiB aligned");
 }
 
 /* ------------------------------------------------------------------ UEFI: EFI64 tags, boot services, framebuffer */
@@ -1141,7 +1161,8 @@ int main(void)
         cmocka_unit_test(efi_mmap_many_descriptors_merge_into_few_ranges),
         cmocka_unit_test(efi_mmap_malformed_refused),
         cmocka_unit_test(efi_mmap_tag_shape_refused),
-        cmocka_unit_test(efi_mmap_malformed_refused_even_with_a_classic_map),
+        cmocka_unit_test(efi_mmap_invalid_tail_ignored_with_a_classic_map),
+        cmocka_unit_test(efi_mmap_invalid_entry_refused_without_a_classic_map),
         cmocka_unit_test(efi64_system_table_and_image_handle_kept),
         cmocka_unit_test(efi64_tags_too_short_refused),
         cmocka_unit_test(efi_boot_services_not_terminated_refused),
