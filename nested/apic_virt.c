@@ -8,9 +8,10 @@
  *
  * The CPU reads and writes the virtual-APIC page at vmcs02's host-physical address with the
  * memory type IA32_VMX_BASIC reports, write-back (SDM A.1): it must be RAM L1 may write, else
- * the entry fails with VMfailValid(7), as KVM does for a page it cannot map. The APIC-access page is only compared with the addresses of
- * L2's accesses, never accessed; it must still be L1's (EPT01 maps it), so that an EPT02 entry
- * can reach it: an address EPT01 does not map could not be matched the way the CPU would.
+ * the entry fails with VMfailValid(7), as KVM does for a page it cannot map. The APIC-access
+ * page is only compared with the addresses of L2's accesses, never accessed; it must still be
+ * L1's (EPT01 maps it), so that an EPT02 entry can reach it: an address EPT01 does not map
+ * could not be matched the way the CPU would.
  */
 #include "nested_internal.h"
 #include "nestor/ept.h"
@@ -25,36 +26,26 @@ static uint32_t proc2_of(const struct vmcs12 *v12)
     return (V12(v12, VMCS_PROC_CONTROLS) & PROC_SECONDARY_CONTROLS) ? (uint32_t)V12(v12, VMCS_PROC_CONTROLS2) : 0;
 }
 
-/* which: 0 the virtual-APIC page, 1 the APIC-access page (KVM keeps both for the life of a VM). */
-static bool l1_page(struct vcpu *v, unsigned which, gpa_t gpa, uint64_t need, bool wb_only, paddr_t *hpa)
+static bool l1_page(struct vcpu *v, gpa_t gpa, uint64_t need, bool wb_only, paddr_t *hpa)
 {
-    struct nested_vmx *n = &v->nested;
-    if (n->apicv_tlb[which].gpa == gpa + 1) {
-        *hpa = n->apicv_tlb[which].hpa;
-        return true;
-    }
     struct ept_walk w;
     if ((gpa & (PAGE_SIZE - 1)) || !ept_walk(&v->vm->ept, gpa, &w) || (w.perms & need) != need)
         return false;
     if (wb_only && ((w.leaf >> EPT_MEMTYPE_SHIFT) & 7) != MEMTYPE_WB)
         return false;
     *hpa = w.hpa;
-    n->apicv_tlb[which].gpa = gpa + 1;
-    n->apicv_tlb[which].hpa = w.hpa;
     return true;
 }
 
 const char *apic_virt_pages(struct vcpu *v, const struct vmcs12 *v12)
 {
     struct nested_vmx *n = &v->nested;
-    n->vapic_hpa = 0;
+    n->vapic_hpa = 0; /* l1_page writes it only for a page that passes */
     if ((V12(v12, VMCS_PROC_CONTROLS) & PROC_TPR_SHADOW) &&
-        !l1_page(v, 0, V12(v12, VMCS_VIRTUAL_APIC_ADDR), EPT_R | EPT_W, true, &n->vapic_hpa)) {
-        n->vapic_hpa = 0;
+        !l1_page(v, V12(v12, VMCS_VIRTUAL_APIC_ADDR), EPT_R | EPT_W, true, &n->vapic_hpa))
         return "Nestor: the virtual-APIC page must be RAM L1 may write (EPT01 read/write, write-back)";
-    }
     if ((proc2_of(v12) & PROC2_VIRT_APIC_ACCESSES) &&
-        !l1_page(v, 1, V12(v12, VMCS_APIC_ACCESS_ADDR), 0, false, &n->apic_access_hpa))
+        !l1_page(v, V12(v12, VMCS_APIC_ACCESS_ADDR), 0, false, &n->apic_access_hpa))
         return "Nestor: the APIC-access page must be memory EPT01 gives L1";
     return NULL;
 }

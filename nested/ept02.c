@@ -56,7 +56,6 @@ static void drop(struct ept02_root *r)
 void ept02_drop_all(struct vcpu *v)
 {
     memset(&v->nested.l1_tlb, 0, sizeof v->nested.l1_tlb);
-    memset(&v->nested.apicv_tlb, 0, sizeof v->nested.apicv_tlb);
     v->nested.fill_epoch++;
     for (unsigned i = 0; i < EPT02_ROOTS; i++)
         drop(&v->nested.ept02[i]);

@@ -79,11 +79,6 @@ struct nested_vmx {
     struct sparse_page io_bitmap01_words[2]; /* Nestor's own I/O exits, indexed */
     bool io_snapshot; /* vmcs02 uses a merged I/O bitmap until the next entry (a string I/O L0 lets run) */
     paddr_t vapic_hpa, apic_access_hpa; /* vmcs12's APIC-virtualization pages through EPT01 (apic_virt.c) */
-    /* The last good translation of each (EPT01 does not change; ept02_drop_all empties it with l1_tlb). */
-    struct {
-        gpa_t gpa; /* page + 1 (0: empty) */
-        paddr_t hpa;
-    } apicv_tlb[2];
 
     bool ept;            /* nested EPT offered (nested_ept=1) */
     /*
