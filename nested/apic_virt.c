@@ -21,11 +21,6 @@
 /* VTPR: the virtual-APIC page's task-priority register (SDM 29.1.1). */
 #define VAPIC_VTPR 0x80u
 
-static uint32_t proc2_of(const struct vmcs12 *v12)
-{
-    return (V12(v12, VMCS_PROC_CONTROLS) & PROC_SECONDARY_CONTROLS) ? (uint32_t)V12(v12, VMCS_PROC_CONTROLS2) : 0;
-}
-
 static bool l1_page(struct vcpu *v, gpa_t gpa, uint64_t need, bool wb_only, paddr_t *hpa)
 {
     struct ept_walk w;
@@ -44,7 +39,7 @@ const char *apic_virt_pages(struct vcpu *v, const struct vmcs12 *v12)
     if ((V12(v12, VMCS_PROC_CONTROLS) & PROC_TPR_SHADOW) &&
         !l1_page(v, V12(v12, VMCS_VIRTUAL_APIC_ADDR), EPT_R | EPT_W, true, &n->vapic_hpa))
         return "Nestor: the virtual-APIC page must be RAM L1 may write (EPT01 read/write, write-back)";
-    if ((proc2_of(v12) & PROC2_VIRT_APIC_ACCESSES) &&
+    if ((vmcs12_proc2(v12) & PROC2_VIRT_APIC_ACCESSES) &&
         !l1_page(v, V12(v12, VMCS_APIC_ACCESS_ADDR), 0, false, &n->apic_access_hpa))
         return "Nestor: the APIC-access page must be memory EPT01 gives L1";
     return NULL;
@@ -61,7 +56,7 @@ uint8_t apic_virt_vtpr(const struct vcpu *v)
 void apic_virt_vmcs02(struct vcpu *v, const struct vmcs12 *v12)
 {
     const struct nested_vmx *n = &v->nested;
-    uint32_t proc2 = proc2_of(v12);
+    uint32_t proc2 = vmcs12_proc2(v12);
     if (V12(v12, VMCS_PROC_CONTROLS) & PROC_TPR_SHADOW) {
         vmwrite(VMCS_VIRTUAL_APIC_ADDR, n->vapic_hpa);
         vmwrite(VMCS_TPR_THRESHOLD, V12(v12, VMCS_TPR_THRESHOLD));
@@ -78,6 +73,6 @@ void apic_virt_vmcs02(struct vcpu *v, const struct vmcs12 *v12)
 /* SDM 27.3.2 (guest interrupt status is saved with the guest state); vmcs02 current. */
 void apic_virt_save(struct vmcs12 *v12)
 {
-    if (proc2_of(v12) & PROC2_VIRT_INTR_DELIVERY)
+    if (vmcs12_proc2(v12) & PROC2_VIRT_INTR_DELIVERY)
         V12(v12, VMCS_GUEST_INTR_STATUS) = vmread(VMCS_GUEST_INTR_STATUS);
 }

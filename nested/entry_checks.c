@@ -47,16 +47,17 @@ static bool pat_ok(uint64_t pat)
 
 static bool efer_reserved_ok(uint64_t efer) { return (efer & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)) == 0; }
 
-static uint32_t proc2_of(const struct vmcs12 *v)
+bool entry_check_reads_vtpr(const struct vmcs12 *v)
 {
-    return (V12(v, VMCS_PROC_CONTROLS) & PROC_SECONDARY_CONTROLS) ? (uint32_t)V12(v, VMCS_PROC_CONTROLS2) : 0;
+    return (V12(v, VMCS_PROC_CONTROLS) & PROC_TPR_SHADOW) &&
+           !(vmcs12_proc2(v) & (PROC2_VIRT_INTR_DELIVERY | PROC2_VIRT_APIC_ACCESSES));
 }
 
 const char *entry_check_controls(const struct vmcs12 *v, const struct entry_check_ctx *c)
 {
     const struct nested_caps *k = c->caps;
     uint32_t pin = (uint32_t)V12(v, VMCS_PIN_CONTROLS), proc = (uint32_t)V12(v, VMCS_PROC_CONTROLS);
-    uint32_t proc2 = proc2_of(v);
+    uint32_t proc2 = vmcs12_proc2(v);
     uint32_t exit = (uint32_t)V12(v, VMCS_EXIT_CONTROLS), entry = (uint32_t)V12(v, VMCS_ENTRY_CONTROLS);
 
     /* 26.2.1.1 VM-execution control fields */
@@ -77,7 +78,7 @@ const char *entry_check_controls(const struct vmcs12 *v, const struct entry_chec
         uint64_t threshold = V12(v, VMCS_TPR_THRESHOLD);
         CHECK((proc2 & PROC2_VIRT_INTR_DELIVERY) || (threshold & 0xfffffff0u) == 0,
               "26.2.1.1 TPR threshold bits 31:4 must be 0 without virtual-interrupt delivery");
-        CHECK((proc2 & (PROC2_VIRT_INTR_DELIVERY | PROC2_VIRT_APIC_ACCESSES)) || (threshold & 0xf) <= (c->vtpr >> 4u),
+        CHECK(!entry_check_reads_vtpr(v) || (threshold & 0xf) <= (c->vtpr >> 4u),
               "26.2.1.1 TPR threshold bits 3:0 must not exceed VTPR bits 7:4 (virtual-APIC page offset 080H)");
     } else {
         CHECK(!(proc2 & (PROC2_VIRT_X2APIC | PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY)),
@@ -246,7 +247,7 @@ const char *entry_check_guest_state(const struct vmcs12 *v, const struct entry_c
 {
     const struct nested_caps *k = c->caps;
     *qual = 0;
-    uint32_t entry = (uint32_t)V12(v, VMCS_ENTRY_CONTROLS), proc2 = proc2_of(v);
+    uint32_t entry = (uint32_t)V12(v, VMCS_ENTRY_CONTROLS), proc2 = vmcs12_proc2(v);
     uint32_t pin = (uint32_t)V12(v, VMCS_PIN_CONTROLS);
     bool ug = proc2 & PROC2_UNRESTRICTED_GUEST, ia32e = entry & ENTRY_IA32E_MODE_GUEST;
     uint64_t cr0 = V12(v, VMCS_GUEST_CR0), cr4 = V12(v, VMCS_GUEST_CR4);

@@ -46,8 +46,7 @@ void ept02_prefill(struct vcpu *v, const struct vmcs12 *v12)
     if (!n->prefill.pending)
         return;
     n->prefill.pending = false;
-    bool ept12 = (V12(v12, VMCS_PROC_CONTROLS) & PROC_SECONDARY_CONTROLS) &&
-                 (V12(v12, VMCS_PROC_CONTROLS2) & PROC2_ENABLE_EPT);
+    bool ept12 = vmcs12_proc2(v12) & PROC2_ENABLE_EPT;
     if (!ept12 || V12(v12, VMCS_EPT_POINTER) != n->prefill.eptp12 ||
         !palloc_has_free(&g_palloc, EPT02_MIN_FREE_PAGES))
         return;

@@ -34,8 +34,7 @@ enum ept12_access_result nested_ept12_access(struct vcpu *v, gpa_t gpa2, uint64_
                                              struct ept12_walk *w)
 {
     struct vmcs12 *v12 = &v->nested.current->v;
-    uint64_t proc = V12(v12, VMCS_PROC_CONTROLS);
-    bool pml_on = (proc & PROC_SECONDARY_CONTROLS) && (V12(v12, VMCS_PROC_CONTROLS2) & PROC2_ENABLE_PML);
+    bool pml_on = vmcs12_proc2(v12) & PROC2_ENABLE_PML;
     struct pml pml = {V12(v12, VMCS_PML_ADDR), &V12(v12, VMCS_GUEST_PML_INDEX), pml_write, v};
     struct ept12_ad_log log = {log_full, log_dirtied, &pml};
     enum ept12_access_result r = ept12_access(V12(v12, VMCS_EPT_POINTER), gpa2, need, caps, read_l1_entry, l1_cmpxchg,

@@ -57,7 +57,7 @@ bool nested_l1_wants_exit(const struct route_ctx *r, unsigned reason, uint64_t q
 {
     const struct vmcs12 *v12 = r->v12;
     uint32_t proc = (uint32_t)V12(v12, VMCS_PROC_CONTROLS);
-    uint32_t proc2 = (proc & PROC_SECONDARY_CONTROLS) ? (uint32_t)V12(v12, VMCS_PROC_CONTROLS2) : 0;
+    uint32_t proc2 = vmcs12_proc2(v12);
     uint32_t pin = (uint32_t)V12(v12, VMCS_PIN_CONTROLS);
     switch (reason) {
     case EXIT_IO_INSTRUCTION:

@@ -60,11 +60,7 @@ static enum exit_action vmentry(struct vcpu *v, bool launch)
     /* Checks over fields that have not changed since they passed give the same answer; not the TPR
      * threshold against VTPR, which lives in L1's memory (TPR shadow without APIC-access or
      * virtual-interrupt delivery, 26.2.1.1): those controls are checked at every entry. */
-    uint32_t proc12 = (uint32_t)V12(v12, VMCS_PROC_CONTROLS);
-    bool vtpr_check = (proc12 & PROC_TPR_SHADOW) &&
-                      !((proc12 & PROC_SECONDARY_CONTROLS) &&
-                        (V12(v12, VMCS_PROC_CONTROLS2) & (PROC2_VIRT_APIC_ACCESSES | PROC2_VIRT_INTR_DELIVERY)));
-    bool recheck = vtpr_check || !vmcs02_checks_still_hold(n, ctx.l1_ia32e), unchanged = vmcs02_unchanged(n, ctx.l1_ia32e);
+    bool recheck = entry_check_reads_vtpr(v12) || !vmcs02_checks_still_hold(n, ctx.l1_ia32e), unchanged = vmcs02_unchanged(n, ctx.l1_ia32e);
     const char *rule = recheck ? entry_check_controls(v12, &ctx) : NULL;
     if (!rule)
         rule = page_rule; /* after the SDM's own checks (26.2.1.1 names alignment and width first) */

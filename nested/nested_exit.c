@@ -48,8 +48,7 @@ static void save_l2_state(struct nested_vmx *n, struct vmcs12 *v12)
         V12(v12, VMCS_PREEMPTION_TIMER_VALUE) = vmread(VMCS_PREEMPTION_TIMER_VALUE);
     apic_virt_save(v12);
     /* 27.3.4: with EPT and PAE paging the exit saves the PDPTEs. */
-    uint32_t proc12 = (uint32_t)V12(v12, VMCS_PROC_CONTROLS);
-    if ((proc12 & PROC_SECONDARY_CONTROLS) && (V12(v12, VMCS_PROC_CONTROLS2) & PROC2_ENABLE_EPT)) {
+    if (vmcs12_proc2(v12) & PROC2_ENABLE_EPT) {
         uint64_t cr0 = vmread(VMCS_GUEST_CR0), cr4 = vmread(VMCS_GUEST_CR4);
         if ((cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(vmread(VMCS_GUEST_EFER) & EFER_LMA))
             for (int i = 0; i < 4; i++)
@@ -227,8 +226,7 @@ enum exit_action nested_l2_exit(struct vcpu *v)
         return EXIT_RESUME;
     }
     const struct vmcs12 *v12 = &n->current->v;
-    bool ept12 = (V12(v12, VMCS_PROC_CONTROLS) & PROC_SECONDARY_CONTROLS) &&
-                 (V12(v12, VMCS_PROC_CONTROLS2) & PROC2_ENABLE_EPT);
+    bool ept12 = vmcs12_proc2(v12) & PROC2_ENABLE_EPT;
     if (ept12 && reason == EXIT_EPT_VIOLATION)
         return ept02_violation(v);
     if (ept12 && reason == EXIT_EPT_MISCONFIG)

@@ -229,7 +229,7 @@ bool vmcs02_build(struct vcpu *v, const struct vmcs12 *v12)
     struct nested_vmx *n = &v->nested;
     const struct vmx_caps *hw = &g_vmx_caps;
     uint32_t pin12 = (uint32_t)V12(v12, VMCS_PIN_CONTROLS), proc12 = (uint32_t)V12(v12, VMCS_PROC_CONTROLS);
-    uint32_t proc2_12 = (proc12 & PROC_SECONDARY_CONTROLS) ? (uint32_t)V12(v12, VMCS_PROC_CONTROLS2) : 0;
+    uint32_t proc2_12 = vmcs12_proc2(v12);
     /* EPT is always on for L2: EPT02 with EPT12, else EPT01 (L2 addresses are L1-physical). */
     uint64_t eptp02 = vmread(VMCS_EPT_POINTER);
     if (proc2_12 & PROC2_ENABLE_EPT) {
@@ -332,8 +332,7 @@ bool vmcs02_load_pdptes(struct vcpu *v, const struct vmcs12 *v12)
 {
     uint64_t cr0 = V12(v12, VMCS_GUEST_CR0), cr4 = V12(v12, VMCS_GUEST_CR4);
     bool ia32e = V12(v12, VMCS_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST;
-    uint32_t proc12 = (uint32_t)V12(v12, VMCS_PROC_CONTROLS);
-    bool ept12 = (proc12 & PROC_SECONDARY_CONTROLS) && (V12(v12, VMCS_PROC_CONTROLS2) & PROC2_ENABLE_EPT);
+    bool ept12 = vmcs12_proc2(v12) & PROC2_ENABLE_EPT;
     if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || ia32e)
         return true;
     if (!ept12) /* L2's CR3 is an L1-physical address */

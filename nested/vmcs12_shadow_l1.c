@@ -28,8 +28,7 @@ bool nested_vmptrld_revision_ok(const struct nested_vmx *n, uint32_t rev)
 
 static bool shadowing_on(const struct vmcs12 *v12)
 {
-    return (V12(v12, VMCS_PROC_CONTROLS) & PROC_SECONDARY_CONTROLS) &&
-           (V12(v12, VMCS_PROC_CONTROLS2) & PROC2_VMCS_SHADOWING);
+    return vmcs12_proc2(v12) & PROC2_VMCS_SHADOWING;
 }
 
 /* 26.3.1.5: the region behind a VMCS link pointer other than ~0 (its address is checked by entry_checks.c). */

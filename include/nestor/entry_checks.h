@@ -20,6 +20,9 @@ struct entry_check_ctx {
 
 /* Returns NULL when all pass, else the rule that failed (then VMfailValid(7)). */
 const char *entry_check_controls(const struct vmcs12 *v, const struct entry_check_ctx *c);
+/* 26.2.1.1 compares the TPR threshold with VTPR (ctx->vtpr): TPR shadow without virtualize APIC
+ * accesses and virtual-interrupt delivery. VTPR is in L1's memory: this check is never skipped. */
+bool entry_check_reads_vtpr(const struct vmcs12 *v);
 /* Returns NULL when all pass, else the rule that failed (then VMfailValid(8)). */
 const char *entry_check_host_state(const struct vmcs12 *v, const struct entry_check_ctx *c);
 /*

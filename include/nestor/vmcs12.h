@@ -131,6 +131,12 @@ _Static_assert(SLOT_VMCS_EOI_EXIT_BITMAP3 == SLOT_VMCS_EOI_EXIT_BITMAP0 + 3, "th
 /* Field access by name: V12(v, VMCS_GUEST_RIP). */
 #define V12(v, enc) ((v)->f[SLOT_##enc])
 
+/* The secondary processor-based controls in effect: only with primary bit 31 set (SDM 24.6.2). */
+static inline uint32_t vmcs12_proc2(const struct vmcs12 *v)
+{
+    return (V12(v, VMCS_PROC_CONTROLS) & PROC_SECONDARY_CONTROLS) ? (uint32_t)V12(v, VMCS_PROC_CONTROLS2) : 0;
+}
+
 /* Field encoding bits (SDM 24.11.2). */
 #define VMCS_ENC_HIGH BIT(0)
 #define VMCS_ENC_INDEX(e) (((e) >> 1) & 0x1ff)
