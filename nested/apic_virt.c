@@ -20,6 +20,8 @@
 
 /* VTPR: the virtual-APIC page's task-priority register (SDM 29.1.1). */
 #define VAPIC_VTPR 0x80u
+/* No virtual-APIC page in RAM this entry. Not 0: L1's low memory may be host-physical page 0. */
+#define NO_VAPIC (~(paddr_t)0)
 
 static bool l1_page(struct vcpu *v, gpa_t gpa, uint64_t need, bool wb_only, paddr_t *hpa)
 {
@@ -35,7 +37,7 @@ static bool l1_page(struct vcpu *v, gpa_t gpa, uint64_t need, bool wb_only, padd
 const char *apic_virt_pages(struct vcpu *v, const struct vmcs12 *v12)
 {
     struct nested_vmx *n = &v->nested;
-    n->vapic_hpa = 0; /* l1_page writes it only for a page that passes */
+    n->vapic_hpa = NO_VAPIC; /* l1_page writes it only for a page that passes */
     if ((V12(v12, VMCS_PROC_CONTROLS) & PROC_TPR_SHADOW) &&
         !l1_page(v, V12(v12, VMCS_VIRTUAL_APIC_ADDR), EPT_R | EPT_W, true, &n->vapic_hpa))
         return "Nestor: the virtual-APIC page must be RAM L1 may write (EPT01 read/write, write-back)";
@@ -49,7 +51,7 @@ const char *apic_virt_pages(struct vcpu *v, const struct vmcs12 *v12)
 uint8_t apic_virt_vtpr(const struct vcpu *v)
 {
     const struct nested_vmx *n = &v->nested;
-    return n->vapic_hpa ? *(const volatile uint8_t *)phys_to_virt(n->vapic_hpa + VAPIC_VTPR) : 0xff;
+    return n->vapic_hpa != NO_VAPIC ? *(const volatile uint8_t *)phys_to_virt(n->vapic_hpa + VAPIC_VTPR) : 0xff;
 }
 
 /* vmcs02 current; apic_virt_pages passed for this entry. */
