@@ -209,15 +209,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bool reflected = !n->in_l2;
         if (want == 1 && !reflected)
             env_fail("L2 exit %u kept by L0 (action %d) although L1's controls ask for it", reason, a);
-        /* An RDMSR/WRMSR L1 lets through may fault: L2's #GP, an exception exit if L1 intercepts #GP (25.2). */
-        bool msr_gp = (reason == EXIT_RDMSR || reason == EXIT_WRMSR || reason == EXIT_VMREAD || reason == EXIT_VMWRITE) &&
+        /* An RDMSR/WRMSR L1 lets through, or a VMREAD/VMWRITE on its shadow at CPL > 0, may be L2's #GP:
+         * an exception exit if L1 intercepts #GP (25.2, 30.3). */
+        bool l2_gp = (reason == EXIT_RDMSR || reason == EXIT_WRMSR || reason == EXIT_VMREAD || reason == EXIT_VMWRITE) &&
                       reflected &&
                       EXIT_REASON_BASIC(V12(&cur->v, VMCS_EXIT_REASON)) == EXIT_EXCEPTION_NMI &&
                       INTR_INFO_VECTOR(V12(&cur->v, VMCS_EXIT_INTR_INFO)) == VEC_GP &&
                       ((V12(&cur->v, VMCS_EXCEPTION_BITMAP) >> VEC_GP) & 1);
-        if (want == 0 && reflected && !msr_gp)
+        if (want == 0 && reflected && !l2_gp)
             env_fail("L2 exit %u reflected to L1 although its controls do not ask for it", reason);
-        if (reflected && !msr_gp) { /* 27.2: exit information; 27.3: L2's state saved */
+        if (reflected && !l2_gp) { /* 27.2: exit information; 27.3: L2's state saved */
             const struct vmcs12 *c = &cur->v;
             if (V12(c, VMCS_EXIT_QUALIFICATION) != qual || (uint32_t)V12(c, VMCS_EXIT_INTR_INFO) != intr ||
                 (uint32_t)V12(c, VMCS_IDT_VECTORING_INFO) != idt)

@@ -441,14 +441,14 @@ static bool cpu_runs_on_shadow(uint32_t reason, uint32_t info)
         !(v->proc2 & PROC2_VMCS_SHADOWING))
         return false;
     uint64_t width = env_long_mode() ? ~0ull : 0xffffffffull;
-    uint64_t field = v->regs.gpr[(info >> 28) & 15] & width;
+    uint64_t field = v->regs.gpr[INSNINFO_REG2(info)] & width;
     if (field >> 15)
         return false;
     const uint8_t *bitmap = phys_to_virt(vmread(write ? VMCS_VMWRITE_BITMAP : VMCS_VMREAD_BITMAP));
     if (bitmap[field / 8] & (1u << (field % 8)))
         return false;
     paddr_t shadow = vmread(VMCS_LINK_POINTER);
-    unsigned reg = (info >> 3) & 15;
+    unsigned reg = INSNINFO_REG1(info);
     if (write) {
         fake_vmcs_set(shadow, (uint32_t)field, v->regs.gpr[reg] & width);
     } else {
@@ -583,8 +583,7 @@ void env_check_vmcs02(void)
     if (proc2 & PROC2_VMCS_SHADOWING)
         env_fail("vmcs02 proc2 0x%llx: L1's VMCS shadowing reaches the CPU", (unsigned long long)proc2);
     /* APIC virtualization: only as vmcs12 asks, with vmcs12's pages as EPT01 translates them. */
-    uint64_t proc12 = V12(v12, VMCS_PROC_CONTROLS);
-    uint64_t proc2_12 = (proc12 & PROC_SECONDARY_CONTROLS) ? V12(v12, VMCS_PROC_CONTROLS2) : 0;
+    uint64_t proc12 = V12(v12, VMCS_PROC_CONTROLS), proc2_12 = vmcs12_proc2(v12);
     if ((proc & PROC_TPR_SHADOW) != (proc12 & PROC_TPR_SHADOW) ||
         (proc2 & (PROC2_VIRT_APIC_ACCESSES | PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY | PROC2_VIRT_X2APIC)) !=
             (proc2_12 & (PROC2_VIRT_APIC_ACCESSES | PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY)))
@@ -794,11 +793,11 @@ enum exit_action env_l2_exit(uint32_t reason, uint64_t qual, uint32_t intr_info,
     /* An RDMSR/WRMSR L1 lets through that faults is L2's #GP: an exception exit when L1 intercepts #GP (25.2).
      * So is a VMREAD/VMWRITE on L1's shadow VMCS at CPL > 0 (30.3: the exit check comes before the CPL one). */
     uint32_t info12 = (uint32_t)V12(v12, VMCS_EXIT_INTR_INFO);
-    bool msr_gp = (basic == EXIT_RDMSR || basic == EXIT_WRMSR || basic == EXIT_VMREAD || basic == EXIT_VMWRITE) &&
+    bool l2_gp = (basic == EXIT_RDMSR || basic == EXIT_WRMSR || basic == EXIT_VMREAD || basic == EXIT_VMWRITE) &&
                   r12 == EXIT_EXCEPTION_NMI &&
                   INTR_INFO_VECTOR(info12) == VEC_GP && INTR_INFO_TYPE(info12) == INTR_TYPE_HW_EXCEPTION &&
                   ((V12(v12, VMCS_EXCEPTION_BITMAP) >> VEC_GP) & 1);
-    if (r12 != basic && !(basic == EXIT_EPT_VIOLATION && r12 == EXIT_EPT_MISCONFIG) && !msr_gp)
+    if (r12 != basic && !(basic == EXIT_EPT_VIOLATION && r12 == EXIT_EPT_MISCONFIG) && !l2_gp)
         env_fail("L2 exit %u reflected as %u", basic, r12);
     if (vmread(VMCS_GUEST_RFLAGS) != 0x2)
         env_fail("L1's RFLAGS after a VM exit are 0x%llx, not 2 (27.5.3)", (unsigned long long)vmread(VMCS_GUEST_RFLAGS));
